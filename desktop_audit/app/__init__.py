@@ -1,0 +1,1 @@
+"""The application-service layer: the one façade the CLI and the GUI call."""

@@ -1,0 +1,247 @@
+"""AuditService: scan, list, resolve and inspect, for the CLI and the GUI alike.
+
+The front ends never touch the store, the detector or the sources directly. Long calls take a
+plain-Python progress callback and a cancel token, so the GUI can run them in a worker.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop_audit import __version__
+from desktop_audit.app.paths import default_db_path
+from desktop_audit.errors import StoreError, UsageError, WrongKeyError
+from desktop_audit.models import (
+    EventRecord,
+    FindingRecord,
+    LocatedHit,
+    ScanRecord,
+    ScanStatus,
+    SourceGroup,
+    Status,
+)
+from desktop_audit.profile import Profile, load_profile
+from desktop_audit.progress import CancelToken, ProgressCallback, no_progress
+from desktop_audit.scan.detector import Detector
+from desktop_audit.scan.engine import run_sources
+from desktop_audit.scan.rules.loader import RuleSet, load_ruleset
+from desktop_audit.scan.sources.base import ScanContext
+from desktop_audit.scan.sources.registry import build_sources
+from desktop_audit.secrecy import Secrecy
+from desktop_audit.store import Store
+from desktop_audit.store.keys import InstallationKey, PassphrasePrompt, obtain_key
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500
+_KEY_CHECK = "key_check"
+_KEY_SOURCE = "key_source"
+
+
+def _current_user() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """What to scan. ``roots`` default to the home; ``groups`` default to every source."""
+
+    home: Path
+    roots: tuple[Path, ...] = ()
+    groups: tuple[SourceGroup, ...] = tuple(SourceGroup)
+    profile_path: Path | None = None
+    extra_rule_files: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """A finished (complete, cancelled or failed) scan and the findings it saw."""
+
+    scan: ScanRecord
+    findings: list[FindingRecord]
+    new_findings: int
+    match_salt: str
+
+    @property
+    def open_findings(self) -> int:
+        return sum(1 for f in self.findings if f.status is Status.OPEN)
+
+
+@dataclass
+class AuditService:
+    """The façade. Opens the database and the installation key on first use."""
+
+    db_path: Path | None = None
+    prompt: PassphrasePrompt | None = None
+    actor: str = field(default_factory=_current_user)
+    _store: Store | None = None
+    _secrecy: Secrecy | None = None
+    key_notice: str = ""
+
+    # ----------------------------------------------------------------- plumbing
+    @property
+    def database_path(self) -> Path:
+        return (self.db_path or default_db_path()).expanduser().absolute()
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.database_path)
+        return self._store
+
+    @property
+    def secrecy(self) -> Secrecy:
+        if self._secrecy is None:
+            self._secrecy = self._unlock(self.store)
+        return self._secrecy
+
+    def _unlock(self, store: Store) -> Secrecy:
+        key: InstallationKey = obtain_key(store.kdf_salt(), prompt=self.prompt)
+        self.key_notice = key.notice
+        secrecy = Secrecy(key.key, store.match_salt())
+        expected = store.get_meta(_KEY_CHECK)
+        if expected is None:
+            store.set_meta(_KEY_CHECK, secrecy.key_check)
+            store.set_meta(_KEY_SOURCE, str(key.source))
+        elif expected != secrecy.key_check:
+            origin = store.get_meta(_KEY_SOURCE) or "unknown"
+            raise WrongKeyError(
+                f"{store.path}: this database was created with another key (kept in: {origin}; "
+                f"now using: {key.source}); use the same keyring or passphrase"
+            )
+        return secrecy
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # ---------------------------------------------------------------- detection
+    def load_profile(self, path: Path) -> Profile:
+        return load_profile(path)
+
+    def ruleset(self, profile: Profile | None = None, extra: Sequence[Path] = ()) -> RuleSet:
+        return load_ruleset(tuple(extra), profile)
+
+    # ------------------------------------------------------------------- scans
+    def scan(
+        self,
+        request: ScanRequest,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> ScanOutcome:
+        """Scan, store and return the outcome; a cancelled scan keeps what it found."""
+        home = _existing_dir(request.home, "--home")
+        roots = tuple(_existing_dir(r, "--root") for r in request.roots) or (home,)
+        profile = load_profile(request.profile_path) if request.profile_path else None
+        ruleset = load_ruleset(request.extra_rule_files, profile)
+        # The scan writes through its own connection so a GUI can read meanwhile.
+        store = Store.open(self.database_path)
+        try:
+            secrecy = self._unlock(store)
+            detector = Detector(ruleset, secrecy, profile)
+            ctx = ScanContext(
+                home=home, roots=roots, cancel=cancel or CancelToken(), progress=progress
+            )
+            scan_id = store.begin_scan(
+                home=home,
+                roots=roots,
+                groups=request.groups,
+                profile_sha256=profile.sha256 if profile else None,
+                ruleset_digest=ruleset.digest,
+                tool_version=__version__,
+            )
+            status = ScanStatus.COMPLETE
+            new = 0
+            try:
+                sources = build_sources(request.groups, home, roots)
+                for batch in _batched(run_sources(sources, detector.scan, ctx), _BATCH):
+                    new += store.record_hits(scan_id, home, batch)
+                if ctx.cancel.cancelled:
+                    status = ScanStatus.CANCELLED
+            except KeyboardInterrupt:
+                status = ScanStatus.CANCELLED
+                ctx.cancel.cancel()
+            except StoreError:
+                status = ScanStatus.FAILED
+                raise
+            finally:
+                stats = {name: dict(s.counters) for name, s in ctx.stats.items()}
+                try:
+                    store.finish_scan(scan_id, status, stats, ctx.errors)
+                except StoreError:
+                    log.warning("could not record the end of scan %s", scan_id)
+            record = store.scan(scan_id)
+            findings = store.findings(scan_id=scan_id)
+            return ScanOutcome(record, findings, new, store.match_salt().hex())
+        finally:
+            store.close()
+
+    def scans(self, limit: int = 50) -> list[ScanRecord]:
+        return self.store.scans(limit)
+
+    def last_scan(self) -> ScanRecord | None:
+        return self.store.last_scan()
+
+    def match_salt(self) -> str:
+        return self.store.match_salt().hex()
+
+    # ---------------------------------------------------------------- findings
+    def findings(
+        self, statuses: Sequence[Status] = (), details: bool = True
+    ) -> list[FindingRecord]:
+        return self.store.findings(statuses=statuses, details=details)
+
+    def finding(self, finding_id: str) -> FindingRecord:
+        return self.store.finding(finding_id)
+
+    def context(self, location_id: int) -> str:
+        """The redacted context of one location (decrypted in memory for display)."""
+        blob = self.store.location_context(location_id)
+        return self.secrecy.decrypt(blob).decode("utf-8", "replace") if blob else ""
+
+    def resolve(self, finding_id: str, status: Status, note: str) -> EventRecord:
+        """Record a person's decision on a finding; false positive and accepted need a note."""
+        note = note.strip()
+        if status.needs_note and not note:
+            raise UsageError(f"status {status} needs a note saying why")
+        return self.store.add_event(finding_id, status, note, self.actor)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return self.store.counts()
+
+    # --------------------------------------------------------------- checklist
+    def set_checklist_answer(self, item_id: str, done: bool, note: str = "") -> None:
+        self.store.set_checklist_answer(item_id, done, note, self.actor)
+
+    def checklist_answers(self) -> dict[str, tuple[bool, str, str]]:
+        return self.store.checklist_answers()
+
+
+def _existing_dir(path: Path, flag: str) -> Path:
+    resolved = path.expanduser().absolute()
+    if not resolved.exists():
+        raise UsageError(f"{flag} {resolved}: no such directory")
+    if not resolved.is_dir():
+        raise UsageError(f"{flag} {resolved}: not a directory")
+    return resolved
+
+
+def _batched(items: Iterable[LocatedHit], size: int) -> Iterator[list[LocatedHit]]:
+    batch: list[LocatedHit] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

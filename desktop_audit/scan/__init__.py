@@ -1,0 +1,1 @@
+"""Scanner core: sources yield fragments, the detector turns them into safe hits. No Qt here."""

@@ -1,0 +1,53 @@
+"""Run sources through the detector: fragments in, located and severity-adjusted hits out."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator, Sequence
+
+from desktop_audit.models import Fragment, Hit, LocatedHit
+from desktop_audit.progress import ProgressEvent
+from desktop_audit.scan import severity
+from desktop_audit.scan.sources.base import ScanContext, Source
+
+log = logging.getLogger(__name__)
+
+Detect = Callable[[Fragment], list[Hit]]
+
+
+def run_sources(
+    sources: Sequence[Source], detect: Detect, ctx: ScanContext
+) -> Iterator[LocatedHit]:
+    """Scan every source in turn; a failing source is reported and the others still run.
+
+    On cancel, what was already found is still located and yielded (nothing is lost).
+    """
+    for source in sources:
+        if ctx.cancel.cancelled:
+            break
+        name = str(source.group)
+        hits: list[Hit] = []
+        try:
+            for fragment in source.iter_fragments(ctx):
+                hits.extend(detect(fragment))
+                if ctx.cancel.cancelled:
+                    break
+        except Exception as exc:  # one broken source must not end the scan
+            # Only the type: a message could quote scanned content.
+            ctx.error(name, None, f"source stopped early: {type(exc).__name__}")
+            log.debug("source %s failed", name, exc_info=False)
+        try:
+            for located in source.locate(hits, ctx):
+                yield _with_place_severity(located)
+        except Exception as exc:
+            ctx.error(name, None, f"could not attribute findings: {type(exc).__name__}")
+        ctx.report(ProgressEvent(source=name, done=0, hits=len(hits), finished=True))
+
+
+def _with_place_severity(located: LocatedHit) -> LocatedHit:
+    hit = located.hit
+    adjusted = severity.adjust(hit.severity, hit.kind, located.location)
+    if adjusted is hit.severity:
+        return located
+    return LocatedHit(dataclasses.replace(hit, severity=adjusted), located.location)

@@ -1,0 +1,1 @@
+"""Sources: every place a credential lingers. Each yields :class:`~desktop_audit.models.Fragment`."""

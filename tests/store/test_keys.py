@@ -1,0 +1,79 @@
+"""The installation key against the real Secret Service started by the test command."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from desktop_audit.errors import KeyUnavailableError
+from desktop_audit.store import keys
+from desktop_audit.store.keys import KeySource, keyring_backend_name, obtain_key
+
+REQUIRE = os.environ.get("DESKTOP_AUDIT_REQUIRE_KEYRING") == "1"
+
+
+def _secret_service_or_skip() -> None:
+    if keyring_backend_name().endswith("SecretService.Keyring"):
+        return
+    if REQUIRE:
+        pytest.fail(f"the test command must provide a Secret Service, got {keyring_backend_name()}")
+    pytest.skip("no Secret Service in this environment (run the README's test command)")
+
+
+def test_suite_keyring_is_the_secret_service_when_required() -> None:
+    if not REQUIRE:
+        pytest.skip("DESKTOP_AUDIT_REQUIRE_KEYRING is not set (only the test command sets it)")
+    assert keyring_backend_name() == "keyring.backends.SecretService.Keyring"
+
+
+def test_key_is_created_once_in_the_keyring_and_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _secret_service_or_skip()
+    monkeypatch.delenv(keys.BACKEND_ENV, raising=False)
+    first = obtain_key(b"s" * 32)
+    second = obtain_key(b"other-salt-does-not-matter-here")
+    assert first.source is KeySource.KEYRING
+    assert first.key == second.key
+    assert len(first.key) == 32
+    import secretstorage
+
+    connection = secretstorage.dbus_init()
+    collection = secretstorage.get_default_collection(connection)
+    items = list(collection.search_items({"service": keys.KEYRING_SERVICE}))
+    assert len(items) == 1
+    assert "key" not in repr(first).lower().replace("installationkey", "")
+
+
+def test_passphrase_mode_derives_a_stable_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(keys.BACKEND_ENV, "passphrase")
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, "correct horse battery staple")
+    a = obtain_key(b"a" * 32)
+    b = obtain_key(b"a" * 32)
+    c = obtain_key(b"c" * 32)
+    assert a.source is KeySource.PASSPHRASE
+    assert a.key == b.key
+    assert a.key != c.key
+
+
+def test_passphrase_from_prompt_when_no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(keys.BACKEND_ENV, "passphrase")
+    monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)
+    asked: list[str] = []
+
+    def prompt(text: str) -> str:
+        asked.append(text)
+        return "a long enough passphrase"
+
+    key = obtain_key(b"p" * 32, prompt=prompt)
+    assert asked
+    assert key.key == keys.derive_from_passphrase("a long enough passphrase", b"p" * 32)
+
+
+def test_no_keyring_and_no_passphrase_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(keys.BACKEND_ENV, "passphrase")
+    monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)
+    with pytest.raises(KeyUnavailableError, match=keys.PASSPHRASE_ENV):
+        obtain_key(b"x" * 32)
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, "short")
+    with pytest.raises(KeyUnavailableError, match="at least 8"):
+        obtain_key(b"x" * 32)
