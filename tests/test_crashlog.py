@@ -12,7 +12,6 @@ PLANTED = "planted-value-9f2c1e"
 
 def _boom() -> None:
     try:
-        b"\xff" + PLANTED.encode()  # noqa: B018
         raise ValueError(PLANTED)
     except ValueError as exc:
         raise RuntimeError(f"wrapped {PLANTED}") from exc

@@ -48,11 +48,13 @@ def test_strict_tables_reject_wrong_types_and_dangling_keys(tmp_path: Path) -> N
         conn = store.db.conn
         with pytest.raises(sqlite3.IntegrityError):
             conn.execute(
-                "INSERT INTO checklist_answers(item_id, done, at, actor) VALUES ('v', 'yes', 't', 'a')"
+                "INSERT INTO checklist_answers(item_id, done, at, actor)"
+                " VALUES ('v', 'yes', 't', 'a')"
             )
         with pytest.raises(sqlite3.IntegrityError):
             conn.execute(
-                "INSERT INTO events(finding_id, at, status, actor) VALUES ('nope', 't', 'open', 'a')"
+                "INSERT INTO events(finding_id, at, status, actor)"
+                " VALUES ('nope', 't', 'open', 'a')"
             )
 
 
