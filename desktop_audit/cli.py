@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from desktop_audit import __version__
+from desktop_audit import __version__, cli_remediate
 from desktop_audit.errors import AuditError, UsageError
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--page", choices=("overview", "scan", "findings", "checklist", "report"), default=None
     )
     gui.add_argument("--screenshot", type=Path, help="render the page at 1280x800 to a PNG, exit")
+    cli_remediate.register(sub)
     return parser
 
 
@@ -113,10 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "show": _cmd_show,
         "rules": _cmd_rules,
         "gui": _cmd_gui,
+        **cli_remediate.HANDLERS,
     }
-    if command == "gui" and not hasattr(args, "screenshot"):
-        args = parser.parse_args(["gui"])
-        args.verbose = False
     try:
         return handlers[command](args)
     except AuditError as exc:

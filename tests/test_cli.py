@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 
 from desktop_audit.resources import resource_path
+from desktop_audit.store import Store
 from tests.planted import PlantedHome, build_home, tree_digest
 
 SCHEMA = json.loads(resource_path("schema", "scan.schema.json").read_text())
@@ -162,7 +163,7 @@ def test_resolve_requires_a_note_for_false_positive(
         ("missing-home", "no such directory"),
         ("garbage-db", "not a desktop-audit database"),
         ("newer-db", "newer desktop-audit"),
-        ("bad-profile", "profile"),
+        ("bad-profile", "p.toml:4: engagement.surprise: unknown key"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -178,6 +179,7 @@ def test_bad_input_is_one_line_and_exit_2(
     elif setup == "garbage-db":
         db.write_bytes(b"garbage" * 100)
     elif setup == "newer-db":
+        Store.open(db).close()
         conn = sqlite3.connect(db)
         conn.execute("PRAGMA user_version = 999")
         conn.close()

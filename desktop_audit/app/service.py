@@ -25,7 +25,7 @@ from desktop_audit.models import (
     SourceGroup,
     Status,
 )
-from desktop_audit.profile import Profile, load_profile
+from desktop_audit.profile import ChecklistItem, Profile, load_profile
 from desktop_audit.progress import CancelToken, ProgressCallback, no_progress
 from desktop_audit.scan.detector import Detector
 from desktop_audit.scan.engine import run_sources
@@ -33,7 +33,7 @@ from desktop_audit.scan.rules.loader import RuleSet, load_ruleset
 from desktop_audit.scan.sources.base import ScanContext
 from desktop_audit.scan.sources.registry import build_sources
 from desktop_audit.secrecy import Secrecy
-from desktop_audit.store import Store
+from desktop_audit.store import Store, queries
 from desktop_audit.store.keys import InstallationKey, PassphrasePrompt, obtain_key
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,51 @@ class AuditService:
 
     def checklist_answers(self) -> dict[str, tuple[bool, str, str]]:
         return self.store.checklist_answers()
+
+    # ---- GUI queries ----
+    def finding_ids(
+        self,
+        flt: queries.FindingFilter | None = None,
+        sort: queries.FindingSort = queries.FindingSort.SEVERITY,
+        descending: bool = True,
+    ) -> list[str]:
+        """Ids of the findings matching ``flt``, in display order (filtered and sorted in SQL)."""
+        return queries.finding_ids(self.store, flt or queries.FindingFilter(), sort, descending)
+
+    def finding_rows(self, ids: Sequence[str]) -> dict[str, queries.FindingRow]:
+        """List rows for some finding ids (one page of a table)."""
+        return queries.finding_rows(self.store, ids)
+
+    def open_by_severity(self) -> dict[str, int]:
+        """Open findings per severity name (every severity present)."""
+        return {str(k): v for k, v in queries.open_by_severity(self.store).items()}
+
+    def finding_total(self) -> int:
+        return queries.finding_total(self.store)
+
+    def scan_total(self) -> int:
+        return queries.scan_total(self.store)
+
+    def resolve_many(self, finding_ids: Sequence[str], status: Status, note: str) -> int:
+        """Record the same decision on several findings; returns how many were changed."""
+        if status.needs_note and not note.strip():
+            raise UsageError(f"status {status} needs a note saying why")
+        for finding_id in finding_ids:
+            self.resolve(finding_id, status, note)
+        return len(finding_ids)
+
+    def checklist_items(self, profile: Profile | None = None) -> list[ChecklistItem]:
+        """The offboarding checklist: built-in items, then the engagement profile's own."""
+        builtin = [
+            ChecklistItem("revoke-credentials", "Revoke every open credential at its provider"),
+            ChecklistItem("remove-repositories", "Remove client repositories and working copies"),
+            ChecklistItem("sso-sign-out", "Sign out of client SSO sessions in every browser"),
+            ChecklistItem("vpn-profiles", "Remove client VPN profiles and certificates"),
+            ChecklistItem("client-data", "Delete client documents, exports and database dumps"),
+        ]
+        extra = list(profile.checklist) if profile else []
+        seen = {item.id for item in builtin}
+        return builtin + [item for item in extra if item.id not in seen]
 
 
 def _existing_dir(path: Path, flag: str) -> Path:

@@ -31,7 +31,7 @@ def run_sources(
         try:
             for fragment in source.iter_fragments(ctx):
                 hits.extend(detect(fragment))
-                if ctx.cancel.cancelled:
+                if _stopped(ctx):
                     break
         except Exception as exc:  # one broken source must not end the scan
             # Only the type: a message could quote scanned content.
@@ -43,6 +43,11 @@ def run_sources(
         except Exception as exc:
             ctx.error(name, None, f"could not attribute findings: {type(exc).__name__}")
         ctx.report(ProgressEvent(source=name, done=0, hits=len(hits), finished=True))
+
+
+def _stopped(ctx: ScanContext) -> bool:
+    """Whether the user cancelled (a call, so type checkers don't assume it never changes)."""
+    return ctx.cancel.cancelled
 
 
 def _with_place_severity(located: LocatedHit) -> LocatedHit:

@@ -110,6 +110,26 @@ CREATE TABLE attestations (
 ) STRICT;
 """
 
+# Version 2: local clean-up actions (remediation) and their encrypted backups.
+_V2 = """
+CREATE TABLE actions (
+    id TEXT PRIMARY KEY,
+    finding_id TEXT NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
+    location_id INTEGER REFERENCES locations(id) ON DELETE SET NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('done', 'undone')),
+    summary TEXT NOT NULL,          -- redacted, for people
+    details TEXT NOT NULL DEFAULT '{}',  -- JSON, no secret (paths, modes, digests)
+    backup_path TEXT,
+    backup_shredded_at TEXT,
+    created_at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    undone_at TEXT,
+    undone_by TEXT
+) STRICT;
+CREATE INDEX actions_finding ON actions(finding_id);
+"""
+
 # Each entry brings the database from version i to i + 1. Append only; never edit a shipped one.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)

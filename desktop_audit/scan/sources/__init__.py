@@ -1,1 +1,1 @@
-"""Sources: every place a credential lingers. Each yields :class:`~desktop_audit.models.Fragment`."""
+"""Sources: every place a credential lingers, each yielding fragments of content to match."""

@@ -1,0 +1,1 @@
+"""Remediation: revocation guides (data) and local clean-up with backup and undo."""

@@ -1,0 +1,1 @@
+"""Local clean-up actions: each previewed (redacted), confirmed, backed up, undoable."""

@@ -1,0 +1,201 @@
+"""The detector: turns a fragment into safe hits. The only holder of raw secrets, in memory.
+
+Pure and thread-safe: ``scan`` does no I/O and keeps no state between calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from desktop_audit.models import FindingKind, Fragment, Hit, Origin, Severity
+from desktop_audit.profile import Profile
+from desktop_audit.scan.rules.endpoints import EndpointMatch, EndpointMatcher, known_hosts_matches
+from desktop_audit.scan.rules.filters import Allowlist, default_allowlist
+from desktop_audit.scan.rules.matcher import Matcher, RawMatch, line_bounds
+from desktop_audit.scan.rules.model import RuleSet
+from desktop_audit.scan.rules.redact import redact
+from desktop_audit.secrecy import Secrecy
+
+__all__ = ["Detector", "known_hosts_matches"]
+
+CONTEXT_LIMIT = 300
+_CONTEXT_SIDE = 120
+_DECODED_MARK = "[encoded]"
+GENERIC_PROVIDER = "generic"
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A match ready to become a hit: rule metadata, secret, spans and preview."""
+
+    rule_id: str
+    provider: str
+    kind: FindingKind
+    severity: Severity
+    guide: str
+    title: str
+    secret: bytes
+    start: int  # secret span, or the encoded payload span for decoded content
+    end: int
+    preview: str
+    generic: bool = False
+
+
+def _redact_spans(text: bytes, base: int, spans: Sequence[tuple[int, int, str]]) -> bytes:
+    """``text`` (starting at offset ``base``) with every span in ``spans`` replaced."""
+    out, cursor = bytearray(), base
+    for span_start, end, preview in sorted(spans):
+        if end <= cursor or span_start >= base + len(text):
+            continue
+        start = max(span_start, cursor)
+        out += text[cursor - base : start - base] + preview.encode()
+        cursor = min(end, base + len(text))
+    out += text[cursor - base :]
+    return bytes(out)
+
+
+def _drop_overlapped_generic(found: list[_Found]) -> list[_Found]:
+    """A generic rule's match yields to a specific rule's match of an overlapping span."""
+    specific = [(f.start, f.end) for f in found if not f.generic]
+    kept: list[_Found] = []
+    for item in found:
+        if item.generic and any(s < item.end and item.start < e for s, e in specific):
+            continue
+        if item.generic and any(
+            k.generic and k.start < item.end and item.start < k.end for k in kept
+        ):
+            continue
+        kept.append(item)
+    return kept
+
+
+class Detector:
+    """Matches rules and the profile's endpoints; hands back hits without raw secrets."""
+
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        secrecy: Secrecy,
+        profile: Profile | None = None,
+        *,
+        engine: str | None = None,
+        allowlist: Allowlist | None = None,
+    ) -> None:
+        self._secrecy = secrecy
+        self._allowlist = allowlist or default_allowlist()
+        self._matcher = Matcher(ruleset.rules, engine=engine, allowlist=self._allowlist)
+        self._endpoints = (
+            EndpointMatcher(profile, engine)
+            if profile is not None and profile.has_endpoints
+            else None
+        )
+
+    def scan(self, fragment: Fragment) -> list[Hit]:
+        """All hits in one fragment, in offset order."""
+        origin = fragment.origin
+        path = (
+            str(origin.path / origin.inner_path)
+            if origin.path and origin.inner_path
+            else (str(origin.path) if origin.path else origin.inner_path or "")
+        )
+        if path and self._allowlist.path_allowed(path):
+            return []
+        data = fragment.data
+        raws = self._matcher.find(data)
+        found = [self._credential(r, r.start, r.end) for r in raws if r.report]
+        for raw in raws:
+            if raw.decoded is not None:
+                found.extend(self._decoded(raw))
+        found = _drop_overlapped_generic(found)
+        if self._endpoints is not None:
+            found.extend(self._endpoint(m) for m in self._endpoints.find(data))
+        spans = [(f.start, f.end, f.preview) for f in found]
+        spans.extend((r.start, r.end, _DECODED_MARK) for r in raws if r.decoded is not None)
+        return self._hits(found, data, spans, origin)
+
+    def _credential(self, raw: RawMatch, start: int, end: int) -> _Found:
+        rule = raw.rule
+        severity = Severity.LOW if raw.checksum_failed else rule.severity
+        return _Found(
+            rule_id=rule.id,
+            provider=rule.provider,
+            kind=rule.kind,
+            severity=severity,
+            guide=rule.guide,
+            title=rule.name,
+            secret=raw.secret,
+            start=start,
+            end=end,
+            preview=redact(raw.secret, rule.public_prefix),
+            generic=rule.provider == GENERIC_PROVIDER,
+        )
+
+    def _decoded(self, raw: RawMatch) -> list[_Found]:
+        """Rules matched inside a decoded payload, located at the payload (depth one)."""
+        if raw.decoded is None:
+            return []
+        return [
+            self._credential(inner, raw.start, raw.end)
+            for inner in self._matcher.find(raw.decoded)
+            if inner.report and inner.decoded is None
+        ]
+
+    @staticmethod
+    def _endpoint(match: EndpointMatch) -> _Found:
+        return _Found(
+            rule_id=match.rule_id,
+            provider="endpoint",
+            kind=FindingKind.ENDPOINT,
+            severity=Severity.MEDIUM,
+            guide="endpoint",
+            title="Client endpoint reference",
+            secret=match.secret,
+            start=match.start,
+            end=match.end,
+            preview=match.label,
+        )
+
+    def _hits(
+        self,
+        found: list[_Found],
+        data: bytes,
+        spans: list[tuple[int, int, str]],
+        origin: Origin,
+    ) -> list[Hit]:
+        hits: list[Hit] = []
+        seen: set[tuple[str, bytes, int]] = set()
+        line, counted = 1, 0
+        for item in sorted(found, key=lambda f: (f.start, f.rule_id)):
+            line += data.count(b"\n", counted, item.start)
+            counted = item.start
+            key = (item.rule_id, item.secret, line)
+            if key in seen:
+                continue
+            seen.add(key)
+            hits.append(
+                Hit(
+                    finding_id=self._secrecy.finding_id(item.rule_id, item.secret),
+                    rule_id=item.rule_id,
+                    provider=item.provider,
+                    kind=item.kind,
+                    severity=item.severity,
+                    redacted=item.preview,
+                    match_hash=self._secrecy.match_hash(item.secret),
+                    guide=item.guide,
+                    origin=origin,
+                    line=origin.line_base if origin.fixed_line else line + origin.line_base,
+                    context=self._secrecy.encrypt(self._context(data, item, spans)),
+                    title=item.title,
+                )
+            )
+        return hits
+
+    @staticmethod
+    def _context(data: bytes, item: _Found, spans: list[tuple[int, int, str]]) -> bytes:
+        """The line(s) around the match, every known secret replaced by its preview."""
+        start, end = line_bounds(data, item.start, item.end, _CONTEXT_SIDE)
+        text = _redact_spans(data[start:end], start, spans)
+        if len(text) > CONTEXT_LIMIT:
+            text = text[:CONTEXT_LIMIT]
+        return text

@@ -1,0 +1,222 @@
+"""Named false-positive filters. Each is pure: ``(candidate, allowlist) -> True to drop``.
+
+Rules name the filters they use (``filters = [...]`` in TOML); the data the filters consult
+(documented example keys, placeholder words, path patterns) lives in ``resources/allowlist.toml``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from desktop_audit.errors import RuleError
+from desktop_audit.resources import resource_path
+from desktop_audit.scan.rules.entropy import (
+    longest_run,
+    repeated_fraction,
+    sequential_fraction,
+    shannon_entropy,
+)
+
+INLINE_ALLOW_MARKER = b"desktop-audit:allow"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A possible secret: the ``secret`` bytes, the whole regex match and its line(s)."""
+
+    secret: bytes
+    match: bytes = b""
+    line: bytes = b""
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """Data behind the filters (see ``resources/allowlist.toml``)."""
+
+    known_examples: frozenset[bytes] = frozenset()
+    placeholder_words: tuple[bytes, ...] = ()
+    placeholder_values: frozenset[bytes] = frozenset()
+    placeholder_patterns: tuple[re.Pattern[bytes], ...] = ()
+    secret_patterns: tuple[re.Pattern[bytes], ...] = ()
+    path_patterns: tuple[re.Pattern[str], ...] = ()
+    low_entropy_bits: float = 3.0
+    min_sequential: float = 0.6
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def path_allowed(self, path: str) -> bool:
+        """True when findings under ``path`` are suppressed (vendored test fixtures ...)."""
+        return any(p.search(path) for p in self.path_patterns)
+
+
+def load_allowlist(path: Path | None = None) -> Allowlist:
+    """Read an allowlist TOML file (default: the shipped one)."""
+    path = path or resource_path("allowlist.toml")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read allowlist: {exc}") from exc
+    try:
+        return Allowlist(
+            known_examples=frozenset(v.encode() for v in data.get("known_examples", [])),
+            placeholder_words=tuple(w.lower().encode() for w in data.get("placeholder_words", [])),
+            placeholder_values=frozenset(
+                v.lower().encode() for v in data.get("placeholder_values", [])
+            ),
+            placeholder_patterns=tuple(
+                re.compile(p.encode()) for p in data.get("placeholder_patterns", [])
+            ),
+            secret_patterns=tuple(re.compile(p.encode()) for p in data.get("secret_patterns", [])),
+            path_patterns=tuple(re.compile(p) for p in data.get("paths", [])),
+            low_entropy_bits=float(data.get("low_entropy_bits", 3.0)),
+            min_sequential=float(data.get("min_sequential", 0.6)),
+        )
+    except re.error as exc:
+        raise RuleError(f"{path}: bad allowlist regex: {exc}") from exc
+
+
+@cache
+def default_allowlist() -> Allowlist:
+    """The shipped allowlist, read once."""
+    return load_allowlist()
+
+
+def known_example(c: Candidate, allow: Allowlist) -> bool:
+    """Documented example credentials (AWS docs keys, vendor samples) and allow regexes."""
+    secret = c.secret.strip()
+    if secret in allow.known_examples:
+        return True
+    return any(p.search(secret) for p in allow.secret_patterns)
+
+
+def placeholder(c: Candidate, allow: Allowlist) -> bool:
+    """Template variables and stand-ins: ``xxxx``, ``<token>``, ``${VAR}``, ``changeme``."""
+    lowered = c.secret.strip().lower()
+    if not lowered or lowered in allow.placeholder_values:
+        return True
+    if any(word in lowered for word in allow.placeholder_words):
+        return True
+    return any(p.search(c.secret) for p in allow.placeholder_patterns)
+
+
+def low_entropy(c: Candidate, allow: Allowlist) -> bool:
+    """Values with too little randomness to be a generated credential."""
+    return shannon_entropy(c.secret) < allow.low_entropy_bits
+
+
+def sequential(c: Candidate, allow: Allowlist) -> bool:
+    """Runs like ``abcdef123456``, a long run (``ABCDEFGHIJ``) or one repeated character."""
+    return (
+        sequential_fraction(c.secret) >= allow.min_sequential
+        or repeated_fraction(c.secret) > 0.5
+        or longest_run(c.secret) >= 8
+    )
+
+
+_HASH_LIKE = re.compile(
+    rb"\A(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}|[0-9A-F]{32}|[0-9A-F]{40}"
+    rb"|[0-9A-F]{64}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\Z"
+)
+_HASH_CONTEXT = re.compile(rb"(?i)(?:sha\d*|md5|hash|digest|checksum|commit|rev|uuid|guid|etag)")
+
+
+def hash_like(c: Candidate, allow: Allowlist) -> bool:
+    """UUIDs, hex digests and commit ids when the line talks about hashes or ids."""
+    del allow
+    return bool(_HASH_LIKE.match(c.secret)) and bool(_HASH_CONTEXT.search(c.line))
+
+
+def uuid_or_digest(c: Candidate, allow: Allowlist) -> bool:
+    """Any bare UUID, hex digest or commit id (for the loosest generic rules)."""
+    del allow
+    return bool(_HASH_LIKE.match(c.secret))
+
+
+_PUBLIC_MARKERS = (
+    b"ssh-rsa ",
+    b"ssh-ed25519 ",
+    b"ecdsa-sha2-",
+    b"-----BEGIN PUBLIC KEY",
+    b"-----BEGIN CERTIFICATE",
+    b"-----BEGIN RSA PUBLIC KEY",
+    b"-----BEGIN PGP PUBLIC KEY",
+    b"MII",
+)
+
+
+def public_key(c: Candidate, allow: Allowlist) -> bool:
+    """Public keys and certificates (``ssh-rsa ...``, ``BEGIN CERTIFICATE``, DER ``MII...``)."""
+    del allow
+    secret = c.secret.lstrip()
+    return any(secret.startswith(m) for m in _PUBLIC_MARKERS) or b"PUBLIC KEY-----" in c.match
+
+
+_INTEGRITY = re.compile(rb"\A(?:sha1|sha256|sha384|sha512)-[A-Za-z0-9+/]+=*\Z")
+_INTEGRITY_LINE = re.compile(rb'(?i)"integrity"|integrity\s|resolved\s|\.tgz#|checksum')
+
+
+def lockfile_integrity(c: Candidate, allow: Allowlist) -> bool:
+    """Subresource-integrity and lock-file hashes (``sha512-...``, ``resolved ...#sha1``)."""
+    del allow
+    return bool(_INTEGRITY.match(c.secret)) or bool(_INTEGRITY_LINE.search(c.line))
+
+
+_CODE_REF = re.compile(
+    rb"\A(?:[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*)+(?:\(\S*\))?"
+    rb"|[A-Za-z_$][\w$]*\(.*\)|[a-z]+(?:_[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Z]+(?:_[A-Z]+)+)\Z"
+)
+
+
+def code_reference(c: Candidate, allow: Allowlist) -> bool:
+    """Values that are code, not data: ``config.password``, ``getPass()``, ``db_password``."""
+    del allow
+    return bool(_CODE_REF.match(c.secret.strip()))
+
+
+_PATH_OR_URL = re.compile(rb"\A(?:/[\w.-]+)+/?\Z|\A[a-z][a-z0-9+.-]*://\S*\Z|\A[\w.-]+\.\w{2,4}\Z")
+
+
+def path_or_url(c: Candidate, allow: Allowlist) -> bool:
+    """File paths, file names and URLs given as a value."""
+    del allow
+    return bool(_PATH_OR_URL.match(c.secret.strip()))
+
+
+_LETTERS_ONLY = re.compile(rb"\A[A-Za-z_.~-]+\Z")
+
+
+def letters_only(c: Candidate, allow: Allowlist) -> bool:
+    """Words and identifiers with no digit or symbol (``sentencepiece_tokenizer``)."""
+    del allow
+    return bool(_LETTERS_ONLY.match(c.secret.strip()))
+
+
+Filter = Callable[[Candidate, Allowlist], bool]
+
+FILTERS: dict[str, Filter] = {
+    "known_example": known_example,
+    "placeholder": placeholder,
+    "low_entropy": low_entropy,
+    "sequential": sequential,
+    "hash_like": hash_like,
+    "uuid_or_digest": uuid_or_digest,
+    "public_key": public_key,
+    "lockfile_integrity": lockfile_integrity,
+    "code_reference": code_reference,
+    "path_or_url": path_or_url,
+    "letters_only": letters_only,
+}
+
+DEFAULT_FILTERS: tuple[str, ...] = ("known_example", "placeholder")
+
+
+def rejected_by(c: Candidate, names: tuple[str, ...], allow: Allowlist) -> str | None:
+    """The first filter among ``names`` that drops ``c``, or None."""
+    for name in names:
+        if FILTERS[name](c, allow):
+            return name
+    return None

@@ -1,0 +1,269 @@
+"""Load, validate and self-check rules from TOML (built-ins, extra files, the profile)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from desktop_audit.errors import RuleError
+from desktop_audit.models import FindingKind, Severity
+from desktop_audit.resources import resources_dir
+from desktop_audit.scan.rules.decoders import DECODERS
+from desktop_audit.scan.rules.filters import DEFAULT_FILTERS, FILTERS
+from desktop_audit.scan.rules.matcher import Matcher
+from desktop_audit.scan.rules.model import Rule, RuleProblem, RuleSet
+from desktop_audit.scan.rules.validators import VALIDATORS
+
+if TYPE_CHECKING:
+    from desktop_audit.profile import Profile
+
+__all__ = [
+    "Rule",
+    "RuleProblem",
+    "RuleSet",
+    "check_rules",
+    "load_ruleset",
+    "parse_rules",
+    "rules_from_file",
+]
+
+_STR_KEYS = {"id", "name", "provider", "regex", "severity", "description", "guide", "kind"}
+_OPT_STR_KEYS = {"validator", "decode", "decoded_regex"}
+_LIST_KEYS = {"keywords", "examples", "negative_examples", "references", "allow", "filters"}
+_OTHER_KEYS = {"min_entropy", "public_prefix", "window_before", "window_after"}
+_KNOWN_KEYS = _STR_KEYS | _OPT_STR_KEYS | _LIST_KEYS | _OTHER_KEYS
+_BUILTIN_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+\Z")
+_PROFILE_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_CANONICAL_SKIP = {"compiled", "compiled_allow", "compiled_decoded", "source_file"}
+
+
+def _re2_error(pattern: str) -> str | None:
+    """Why RE2 rejects ``pattern`` (None when it accepts it or RE2 is not installed)."""
+    try:
+        import re2  # noqa: PLC0415  (optional dependency)
+    except ImportError:
+        return None
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        re2.compile(pattern, options)
+    except Exception as exc:  # re2 raises its own error type
+        return str(exc)
+    return None
+
+
+def _compile(pattern: str, where: str, what: str) -> re.Pattern[bytes]:
+    try:
+        compiled = re.compile(pattern.encode())
+    except re.error as exc:
+        raise RuleError(f"{where}: bad {what}: {exc}") from exc
+    problem = _re2_error(pattern)
+    if problem is not None:
+        raise RuleError(f"{where}: {what} is not RE2-compatible: {problem}")
+    return compiled
+
+
+def _strings(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleError(f"{where}: {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def _parse_rule(table: Mapping[str, Any], source: str, *, profile: bool) -> Rule:
+    rule_id = table.get("id")
+    where = f"{source}: rule {rule_id!r}" if isinstance(rule_id, str) else f"{source}: rule"
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise RuleError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    for key in _STR_KEYS | _OPT_STR_KEYS:
+        if key in table and not isinstance(table[key], str):
+            raise RuleError(f"{where}: {key!r} must be a string")
+    required = ("id", "regex") if profile else ("id", "name", "provider", "regex", "severity")
+    for key in (*required, *(() if profile else ("description",))):
+        if not table.get(key):
+            raise RuleError(f"{where}: missing {key!r}")
+    if not isinstance(rule_id, str):
+        raise RuleError(f"{where}: 'id' must be a string")
+    if not (_PROFILE_ID if profile else _BUILTIN_ID).match(rule_id):
+        raise RuleError(f"{where}: bad id (expected <provider>.<name>, lowercase)")
+    provider = table.get("provider", "client")
+    if not profile and not rule_id.startswith(provider + "."):
+        raise RuleError(f"{where}: id must start with the provider {provider!r}")
+    try:
+        severity = Severity(table.get("severity", "high"))
+        kind = FindingKind(table.get("kind", "credential"))
+    except ValueError as exc:
+        raise RuleError(f"{where}: {exc}") from exc
+    examples = _strings(table, "examples", where)
+    negatives = _strings(table, "negative_examples", where)
+    if not profile and (not examples or not negatives):
+        raise RuleError(f"{where}: needs at least one example and one negative example")
+    keywords = _strings(table, "keywords", where)
+    if any(not k or k != k.lower() or not k.isascii() for k in keywords):
+        raise RuleError(f"{where}: keywords must be non-empty lowercase ASCII literals")
+    filters = _strings(table, "filters", where) if "filters" in table else DEFAULT_FILTERS
+    for name in filters:
+        if name not in FILTERS:
+            raise RuleError(f"{where}: unknown filter {name!r}")
+    validator, decode = table.get("validator"), table.get("decode")
+    if validator is not None and validator not in VALIDATORS:
+        raise RuleError(f"{where}: unknown validator {validator!r}")
+    if decode is not None and decode not in DECODERS:
+        raise RuleError(f"{where}: unknown decoder {decode!r}")
+    min_entropy = table.get("min_entropy")
+    if min_entropy is not None and not isinstance(min_entropy, int | float):
+        raise RuleError(f"{where}: 'min_entropy' must be a number")
+    windows = {k: table.get(k, d) for k, d in (("window_before", 256), ("window_after", 1024))}
+    if not all(isinstance(v, int) and 0 <= v <= 1 << 20 for v in windows.values()):
+        raise RuleError(f"{where}: windows must be integers up to 1 MiB")
+    regex = str(table["regex"])
+    decoded_regex = table.get("decoded_regex")
+    allow = _strings(table, "allow", where)
+    return Rule(
+        id=rule_id,
+        name=str(table.get("name") or table.get("description") or rule_id),
+        provider=provider,
+        description=str(table.get("description", "")),
+        severity=severity,
+        regex=regex,
+        keywords=tuple(dict.fromkeys(keywords)),
+        examples=examples,
+        negative_examples=negatives,
+        guide=str(table.get("guide") or provider),
+        kind=kind,
+        references=_strings(table, "references", where),
+        min_entropy=None if min_entropy is None else float(min_entropy),
+        public_prefix=_strings(table, "public_prefix", where),
+        allow=allow,
+        filters=filters,
+        validator=validator,
+        decode=decode,
+        decoded_regex=decoded_regex,
+        window_before=windows["window_before"],
+        window_after=windows["window_after"],
+        source_file=source,
+        compiled=_compile(regex, where, "regex"),
+        compiled_allow=tuple(_compile(a, where, "allow regex") for a in allow),
+        compiled_decoded=None
+        if decoded_regex is None
+        else _compile(decoded_regex, where, "decoded_regex"),
+    )
+
+
+def parse_rules(
+    tables: Iterable[Mapping[str, Any]], source: str, *, profile: bool = False
+) -> list[Rule]:
+    """Validate and compile rule tables; ``source`` names the file in error messages."""
+    rules = []
+    for table in tables:
+        if not isinstance(table, Mapping):
+            raise RuleError(f"{source}: each [[rules]] entry must be a table")
+        rules.append(_parse_rule(table, source, profile=profile))
+    return rules
+
+
+def load_rule_file(path: Path) -> list[Rule]:
+    """All rules of one TOML file with ``[[rules]]`` tables."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{path}: TOML syntax error: {exc}") from exc
+    unknown = sorted(set(data) - {"rules"})
+    if unknown:
+        raise RuleError(f"{path}: unknown top-level key(s) {', '.join(unknown)}")
+    tables = data.get("rules", [])
+    if not isinstance(tables, list):
+        raise RuleError(f"{path}: 'rules' must be an array of tables ([[rules]])")
+    return parse_rules(tables, str(path))
+
+
+def _canonical(rule: Rule) -> dict[str, Any]:
+    return {f.name: getattr(rule, f.name) for f in fields(rule) if f.name not in _CANONICAL_SKIP}
+
+
+def make_ruleset(rules: Sequence[Rule]) -> RuleSet:
+    """A rule set with its content digest; duplicate ids are an error."""
+    seen: dict[str, str] = {}
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError(
+                f"{rule.source_file}: rule {rule.id!r}: duplicate id (also in {seen[rule.id]})"
+            )
+        seen[rule.id] = rule.source_file
+    ordered = tuple(sorted(rules, key=lambda r: r.id))
+    blob = json.dumps([_canonical(r) for r in ordered], sort_keys=True, default=str)
+    return RuleSet(rules=ordered, digest=hashlib.sha256(blob.encode()).hexdigest())
+
+
+def builtin_rule_files() -> list[Path]:
+    """The shipped rule files, sorted."""
+    return sorted((resources_dir() / "rules").glob("*.toml"))
+
+
+def load_ruleset(
+    extra_files: Sequence[Path] = (),
+    profile: Profile | None = None,
+    *,
+    check_examples: bool = True,
+) -> RuleSet:
+    """Built-in rules + extra files + the profile's ``[[rules]]``, validated and self-checked."""
+    rules: list[Rule] = []
+    for path in [*builtin_rule_files(), *extra_files]:
+        rules.extend(load_rule_file(path))
+    if profile is not None and profile.rules:
+        source = str(profile.source_path)
+        rules.extend(parse_rules(profile.rules, source, profile=True))
+    ruleset = make_ruleset(rules)
+    if check_examples:
+        problems = check_rules(ruleset.rules)
+        if problems:
+            first = problems[0]
+            rule = ruleset.by_id(first.rule_id)
+            origin = rule.source_file if rule else "?"
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise RuleError(f"{origin}: rule {first}{more}")
+    return ruleset
+
+
+def check_rules(rules: Sequence[Rule], engine: str | None = None) -> list[RuleProblem]:
+    """Every example must be matched by its rule; no negative example may be."""
+    matcher = Matcher(rules, engine=engine)
+    problems: list[RuleProblem] = []
+    for rule in rules:
+        for index, example in enumerate(rule.examples):
+            found = any(m.rule.id == rule.id and m.report for m in matcher.find(example.encode()))
+            if not found:
+                problems.append(RuleProblem(rule.id, "example does not match", index))
+        for index, example in enumerate(rule.negative_examples):
+            found = any(m.rule.id == rule.id and m.report for m in matcher.find(example.encode()))
+            if found:
+                problems.append(RuleProblem(rule.id, "negative example matches", index, True))
+    return problems
+
+
+def rules_from_file(path: Path) -> tuple[Rule, ...]:
+    """The rules of a rule file, or of a profile's ``[[rules]]`` (for ``rules test FILE``).
+
+    Examples are not checked here; :func:`check_rules` reports them one by one.
+    """
+    try:
+        is_profile = "engagement" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        is_profile = False
+    if is_profile:
+        from desktop_audit.profile import load_profile  # noqa: PLC0415  (layering)
+
+        profile = load_profile(path)
+        return tuple(parse_rules(profile.rules, str(path), profile=True))
+    return tuple(load_rule_file(path))

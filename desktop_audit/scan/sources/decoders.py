@@ -1,0 +1,79 @@
+"""Reveal credentials that a file format hides in base64 (docker auths, kubeconfig key data,
+Kubernetes Secret ``data:``). Each decoded value keeps the 1-based line of its encoded form."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+
+_B64 = rb"[A-Za-z0-9+/_-]{8,}={0,2}"
+_DOCKER_AUTH = re.compile(rb'"auth"\s*:\s*"(' + _B64 + rb')"')
+_KUBE_DATA = re.compile(rb"^\s*(?:client-key-data|token-data)\s*:\s*[\"']?(" + _B64 + rb")")
+_SECRET_KIND = re.compile(rb"^kind:\s*[\"']?Secret\b", re.MULTILINE)
+_DATA_BLOCK = re.compile(rb"^(\s*)data:\s*$")
+_KEY_VALUE = re.compile(rb"^(\s*)[\w.\-]+\s*:\s*[\"']?([A-Za-z0-9+/]{4,}={0,2})[\"']?\s*$")
+
+
+def _b64decode(value: bytes) -> bytes | None:
+    padded = value + b"=" * (-len(value) % 4)
+    try:
+        if b"-" in value or b"_" in value:
+            decoded = base64.urlsafe_b64decode(padded)
+        else:
+            decoded = base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not decoded or b"\x00" in decoded:
+        return None
+    return decoded
+
+
+def _decoded_lines(lines: list[bytes], pattern: re.Pattern[bytes]) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(lines, start=1):
+        for match in pattern.finditer(line):
+            decoded = _b64decode(match.group(1))
+            if decoded is not None:
+                yield number, decoded
+
+
+def docker_auths(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """``auths.*.auth`` (``user:password`` in base64) of docker / podman config files."""
+    return _decoded_lines(data.split(b"\n"), _DOCKER_AUTH)
+
+
+def kubeconfig_data(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """``client-key-data`` (a PEM private key in base64) of kubeconfig files."""
+    return _decoded_lines(data.split(b"\n"), _KUBE_DATA)
+
+
+def k8s_secret_data(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Values under ``data:`` of Kubernetes ``kind: Secret`` manifests (YAML)."""
+    if not _SECRET_KIND.search(data):
+        return
+    block_indent: int | None = None
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        start = _DATA_BLOCK.match(line)
+        if start:
+            block_indent = len(start.group(1))
+            continue
+        if block_indent is None or not line.strip():
+            continue
+        if len(line) - len(line.lstrip()) <= block_indent:
+            block_indent = None
+            continue
+        match = _KEY_VALUE.match(line)
+        decoded = _b64decode(match.group(2)) if match else None
+        if decoded is not None:
+            yield number, decoded
+
+
+def decode_for(file_format: str | None, data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Decoded values for a file format (YAML files may be Kubernetes Secret manifests)."""
+    if file_format == "docker-config":
+        yield from docker_auths(data)
+    elif file_format == "kubeconfig":
+        yield from kubeconfig_data(data)
+    if file_format in (None, "yaml", "kubeconfig", "k8s-secret"):
+        yield from k8s_secret_data(data)

@@ -1,0 +1,97 @@
+"""The ``dotfiles`` source: known credential files from the catalogue, relative to home."""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
+from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
+from desktop_audit.scan.sources.catalogue import Catalogue, CatalogueEntry, load_catalogue
+from desktop_audit.scan.sources.files import file_fragments
+from desktop_audit.scan.sources.pacing import Pacer
+from desktop_audit.scan.sources.reading import SkipFile, read_whole
+from desktop_audit.scan.sources.walk import os_error_message, within
+
+NAME = "dotfiles"
+# Formats read whole even when they hold NUL bytes (tokens sit in plain text inside them).
+RAW_FORMATS = frozenset({"binary", "sqlite", "gpg-private-key"})
+OUTSIDE = "symbolic link leads outside the scanned roots, skipped"
+
+
+def expand(home: Path, entries: Sequence[CatalogueEntry]) -> Iterator[tuple[Path, CatalogueEntry]]:
+    """Existing paths for catalogue entries (each path once, first entry wins)."""
+    seen: set[Path] = set()
+    for entry in entries:
+        if not entry.enabled:
+            continue
+        if glob.has_magic(entry.path):
+            rels = sorted(glob.glob(entry.path, root_dir=home))  # noqa: PTH207 - relative names
+        else:
+            rels = [entry.path] if os.path.lexists(home / entry.path) else []
+        for rel in rels:
+            if any(fnmatch.fnmatchcase(rel, pattern) for pattern in entry.exclude):
+                continue
+            path = home / rel
+            if path not in seen and not path.is_dir():
+                seen.add(path)
+                yield path, entry
+
+
+def readable_target(path: Path, ctx: ScanContext, source: str = NAME) -> bool:
+    """False (with an error recorded) when a symlinked path leaves the home and roots."""
+    if within(path, (ctx.home, *ctx.roots)):
+        return True
+    ctx.error(source, path, OUTSIDE)
+    return False
+
+
+class DotfilesSource:
+    """Yield each existing catalogued file with its format, plus decoded hidden values."""
+
+    group = SourceGroup.DOTFILES
+
+    def __init__(self, home: Path, catalogue: Catalogue | None = None) -> None:
+        self.home = home
+        self.catalogue = catalogue if catalogue is not None else load_catalogue()
+
+    def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
+        stats = ctx.stat(NAME)
+        pacer = Pacer(ctx, NAME)
+        rules = self.catalogue.walk
+        for path, entry in expand(self.home, self.catalogue.dotfiles):
+            if ctx.cancel.cancelled:
+                break
+            if path in ctx.claimed_paths or not readable_target(path, ctx):
+                continue
+            origin = Origin(SourceKind.DOTFILE, path=path, file_format=entry.format)
+            size = 0
+            try:
+                if entry.format in RAW_FORMATS:
+                    data = read_whole(path, rules, follow=True)
+                    size = len(data)
+                    yield Fragment(data, origin)
+                else:
+                    for fragment in file_fragments(path, rules, origin, follow=True):
+                        if not fragment.origin.fixed_line:
+                            size += len(fragment.data)
+                        yield fragment
+            except SkipFile as skip:
+                if skip.report:
+                    ctx.error(NAME, path, str(skip))
+                continue
+            except OSError as exc:
+                ctx.error(NAME, path, os_error_message(exc))
+                continue
+            ctx.claimed_paths.add(path)
+            ctx.claimed_paths.add(Path(os.path.realpath(path)))
+            stats.add("files")
+            stats.add("bytes", size)
+            pacer.step(str(path), size)
+        pacer.finish()
+
+    def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
+        return locate_by_origin(hits)

@@ -1,0 +1,216 @@
+"""The ``git`` source: every blob of every repository under the roots (once), each repository's
+config, and its work trees' untracked and ignored files. Hits on blobs are attributed to
+paths, commits and refs afterwards, only for the blobs that hit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Generator, Iterator, Sequence
+from pathlib import Path
+
+from desktop_audit.models import (
+    Fragment,
+    Hit,
+    LocatedHit,
+    Location,
+    Origin,
+    SourceGroup,
+    SourceKind,
+)
+from desktop_audit.scan.sources.base import ScanContext, location_from_origin
+from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
+from desktop_audit.scan.sources.discovery import Repository, discover
+from desktop_audit.scan.sources.files import file_fragments, guess_format
+from desktop_audit.scan.sources.git_attribution import attribute
+from desktop_audit.scan.sources.git_objects import ObjectCounts, iter_blobs
+from desktop_audit.scan.sources.gitcmd import Git, GitError, objects_only
+from desktop_audit.scan.sources.pacing import Pacer
+from desktop_audit.scan.sources.reading import SkipFile, has_suffix
+from desktop_audit.scan.sources.walk import is_skipped_rel_path, os_error_message
+
+NAME = "git"
+CONFIG_FILES = ("config", "config.worktree")
+MAX_PLACES_PER_HIT = 20
+
+
+class GitSource:
+    """Repositories under the roots: blobs (git-history), config, untracked work-tree files."""
+
+    group = SourceGroup.GIT
+
+    def __init__(self, roots: Sequence[Path], rules: WalkRules | None = None) -> None:
+        self.roots = tuple(roots)
+        self.rules = rules if rules is not None else load_catalogue().walk
+        self.repositories: dict[Path, Repository] = {}
+
+    def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
+        pacer = Pacer(ctx, NAME)
+        roots = self.roots or ctx.roots or (ctx.home,)
+
+        def on_error(path: Path, message: str) -> None:
+            ctx.error(NAME, path, message)
+
+        for repo in discover(roots, ctx.home, self.rules, ctx.cancel, on_error):
+            if ctx.cancel.cancelled:
+                break
+            self.repositories[repo.path] = repo
+            ctx.stat(NAME).add("repos")
+            pacer.step(str(repo.path))
+            yield from self._config(repo, ctx)
+            readable = yield from self._blobs(repo, ctx, pacer)
+            if not readable:
+                continue  # one error line per broken repository
+            for work_tree in repo.work_trees:
+                yield from self._work_tree(repo, work_tree, ctx)
+        pacer.finish()
+
+    def _config(self, repo: Repository, ctx: ScanContext) -> Iterator[Fragment]:
+        for name in CONFIG_FILES:
+            path = repo.git_dir / name
+            if not path.is_file() or path in ctx.claimed_paths:
+                continue
+            origin = Origin(SourceKind.GIT_CONFIG, path=path, file_format="gitconfig")
+            try:
+                yield from file_fragments(path, self.rules, origin)
+            except (SkipFile, OSError) as exc:
+                ctx.error(NAME, path, str(exc) if isinstance(exc, SkipFile) else "unreadable")
+            ctx.claimed_paths.add(path)
+
+    def _blobs(
+        self, repo: Repository, ctx: ScanContext, pacer: Pacer
+    ) -> Generator[Fragment, None, bool]:
+        """Every text blob once; False when the repository cannot be read at all."""
+        stats = ctx.stat(NAME)
+        readable = True
+        counts = ObjectCounts()
+        try:
+            try:
+                yield from self._stream(Git(repo.git_dir), repo, ctx, pacer, counts)
+            except GitError as exc:
+                if counts.blobs or "not a git repository" not in str(exc):
+                    raise
+                # HEAD or refs are broken but the object store may be intact: read it anyway
+                ctx.error(NAME, repo.path, f"broken repository ({exc}); objects read without refs")
+                readable = False
+                with objects_only(repo.git_dir) as bare_objects:
+                    yield from self._stream(bare_objects, repo, ctx, pacer, counts)
+        except GitError as exc:
+            ctx.error(NAME, repo.path, f"cannot read repository: {exc}")
+            readable = False
+        except ValueError:
+            ctx.error(NAME, repo.path, "cannot read repository: malformed object listing")
+            readable = False
+        stats.add("commits", counts.commits)
+        stats.add("objects", counts.objects)
+        stats.add("skipped_binary", counts.binary)
+        stats.add("skipped_large", counts.large)
+        if counts.missing:
+            ctx.error(
+                NAME, repo.path, f"corrupt repository: {counts.missing} objects cannot be read"
+            )
+        if counts.large:
+            ctx.error(
+                NAME,
+                repo.path,
+                f"{counts.large} blobs larger than {self.rules.max_file_bytes} bytes skipped",
+            )
+        return readable
+
+    def _stream(
+        self, git: Git, repo: Repository, ctx: ScanContext, pacer: Pacer, counts: ObjectCounts
+    ) -> Iterator[Fragment]:
+        stats = ctx.stat(NAME)
+        for sha, data in iter_blobs(
+            git, self.rules.max_file_bytes, self.rules.sniff_bytes, ctx.cancel, counts
+        ):
+            stats.add("blobs")
+            stats.add("bytes", len(data))
+            pacer.step(str(repo.path), len(data))
+            yield Fragment(data, Origin(SourceKind.GIT_HISTORY, path=repo.path, blob=sha))
+
+    def _work_tree(self, repo: Repository, work_tree: Path, ctx: ScanContext) -> Iterator[Fragment]:
+        """Untracked and ignored files (``ls-files --others``), minus skip rules."""
+        stats = ctx.stat(NAME)
+        git = Git(repo.work_tree_git_dirs.get(work_tree, repo.git_dir), work_tree)
+        try:
+            listing = git.run("ls-files", "-z", "--others")
+        except GitError as exc:
+            ctx.error(NAME, work_tree, f"cannot list untracked files: {exc}")
+            return
+        for raw in listing.split(b"\x00"):
+            if ctx.cancel.cancelled:
+                return
+            if not raw or raw.endswith(b"/"):
+                continue  # nested repositories are scanned on their own
+            rel = raw.decode("utf-8", "surrogateescape")
+            path = work_tree / rel
+            if (
+                path in ctx.claimed_paths
+                or is_skipped_rel_path(rel, self.rules)
+                or has_suffix(path, self.rules.skip_file_suffixes)
+            ):
+                continue
+            origin = Origin(
+                SourceKind.GIT_WORKTREE,
+                path=work_tree,
+                inner_path=rel,
+                file_format=guess_format(path),
+            )
+            try:
+                for fragment in file_fragments(path, self.rules, origin):
+                    if not fragment.origin.fixed_line:
+                        stats.add("worktree_bytes", len(fragment.data))
+                    yield fragment
+            except SkipFile as skip:
+                if skip.report:
+                    ctx.error(NAME, path, str(skip))
+            except OSError as exc:
+                ctx.error(NAME, path, os_error_message(exc))
+            else:
+                stats.add("worktree_files")
+            ctx.claimed_paths.add(path)
+
+    def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
+        by_repo: dict[Path, list[Hit]] = defaultdict(list)
+        for hit in hits:
+            origin = hit.origin
+            if origin.source is SourceKind.GIT_HISTORY and origin.blob and origin.path:
+                by_repo[origin.path].append(hit)
+            else:
+                yield LocatedHit(hit, location_from_origin(hit))
+        for repo_path, repo_hits in by_repo.items():
+            yield from self._locate_repo(repo_path, repo_hits, ctx)
+
+    def _locate_repo(
+        self, repo_path: Path, hits: list[Hit], ctx: ScanContext
+    ) -> Iterator[LocatedHit]:
+        repo = self.repositories.get(repo_path)
+        git_dir = repo.git_dir if repo is not None else _guess_git_dir(repo_path)
+        blobs = {hit.origin.blob for hit in hits if hit.origin.blob}
+        try:
+            places = attribute(Git(git_dir), blobs, ctx.cancel)
+        except GitError as exc:
+            ctx.error(NAME, repo_path, f"cannot attribute findings to commits: {exc}")
+            places = {}
+        for hit in hits:
+            blob_places = places.get(hit.origin.blob or "", [])
+            if not blob_places:
+                yield LocatedHit(hit, Location(SourceKind.GIT_HISTORY, str(repo_path), hit.line))
+                continue
+            for place in blob_places[:MAX_PLACES_PER_HIT]:
+                path = repo_path / place.inner_path if place.inner_path else repo_path
+                yield LocatedHit(
+                    hit,
+                    Location(
+                        source=SourceKind.GIT_HISTORY,
+                        path=str(path),
+                        line=hit.line,
+                        commit=place.commit,
+                        ref=place.ref,
+                    ),
+                )
+
+
+def _guess_git_dir(repo_path: Path) -> Path:
+    dot_git = repo_path / ".git"
+    return dot_git if dot_git.is_dir() else repo_path

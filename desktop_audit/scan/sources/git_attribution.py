@@ -1,0 +1,236 @@
+"""Attribute blobs that hit to (path in the repository, introducing commit, kind of ref).
+
+Runs only for repositories with hits. One ``git log --raw`` pass over every commit in the
+object store (reachable or not) gives each commit's parents and the blobs it introduced; the
+commits are then labelled by the strongest place that still holds them, in this order:
+branches, detached HEAD, tags, remotes, notes, other refs (``refs/original`` ...), stash
+entries (with their index and untracked parents), reflogs, and finally ``unreachable``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from desktop_audit.progress import CancelToken
+from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
+
+STASH = "stash"
+REFLOG = "reflog"
+UNREACHABLE = "unreachable"
+REF_FORMAT = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)"
+LOG_ARGS = (
+    "log",
+    "--no-walk=unsorted",
+    "--stdin",
+    "--raw",
+    "-z",
+    "--no-abbrev",
+    "--no-renames",
+    "--root",
+    "--diff-merges=first-parent",
+    "--no-textconv",
+    "--no-ext-diff",
+    "--no-color",
+    "--format=%x01%H %ct %P",
+)
+_NULL_SHA = "0" * 40
+
+
+@dataclass(frozen=True, slots=True)
+class BlobPlace:
+    """One place a blob lives: ``inner_path``/``commit`` are None for dangling blobs."""
+
+    inner_path: str | None
+    commit: str | None
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefTip:
+    name: str
+    commit: str | None
+    blob: str | None
+
+
+def _ref_rank(name: str) -> int:
+    if name.startswith("refs/heads/"):
+        return 0
+    if name == "HEAD":
+        return 1
+    if name.startswith("refs/tags/"):
+        return 2
+    if name.startswith("refs/remotes/"):
+        return 3
+    if name.startswith("refs/notes/"):
+        return 4
+    if name == STASH:
+        return 6
+    if name == REFLOG:
+        return 7
+    if name == UNREACHABLE:
+        return 8
+    return 5
+
+
+def list_refs(git: Git) -> list[RefTip]:
+    """Every ref peeled to a commit (or a blob, for tags of blobs), HEAD's branch first."""
+    tips: list[RefTip] = []
+    out = git.run("for-each-ref", f"--format={REF_FORMAT}")
+    for line in out.decode("utf-8", "surrogateescape").splitlines():
+        fields = line.split("\x00")
+        if len(fields) != 5:
+            continue
+        name, kind, sha, peeled_kind, peeled_sha = fields
+        if name == "refs/stash":
+            continue
+        if peeled_kind:
+            kind, sha = peeled_kind, peeled_sha
+        tips.append(
+            RefTip(name, sha if kind == "commit" else None, sha if kind == "blob" else None)
+        )
+    head = _output_or_empty(git, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    symbolic = _output_or_empty(git, "symbolic-ref", "--quiet", "HEAD")
+    if head and not symbolic:
+        tips.append(RefTip("HEAD", head, None))
+    tips.sort(key=lambda tip: (_ref_rank(tip.name), tip.name != symbolic, tip.name))
+    return tips
+
+
+def _output_or_empty(git: Git, *args: str) -> str:
+    try:
+        return git.run(*args).decode("utf-8", "surrogateescape").strip()
+    except GitError:
+        return ""
+
+
+def stash_commits(git: Git) -> list[str]:
+    """The commit of every stash entry (stash@{0}, stash@{1}, ...)."""
+    if not git.run("for-each-ref", "--format=%(refname)", "refs/stash").strip():
+        return []
+    out = git.run("log", "--walk-reflogs", "--format=%H", "refs/stash")
+    return out.decode("ascii").split()
+
+
+def reflog_commits(git: Git) -> list[str]:
+    """Every commit named by any reflog entry."""
+    out = git.run("rev-list", "--no-walk", "--reflog", "--stdin")  # --stdin: none is fine
+    return out.decode("ascii").split()
+
+
+def all_commit_ids(git: Git) -> list[bytes]:
+    out = git.run("cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)")
+    return [line[7:] for line in out.splitlines() if line.startswith(b"commit ")]
+
+
+@dataclass
+class CommitGraph:
+    parents: dict[str, tuple[str, ...]]
+    times: dict[str, int]
+    # blob -> [(commit, inner path)] for the blobs asked about
+    introduced: dict[str, list[tuple[str, str]]]
+
+
+def _write_all(process: GitProcess, lines: list[bytes]) -> None:
+    try:
+        for line in lines:
+            process.stdin.write(line + b"\n")
+    except (OSError, ValueError):
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+
+
+def _tokens(stream: Iterable[bytes]) -> Iterator[bytes]:
+    rest = b""
+    for block in stream:
+        parts = (rest + block).split(b"\x00")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest
+
+
+def read_graph(git: Git, commits: list[bytes], blobs: set[str], cancel: CancelToken) -> CommitGraph:
+    """One pass of ``git log --raw`` over ``commits``: parents, times, introductions."""
+    graph = CommitGraph({}, {}, {})
+    process = git.popen(*LOG_ARGS, stdin=True)
+    writer = threading.Thread(target=_write_all, args=(process, commits), daemon=True)
+    writer.start()
+    current = ""
+    pending: str | None = None
+    try:
+        stream = iter(lambda: process.stdout.read(1 << 16), b"")
+        for token in _tokens(stream):
+            if pending is not None:
+                if pending:
+                    graph.introduced.setdefault(pending, []).append(
+                        (current, token.decode("utf-8", "surrogateescape"))
+                    )
+                pending = None
+                continue
+            item = token.lstrip(b"\n")
+            if item.startswith(b"\x01"):
+                fields = item[1:].decode("ascii").split()
+                current = fields[0]
+                graph.times[current] = int(fields[1]) if len(fields) > 1 else 0
+                graph.parents[current] = tuple(fields[2:])
+                if cancel.cancelled:
+                    break
+            elif item.startswith(b":"):
+                meta = item.split()
+                new_sha, status = meta[3].decode("ascii"), meta[4][:1]
+                # the path token that follows is kept only for a blob asked about
+                pending = new_sha if new_sha in blobs and status != b"D" else ""
+        writer.join()
+    finally:
+        if cancel.cancelled:
+            process.kill()
+        else:
+            process.finish()
+    return graph
+
+
+def label_commits(graph: CommitGraph, tips: list[tuple[str, str]]) -> dict[str, str]:
+    """Label every commit by the first tip (in priority order) it is reachable from."""
+    labels: dict[str, str] = {}
+    for label, tip in tips:
+        stack = [tip]
+        while stack:
+            commit = stack.pop()
+            if commit in labels or commit not in graph.parents:
+                continue
+            labels[commit] = label
+            stack.extend(graph.parents[commit])
+    return labels
+
+
+def attribute(git: Git, blobs: set[str], cancel: CancelToken) -> dict[str, list[BlobPlace]]:
+    """Places for each blob in ``blobs``, strongest ref kind first."""
+    refs = list_refs(git)
+    ordered: list[tuple[str, str]] = [(tip.name, tip.commit) for tip in refs if tip.commit]
+    ordered += [(STASH, commit) for commit in stash_commits(git)]
+    ordered += [(REFLOG, commit) for commit in reflog_commits(git) if commit != _NULL_SHA]
+    graph = read_graph(git, all_commit_ids(git), blobs, cancel)
+    labels = label_commits(graph, ordered)
+    tagged_blobs: dict[str, str] = {tip.blob: tip.name for tip in refs if tip.blob}
+    places: dict[str, list[BlobPlace]] = {}
+    for blob in blobs:
+        best: dict[tuple[str, str], tuple[int, str]] = {}
+        for commit, path in graph.introduced.get(blob, ()):
+            label = labels.get(commit, UNREACHABLE)
+            when = graph.times.get(commit, 0)
+            key = (path, label)
+            if key not in best or when < best[key][0]:
+                best[key] = (when, commit)
+        found = [BlobPlace(path, commit, label) for (path, label), (_, commit) in best.items()]
+        if blob in tagged_blobs:
+            found.append(BlobPlace(None, None, tagged_blobs[blob]))
+        if not found:
+            found.append(BlobPlace(None, None, UNREACHABLE))
+        found.sort(key=lambda p: (_ref_rank(p.ref), p.ref, p.inner_path or ""))
+        places[blob] = found
+    return places

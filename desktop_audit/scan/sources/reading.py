@@ -1,0 +1,133 @@
+"""Read-only file access: decide by ``fstat`` before reading, never follow a final symlink,
+keep access times untouched where allowed, cap sizes and sniff binaries."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_audit.scan.sources.catalogue import WalkRules
+
+_O_NOATIME = getattr(os, "O_NOATIME", 0)
+_BASE_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+class SkipFile(Exception):  # noqa: N818 - a control-flow signal, not an error class
+    """The file is not read; ``str(exc)`` is the one-line reason for the error list."""
+
+    def __init__(self, reason: str, *, report: bool = True) -> None:
+        super().__init__(reason)
+        self.report = report
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Part of a file: ``line_base`` lines come before it."""
+
+    data: bytes
+    line_base: int
+
+
+def open_readonly(path: Path, *, follow: bool = False) -> int:
+    """Open for reading only; a FIFO or device is refused before any read."""
+    flags = _BASE_FLAGS if not follow else _BASE_FLAGS & ~getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | _O_NOATIME)
+    except PermissionError:
+        fd = os.open(path, flags)  # O_NOATIME needs ownership; fall back without it
+    except OSError as exc:
+        if exc.errno == getattr(os, "ELOOP", -1):
+            raise SkipFile("symbolic link, not followed", report=False) from exc
+        raise
+    return fd
+
+
+def is_binary(head: bytes) -> bool:
+    return b"\x00" in head
+
+
+def has_suffix(path: Path, suffixes: frozenset[str]) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(suffix) for suffix in suffixes)
+
+
+def read_chunks(path: Path, rules: WalkRules, *, follow: bool = False) -> Iterator[Chunk]:
+    """Yield a text file's content (one chunk, or line-aligned chunks for big files).
+
+    Raises :class:`SkipFile` for non-regular, too large or binary files and ``OSError`` for
+    unreadable ones.
+    """
+    fd = open_readonly(path, follow=follow)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SkipFile("not a regular file", report=False)
+        if st.st_size > rules.max_file_bytes:
+            raise SkipFile(f"too large ({st.st_size} bytes), skipped")
+        head = _read_at_least(fd, rules.sniff_bytes)
+        if is_binary(head) and not has_suffix(path, rules.key_container_suffixes):
+            raise SkipFile("binary, skipped", report=False)
+        yield from _chunks(fd, head, rules)
+    finally:
+        os.close(fd)
+
+
+def _read_at_least(fd: int, size: int) -> bytes:
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        block = os.read(fd, size - got)
+        if not block:
+            break
+        parts.append(block)
+        got += len(block)
+    return b"".join(parts)
+
+
+def _chunks(fd: int, head: bytes, rules: WalkRules) -> Iterator[Chunk]:
+    pending = head
+    line_base = 0
+    while True:
+        block = os.read(fd, rules.chunk_bytes)
+        if not block:
+            break
+        pending += block
+        if len(pending) < rules.chunk_bytes:
+            continue
+        cut = pending.rfind(b"\n") + 1
+        if cut == 0:
+            cut = len(pending)
+        piece, pending = pending[:cut], pending[cut:]
+        yield Chunk(piece, line_base)
+        line_base += piece.count(b"\n")
+    if pending or line_base == 0:
+        yield Chunk(pending, line_base)
+
+
+def read_whole(path: Path, rules: WalkRules, *, follow: bool = False) -> bytes:
+    """The whole content of a small regular file (text or binary), within the size cap."""
+    fd = open_readonly(path, follow=follow)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SkipFile("not a regular file", report=False)
+        if st.st_size > rules.max_file_bytes:
+            raise SkipFile(f"too large ({st.st_size} bytes), skipped")
+        parts = []
+        while True:
+            block = os.read(fd, 1 << 20)
+            if not block:
+                break
+            parts.append(block)
+        return b"".join(parts)
+    finally:
+        os.close(fd)

@@ -1,0 +1,100 @@
+"""Each false-positive filter on its own, with data from the shipped allowlist."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop_audit.scan.rules import filters as f
+from desktop_audit.scan.rules.entropy import sequential_fraction, shannon_entropy
+
+ALLOW = f.default_allowlist()
+
+
+def c(secret: str, line: str = "", match: str = "") -> f.Candidate:
+    return f.Candidate(secret.encode(), match.encode(), line.encode())
+
+
+def test_known_example() -> None:
+    assert f.known_example(c("AKIAIOSFODNN7EXAMPLE"), ALLOW)
+    assert f.known_example(c("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), ALLOW)
+    assert not f.known_example(c("AKIA2OGYBAH6ZHQW7M4K"), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "xxxxxxxxxxxx",
+        "<token>",
+        "${API_TOKEN}",
+        "$API_TOKEN",
+        "{{ api_key }}",
+        "changeme",
+        "your-key-here",
+        "dummy-token-1",
+        "EXAMPLE_TOKEN",
+        "redacted",
+        "********",
+        "%(password)s",
+    ],
+)
+def test_placeholder_drops(value: str) -> None:
+    assert f.placeholder(c(value), ALLOW)
+
+
+@pytest.mark.parametrize("value", ["Zq8vR2mXp4TnW7yB", "9fK2-LmQ4_vX8zR1"])
+def test_placeholder_keeps_random(value: str) -> None:
+    assert not f.placeholder(c(value), ALLOW)
+
+
+def test_low_entropy_and_sequential() -> None:
+    assert f.low_entropy(c("aaaaaaaabbbbbbbb"), ALLOW)
+    assert not f.low_entropy(c("Zq8vR2mXp4TnW7yB"), ALLOW)
+    assert f.sequential(c("abcdef1234567890abcdef"), ALLOW)
+    assert f.sequential(c("ABCDEFGHIJKLMNOP"), ALLOW)
+    assert not f.sequential(c("Zq8vR2mXp4TnW7yB"), ALLOW)
+    assert shannon_entropy(b"") == 0.0
+    assert sequential_fraction(b"abcd") == 1.0
+
+
+def test_hash_like_needs_hash_context() -> None:
+    digest = "3b335d612137949d2f21fcc6c8c8164db7603227"
+    assert f.hash_like(c(digest, line=f"commit {digest}"), ALLOW)
+    assert not f.hash_like(c(digest, line=f"api_key = {digest}"), ALLOW)
+    assert f.uuid_or_digest(c("98fc74a8-ff56-4a21-85f6-7a1fcac895c9"), ALLOW)
+
+
+def test_public_key_and_certificates() -> None:
+    assert f.public_key(c("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB"), ALLOW)
+    assert f.public_key(c("MIIBIjANBgkqhkiG9w0BAQEFAAOC"), ALLOW)
+    assert not f.public_key(c("b3BlbnNzaC1rZXktdjEAAAAA"), ALLOW)
+
+
+def test_lockfile_integrity() -> None:
+    assert f.lockfile_integrity(c("sha512-Zm9vYmFyYmF6cXV4Zm9vYmFy=="), ALLOW)
+    assert f.lockfile_integrity(c("Zm9vYmFy", line='"integrity": "sha1-Zm9vYmFy"'), ALLOW)
+    assert not f.lockfile_integrity(c("Zm9vYmFy", line="token: Zm9vYmFy"), ALLOW)
+
+
+def test_code_reference_and_paths() -> None:
+    assert f.code_reference(c("config.password"), ALLOW)
+    assert f.code_reference(c("getPassword()"), ALLOW)
+    assert f.code_reference(c("db_password"), ALLOW)
+    assert not f.code_reference(c("S3cr3t!Pass"), ALLOW)
+    assert f.path_or_url(c("/etc/acme/secret.key"), ALLOW)
+    assert f.path_or_url(c("https://acme.example/x"), ALLOW)
+    assert not f.path_or_url(c("Zq8vR2mXp4TnW7yB"), ALLOW)
+
+
+def test_letters_only() -> None:
+    assert f.letters_only(c("sentencepiece_tokenizer"), ALLOW)
+    assert not f.letters_only(c("Zq8vR2mXp4TnW7yB"), ALLOW)
+
+
+def test_path_allowlist() -> None:
+    assert ALLOW.path_allowed("/home/u/app/node_modules/pkg/test/fixture.js")
+    assert not ALLOW.path_allowed("/home/u/app/.env")
+
+
+def test_rejected_by_names_the_filter() -> None:
+    assert f.rejected_by(c("changeme"), ("known_example", "placeholder"), ALLOW) == "placeholder"
+    assert f.rejected_by(c("Zq8vR2mXp4TnW7yB"), tuple(f.FILTERS), ALLOW) is None

@@ -1,0 +1,101 @@
+"""Loader validation: every malformed rule file is a RuleError naming file and rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop_audit.errors import RuleError
+from desktop_audit.scan.rules.loader import load_rule_file, load_ruleset
+
+GOOD = """
+[[rules]]
+id = "acme.token"
+name = "Acme token"
+provider = "acme"
+severity = "high"
+description = "Acme API token"
+regex = '\\b(?P<secret>acme_[A-Za-z0-9]{24})\\b'
+keywords = ["acme_"]
+examples = ["ACME=acme_Qm9vZ2xlR29vZ2xlR29vZ2xl"]
+negative_examples = ["acme_short"]
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "acme.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_extra_file_is_loaded_and_changes_digest(tmp_path: Path) -> None:
+    base = load_ruleset()
+    extended = load_ruleset([_write(tmp_path, GOOD)])
+    assert extended.by_id("acme.token") is not None
+    assert extended.digest != base.digest
+    assert load_ruleset().digest == base.digest
+
+
+def test_duplicate_id(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD + GOOD)
+    with pytest.raises(RuleError, match=r"acme\.toml.*acme\.token.*duplicate"):
+        load_ruleset([path])
+
+
+def test_bad_regex(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD.replace("{24})", "{24}"))
+    with pytest.raises(RuleError, match=r"acme\.toml: rule 'acme\.token': bad regex"):
+        load_rule_file(path)
+
+
+def test_regex_must_be_re2_compatible(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD.replace("\\b(?P", "(?<=x)(?P"))
+    with pytest.raises(RuleError, match="RE2"):
+        load_rule_file(path)
+
+
+def test_example_not_matching(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD.replace("acme_Qm9v", "acmX_Qm9v"))
+    with pytest.raises(RuleError, match=r"acme\.token \(examples\[0\]\): example does not match"):
+        load_ruleset([path])
+
+
+def test_negative_example_matching(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD.replace('"acme_short"', '"acme_Qm9vZ2xlR29vZ2xlR29vZ2xm"'))
+    with pytest.raises(RuleError, match=r"negative_examples\[0\]"):
+        load_ruleset([path])
+
+
+@pytest.mark.parametrize("field", ["examples", "negative_examples"])
+def test_missing_examples(tmp_path: Path, field: str) -> None:
+    text = "\n".join(line for line in GOOD.splitlines() if not line.startswith(field + " "))
+    with pytest.raises(RuleError, match="at least one example"):
+        load_rule_file(_write(tmp_path, text))
+
+
+def test_unknown_key_and_bad_severity(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="unknown key"):
+        load_rule_file(_write(tmp_path, GOOD + 'colour = "red"\n'))
+    with pytest.raises(RuleError, match="severe"):
+        load_rule_file(_write(tmp_path, GOOD.replace('"high"', '"severe"')))
+
+
+def test_toml_syntax_error(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="TOML syntax"):
+        load_rule_file(_write(tmp_path, "[[rules]\nid = 1"))
+
+
+def test_unknown_filter(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="unknown filter"):
+        load_rule_file(_write(tmp_path, GOOD + 'filters = ["nope"]\n'))
+
+
+def test_rules_from_file_reads_rule_files_and_profiles(tmp_path: Path) -> None:
+    from desktop_audit.resources import resource_path
+    from desktop_audit.scan.rules.loader import check_rules, rules_from_file
+
+    assert [r.id for r in rules_from_file(_write(tmp_path, GOOD))] == ["acme.token"]
+    profile_rules = rules_from_file(resource_path("profiles", "example-profile.toml"))
+    assert [r.id for r in profile_rules] == ["ex-eval-token"]
+    assert check_rules(profile_rules) == []
