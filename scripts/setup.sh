@@ -8,7 +8,7 @@ APT_PACKAGES=(
   git libgl1 libegl1 libopengl0 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
   libglib2.0-0 fonts-dejavu-core xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
   libxcb-shape0 libxcb-render-util0 libxcb-image0 libxkbcommon-x11-0 dbus gnome-keyring
-  poppler-utils
+  poppler-utils zsh util-linux
 )
 
 missing=()
