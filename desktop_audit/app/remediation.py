@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from desktop_audit.app.service import AuditService
-from desktop_audit.errors import UsageError
+from desktop_audit.errors import LivenessError, RemediationError, UsageError
 from desktop_audit.models import FindingRecord, Fragment, LocationRecord, SourceKind
 from desktop_audit.profile import Profile
 from desktop_audit.remediate import rescan
 from desktop_audit.remediate.actions import files, git, keychain
 from desktop_audit.remediate.actions.base import ActionKind, Applied, Handler, Plan, Scan
 from desktop_audit.remediate.backups import DEFAULT_RETENTION_DAYS, Backup, BackupVault
-from desktop_audit.remediate.errors import LivenessError, RemediationError
 from desktop_audit.remediate.guides import Guide, GuideBook, GuideContext, load_guides, render
 from desktop_audit.remediate.liveness import (
     Credential,

@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 
-from desktop_audit.remediate.errors import RemediationError
+from desktop_audit.errors import RemediationError
 from desktop_audit.remediate.fsutil import shred, write_private
 from desktop_audit.secrecy import Secrecy
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from desktop_audit.remediate.errors import GuideError
+from desktop_audit.errors import GuideError
 from desktop_audit.resources import resources_dir
 
 FALLBACK_GUIDE = "generic"

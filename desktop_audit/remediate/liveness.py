@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from desktop_audit.errors import LivenessError
 from desktop_audit.remediate import sigv4
-from desktop_audit.remediate.errors import LivenessError
 
 TIMEOUT_SECONDS = 5.0
 DEFAULT_BASE_URLS: Mapping[str, str] = {

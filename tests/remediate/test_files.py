@@ -11,9 +11,8 @@ import pytest
 
 from desktop_audit.app.remediation import ActionKind, Remediation
 from desktop_audit.app.service import AuditService
-from desktop_audit.errors import UsageError
+from desktop_audit.errors import RemediationError, StaleTargetError, UsageError
 from desktop_audit.models import SourceGroup, Status
-from desktop_audit.remediate.errors import RemediationError, StaleTargetError
 from desktop_audit.store import actions as action_store
 from tests.remediate.conftest import example, only, scan_into
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_audit.remediate.errors import GuideError
+from desktop_audit.errors import GuideError
 from desktop_audit.remediate.guides import GuideContext, load_guides, render
 from desktop_audit.resources import resource_path
 from desktop_audit.scan.rules.loader import load_ruleset

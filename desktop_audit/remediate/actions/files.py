@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from desktop_audit.errors import RemediationError, StaleTargetError
 from desktop_audit.models import Hit, SourceKind
 from desktop_audit.remediate import rescan
 from desktop_audit.remediate.actions.base import ActionKind, Applied, Plan, SaveBackup, Scan
 from desktop_audit.remediate.backups import Backup
-from desktop_audit.remediate.errors import RemediationError, StaleTargetError
 from desktop_audit.remediate.fsutil import atomic_write, fsync_dir
 
 Reveal = Callable[[Hit], str]

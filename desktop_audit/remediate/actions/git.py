@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from desktop_audit.errors import RemediationError, StaleTargetError
 from desktop_audit.models import Fragment, Origin, SourceKind
 from desktop_audit.remediate.actions.base import ActionKind, Applied, Plan, SaveBackup, Scan
 from desktop_audit.remediate.backups import Backup
-from desktop_audit.remediate.errors import RemediationError, StaleTargetError
 from desktop_audit.scan.sources.discovery import common_dir, looks_like_git_dir, read_gitfile
 from desktop_audit.scan.sources.gitcmd import Git, GitError
 

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from desktop_audit.errors import RemediationError, StaleTargetError
 from desktop_audit.models import Fragment, Origin, SourceKind
 from desktop_audit.remediate.actions.base import ActionKind, Applied, Plan, SaveBackup, Scan
 from desktop_audit.remediate.backups import Backup
-from desktop_audit.remediate.errors import RemediationError, StaleTargetError
 from desktop_audit.scan.sources.keychain import KeychainItem, describe
 
 Connect = Callable[[], Any]
