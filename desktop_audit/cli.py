@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from desktop_audit import __version__, cli_remediate
+from desktop_audit import __version__, cli_remediate, cli_report
 from desktop_audit.errors import AuditError, UsageError
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "json", "sarif", "csv")
 STATUSES = ("open", "revoked", "removed", "false_positive", "accepted")
 
 log = logging.getLogger("desktop_audit")
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gui.add_argument("--screenshot", type=Path, help="render the page at 1280x800 to a PNG, exit")
     cli_remediate.register(sub)
+    cli_report.register(sub)
     return parser
 
 
@@ -115,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rules": _cmd_rules,
         "gui": _cmd_gui,
         **cli_remediate.HANDLERS,
+        **cli_report.HANDLERS,
     }
     try:
         return handlers[command](args)
@@ -208,6 +210,11 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     if args.format == "json":
         document = scan_json.scan_dict(outcome.scan, outcome.findings, outcome.match_salt)
         _emit(scan_json.dumps(document), args.output)
+    elif args.format in ("sarif", "csv"):
+        text = cli_report.export_findings(
+            args.format, outcome.findings, outcome.scan.home, outcome.match_salt
+        )
+        _emit(text, args.output)
     else:
         console = _console()
         if args.output:
@@ -250,10 +257,13 @@ def _cmd_findings(args: argparse.Namespace) -> int:
         findings = service.findings(statuses)
         last = service.last_scan()
         home = last.home if last else None
+        salt = service.match_salt()
     finally:
         service.close()
     if args.format == "json":
         _emit(scan_json.dumps(scan_json.findings_dict(findings, home)), args.output)
+    elif args.format in ("sarif", "csv"):
+        _emit(cli_report.export_findings(args.format, findings, home, salt), args.output)
     else:
         console = _file_console(args.output) if args.output else _console()
         console.print(findings_table(findings, home))
