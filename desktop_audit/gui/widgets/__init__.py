@@ -1,0 +1,1 @@
+"""Small reusable widgets (cards, chips, banners, dialogs)."""
