@@ -35,6 +35,6 @@ want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "setup: installing desktop-audit and its dependencies into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,lint]'
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,lint,packaging]'
   echo "$want" >"$stamp"
 fi

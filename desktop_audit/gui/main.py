@@ -28,7 +28,7 @@ def application() -> QApplication:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("desktop-audit")
     app.setOrganizationName("desktop-audit")
-    app.setDesktopFileName("desktop-audit")
+    app.setDesktopFileName("io.github.desktop_audit.DesktopAudit")
     return app
 
 
