@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
 echo "== ruff"
-.venv/bin/ruff check desktop_audit tests benchmarks
-.venv/bin/ruff format --check desktop_audit tests benchmarks
+.venv/bin/ruff check desktop_audit tests benchmarks packaging
+.venv/bin/ruff format --check desktop_audit tests benchmarks packaging
 echo "== mypy"
 .venv/bin/mypy
 echo "== import-linter"
