@@ -107,7 +107,11 @@ def metrics() -> dict[str, Any]:
 
 
 _NOT_YET = pytest.mark.xfail(
-    reason="rule pack still growing: target not reached yet (figures in the metrics file)",
+    reason=(
+        "overall recall target (85%) not reached: about 180 of the misses are Kingfisher"
+        " examples with realistic values and vendor-name context still uncovered; most of the"
+        " rest are placeholder values our filters reject on purpose (figures in the metrics file)"
+    ),
     strict=False,
 )
 
@@ -117,7 +121,6 @@ def test_metrics_written(metrics: dict[str, Any]) -> None:
     assert metrics["counts"]["pos"] > 1000
 
 
-@_NOT_YET
 def test_nosey_parker_secret_recall(metrics: dict[str, Any]) -> None:
     assert metrics["figures"]["np_secret_positives_found_pct"] >= 95.0, metrics["counts"]
 
@@ -129,6 +132,5 @@ def test_overall_recall(metrics: dict[str, Any]) -> None:
     ]
 
 
-@_NOT_YET
 def test_negatives_of_same_provider(metrics: dict[str, Any]) -> None:
     assert metrics["figures"]["negatives_flagged_pct"] <= 3.0, metrics["counts"]

@@ -81,9 +81,7 @@ def _measure(tmp: Path) -> dict[str, Any]:
         "counts": counts,
         "missed_files": sorted(p for p in risk_files if p not in lines_hit),
         "outside_table": sorted(p for p in lines_hit if p not in listed),
-        "short_files": sorted(
-            p for p, n in risk.items() if 0 < len(lines_hit.get(p, ())) < n
-        ),
+        "short_files": sorted(p for p, n in risk.items() if 0 < len(lines_hit.get(p, ())) < n),
     }
     METRICS.write_text(json.dumps(result, indent=2, sort_keys=True), encoding="utf-8")
     return result

@@ -177,11 +177,14 @@ def code_reference(c: Candidate, allow: Allowlist) -> bool:
     return bool(_CODE_REF.match(c.secret.strip()))
 
 
-_PATH_OR_URL = re.compile(rb"\A(?:/[\w.-]+)+/?\Z|\A[a-z][a-z0-9+.-]*://\S*\Z|\A[\w.-]+\.\w{2,4}\Z")
+_PATH_OR_URL = re.compile(
+    rb"\A(?:/[\w.@-]+)+/?\Z|\A[a-z][a-z0-9+.-]*://\S*\Z|\A[\w.-]+\.\w{2,4}\Z"
+    rb"|\A(?:\.{1,2}/|~/|/)?(?:[a-z0-9_.@-]+|[A-Z][a-z0-9_.-]+)(?:/(?:[a-z0-9_.@:#-]+|[A-Z][a-z0-9_.-]+))+/?\Z"
+)
 
 
 def path_or_url(c: Candidate, allow: Allowlist) -> bool:
-    """File paths, file names and URLs given as a value."""
+    """File paths (absolute or relative, word segments), file names and URLs given as a value."""
     del allow
     return bool(_PATH_OR_URL.match(c.secret.strip()))
 
@@ -193,6 +196,80 @@ def letters_only(c: Candidate, allow: Allowlist) -> bool:
     """Words and identifiers with no digit or symbol (``sentencepiece_tokenizer``)."""
     del allow
     return bool(_LETTERS_ONLY.match(c.secret.strip()))
+
+
+_TEMPLATE = re.compile(
+    rb"\A[$%@]|\$[{(]|#\{|\{\{|\{%|<%|\A<.*>\Z|\A\[.*\]\Z|\A\{\d*\}\Z|%[A-Za-z_]\w*%"
+    rb"|(?i:x{4}|\*{3}|\.{4}|#{4}|&lt;|&gt;|<your|your[_-]|_here\b|-here\b|goes[_-]?here|changeme)"
+)
+
+
+def template(c: Candidate, allow: Allowlist) -> bool:
+    """Template syntax, variable references and masks only (``$VAR``, ``${X}``, ``%X%``, ``<x>``,
+    ``{{ x }}``, ``****``, ``xxxx``): for weak-credential rules that report literal values even
+    when they are common words."""
+    del allow
+    secret = c.secret.strip()
+    return not secret or bool(_TEMPLATE.search(secret))
+
+
+def not_placeholder(c: Candidate, allow: Allowlist) -> bool:
+    """Drops every value the ``placeholder`` filter keeps: a weak-credential rule reports only
+    the common-word values (``secret``, ``password``) that its strong twin rule leaves out, so
+    one value is never reported twice."""
+    return not placeholder(c, allow)
+
+
+def trivial(c: Candidate, allow: Allowlist) -> bool:
+    """Too short or too repetitive to be a password: fewer than 4 distinct characters, one
+    character over half the value, or a sequential run (``abcdef``). Milder than
+    ``low_entropy``, which rejects most human-chosen passwords of 8 characters."""
+    secret = c.secret.strip()
+    return (
+        len(set(secret)) < 4
+        or repeated_fraction(secret) > 0.5
+        or sequential_fraction(secret) >= allow.min_sequential + 0.2
+        or longest_run(secret) >= 8
+    )
+
+
+_QUOTED_DOLLAR = re.compile(rb"\A[^$]*[A-Za-z0-9]\$[A-Za-z0-9!#%&*+,.:;=?@^_~-]*\Z")
+
+
+def variable_reference(c: Candidate, allow: Allowlist) -> bool:
+    """Placeholder check that accepts a ``$`` inside a double-quoted literal (``"pa$w0rd"``).
+
+    The value is dropped when it is a placeholder, unless it was double-quoted in the match and
+    its only ``$`` follows a letter or digit: JSON, YAML, TOML, Python, Java, C# and Go take it
+    literally. Unquoted and single-quoted values keep the stricter check, where ``$name`` is
+    treated as interpolation (shell, .env, Makefile, PHP heredocs)."""
+    secret = c.secret.strip()
+    quoted = any(q + secret + q in c.match for q in (b'"', b"`"))
+    if quoted and _QUOTED_DOLLAR.match(secret):
+        stand_in = secret.replace(b"$", b"s")
+        return placeholder(Candidate(stand_in, c.match, c.line), allow)
+    return placeholder(c, allow)
+
+
+def stand_in_words(c: Candidate, allow: Allowlist) -> bool:
+    """Only the word lists of ``placeholder`` (no syntax patterns): for values such as
+    WordPress salts where ``$`` and braces are ordinary random characters."""
+    lowered = c.secret.strip().lower()
+    return (
+        not lowered
+        or lowered in allow.placeholder_values
+        or any(word in lowered for word in allow.placeholder_words)
+    )
+
+
+_DOTTED = re.compile(rb"\A[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*)+(?:\(\S*\))?\Z")
+
+
+def dotted_reference(c: Candidate, allow: Allowlist) -> bool:
+    """Member access or calls (``env.DB_PASSWORD``, ``settings.secret``, ``getenv()``), but
+    not bare snake_case words, which in .env and INI files are literal values."""
+    del allow
+    return bool(_DOTTED.match(c.secret.strip()))
 
 
 Filter = Callable[[Candidate, Allowlist], bool]
@@ -209,6 +286,12 @@ FILTERS: dict[str, Filter] = {
     "code_reference": code_reference,
     "path_or_url": path_or_url,
     "letters_only": letters_only,
+    "template": template,
+    "not_placeholder": not_placeholder,
+    "trivial": trivial,
+    "variable_reference": variable_reference,
+    "stand_in_words": stand_in_words,
+    "dotted_reference": dotted_reference,
 }
 
 DEFAULT_FILTERS: tuple[str, ...] = ("known_example", "placeholder")

@@ -1,17 +1,31 @@
-"""The compiled matcher: keyword prefilter -> windows around hits -> rule regex -> filters.
+"""The compiled matcher: candidate engine -> segments -> rule regex -> filters.
 
-Regexes run with Python ``re`` only on the windows (lines around keyword hits), never line by
-line over the whole fragment. Pure and thread-safe: no state is kept between calls.
+What a match of a rule is (the same for every engine, so all engines give identical hits):
+
+* The fragment is cut into *segments*: lines, and lines longer than :data:`SEGMENT` bytes
+  further cut at absolute multiples of :data:`SEGMENT`.
+* In each segment, the rule's Python ``re`` regex is searched leftmost-first and
+  non-overlapping from the segment start, taking every match that *starts* in the segment;
+  the regex sees the text after the segment (a match may run on into later lines), up to its
+  own longest width. A match longer than :data:`MAX_SPAN` (possible only for regexes of
+  unbounded width) is skipped.
+* A rule with keywords only keeps a match if one of its keywords (case-insensitively) starts
+  within ``window_after`` + :data:`SNAP` bytes before it (plus the keyword's length) or
+  ``window_before`` + :data:`SNAP` bytes after its start.
+* The match then passes the rule's allowlists, entropy and filters (``_accept``).
+
+The candidate engines (``engines.py``) only say where a match may start; segments elsewhere
+are never searched. Pure and thread-safe: no state is kept between calls.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from desktop_audit.scan.rules.decoders import DECODERS
+from desktop_audit.scan.rules.engines import CandidateEngine, EnginePattern, make_engine
 from desktop_audit.scan.rules.entropy import shannon_entropy
 from desktop_audit.scan.rules.filters import (
     INLINE_ALLOW_MARKER,
@@ -21,11 +35,14 @@ from desktop_audit.scan.rules.filters import (
     rejected_by,
 )
 from desktop_audit.scan.rules.model import Rule
-from desktop_audit.scan.rules.prefilter import make_prefilter
+from desktop_audit.scan.rules.prefilter import available_engines
+from desktop_audit.scan.rules.translate import UnsupportedRegexError, bounded_prefix, translate
 from desktop_audit.scan.rules.validators import VALIDATORS
 
-_MERGE_GAP = 512  # keyword hits closer than this share a window
-_MAX_SNAP = 512  # windows grow to whole lines only if the line boundary is this close
+SEGMENT = 4096  # longest segment (lines longer than this are cut at multiples of it)
+SNAP = 512  # slack around the keyword window (the old windows snapped to lines this far)
+MAX_SPAN = 1 << 16  # longest match of an unbounded regex that is reported
+_REFINE = 2 * SEGMENT  # candidate ranges longer than this are narrowed with the regex first
 _MAX_LINE_CONTEXT = 2048
 
 
@@ -61,25 +78,90 @@ def line_bounds(
     return line_start, (hi if line_end == -1 else line_end)
 
 
-def _snap(data: bytes, start: int, end: int) -> tuple[int, int]:
-    nl = data.rfind(b"\n", max(0, start - _MAX_SNAP), start)
-    if nl != -1:
-        start = nl + 1
-    elif start <= _MAX_SNAP:
-        start = 0
-    nl = data.find(b"\n", end, end + _MAX_SNAP)
-    if nl != -1:
-        end = nl
-    elif len(data) - end <= _MAX_SNAP:
-        end = len(data)
-    return start, end
+def segment_at(data: bytes, pos: int) -> tuple[int, int]:
+    """The segment (see the module docstring) holding offset ``pos``."""
+    block = pos - pos % SEGMENT
+    newline = data.rfind(b"\n", block, pos)
+    start = newline + 1 if newline != -1 else block
+    newline = data.find(b"\n", pos, block + SEGMENT)
+    end = newline + 1 if newline != -1 else min(len(data), block + SEGMENT)
+    return start, max(end, pos + 1)
 
 
-def _merge(spans: list[tuple[int, int]], gap: int = 0) -> list[tuple[int, int]]:
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One rule, ready to match: its start finder and the bounds the matcher needs."""
+
+    index: int
+    rule: Rule
+    keywords: tuple[bytes, ...]
+    min_width: int
+    width: int  # longest accepted match
+    bounded: bool
+    starter: re.Pattern[bytes]  # matches (a prefix of) every match, at the same start
+    starter_width: int
+    reach_before: int  # a keyword may start this far before a match start
+    reach_after: int  # ... or this far after it
+
+
+_MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
+
+
+def _plan(index: int, rule: Rule) -> tuple[_Plan, EnginePattern]:
+    keywords = tuple(k.encode() for k in rule.keywords)
+    pattern = rule.compiled.pattern
+    try:
+        shape = translate(pattern, "python")
+        low, high = shape.min_width, shape.max_width
+        prefix = bounded_prefix(pattern, "python")
+        starter_pattern = re.compile(prefix.pattern)
+    except (UnsupportedRegexError, re.error):
+        low, high, prefix, starter_pattern = 0, None, None, None
+    width = MAX_SPAN if high is None else high
+    starter, starter_width = rule.compiled, width
+    if high is None and prefix is not None and starter_pattern is not None:
+        starter, starter_width = starter_pattern, prefix.max_width or 0
+    strong = prefix is not None and prefix.min_width >= _MIN_PREFIX
+    engine_pattern = EnginePattern(
+        regex=pattern,
+        min_width=low,
+        width=width,
+        prefix=strong,
+        prefix_min_width=prefix.min_width if prefix is not None else 0,
+        prefix_width=(prefix.max_width or 0) if prefix is not None else 0,
+    )
+    longest_keyword = max((len(k) for k in keywords), default=0)
+    plan = _Plan(
+        index=index,
+        rule=rule,
+        keywords=keywords,
+        min_width=low,
+        width=width,
+        bounded=high is not None,
+        starter=starter,
+        starter_width=starter_width,
+        reach_before=rule.window_after + longest_keyword + SNAP,
+        reach_after=rule.window_before + SNAP,
+    )
+    return plan, engine_pattern
+
+
+def _keyword_near(data: bytes, lo: int, hi: int, plan: _Plan) -> bool:
+    """Does a keyword of the rule start close enough to some offset in ``[lo, hi)``?"""
+    rule = plan.rule
+    for keyword in plan.keywords:
+        first = max(0, lo - rule.window_after - len(keyword) - SNAP)
+        last = hi - 1 + rule.window_before + SNAP  # latest allowed keyword start
+        if keyword in data[first : last + len(keyword)].lower():
+            return True
+    return False
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and start <= merged[-1][1] + gap:
+        if merged and start <= merged[-1][1]:
             if end > merged[-1][1]:
                 merged[-1] = (merged[-1][0], end)
         else:
@@ -88,7 +170,7 @@ def _merge(spans: list[tuple[int, int]], gap: int = 0) -> list[tuple[int, int]]:
 
 
 class Matcher:
-    """Matches a fixed list of rules; ``engine`` picks the prefilter (see ``prefilter.py``)."""
+    """Matches a fixed list of rules; ``engine`` picks the candidate engine (``engines.py``)."""
 
     def __init__(
         self,
@@ -98,54 +180,116 @@ class Matcher:
     ) -> None:
         self.rules = tuple(rules)
         self.allowlist = allowlist or default_allowlist()
-        keywords = sorted({k for r in self.rules for k in r.keywords})
-        self._keyword_rules: list[list[int]] = [[] for _ in keywords]
-        index = {k: i for i, k in enumerate(keywords)}
-        self._always: list[int] = []
-        for rule_index, rule in enumerate(self.rules):
-            if not rule.keywords:
-                self._always.append(rule_index)
-            for keyword in rule.keywords:
-                self._keyword_rules[index[keyword]].append(rule_index)
-        self._keyword_lengths = [len(k) for k in keywords]
-        self.prefilter = make_prefilter([k.encode() for k in keywords], engine)
+        planned = [_plan(i, r) for i, r in enumerate(self.rules)]
+        self._plans = [plan for plan, _ in planned]
+        patterns = [pattern for _, pattern in planned]
+        self.engine_name = engine or available_engines()[0]
+        self.engine: CandidateEngine = make_engine(patterns, self.engine_name)
+        self._unfiltered = sorted(self.engine.unfiltered)
 
-    def _windows(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
-        hits: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for keyword, pos in self.prefilter.scan(data):
-            hits[keyword].append((pos, pos + self._keyword_lengths[keyword]))
-        per_rule: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    def _keyword_ranges(self, data: bytes, lowered: bytes, plan: _Plan) -> list[tuple[int, int]]:
+        """Offset ranges where a match start passes the keyword gate."""
         size = len(data)
-        for keyword, spans in hits.items():
-            for start, end in _merge(spans, _MERGE_GAP):
-                for rule_index in self._keyword_rules[keyword]:
-                    rule = self.rules[rule_index]
-                    per_rule[rule_index].append(
-                        (max(0, start - rule.window_before), min(size, end + rule.window_after))
+        if not plan.keywords:
+            return [(0, size)] if size else []
+        spans: list[tuple[int, int]] = []
+        for keyword in plan.keywords:
+            pos = lowered.find(keyword)
+            while pos != -1:
+                spans.append(
+                    (
+                        max(0, pos - plan.rule.window_before - SNAP),
+                        min(size, pos + len(keyword) + plan.rule.window_after + SNAP + 1),
                     )
-        for rule_index in self._always:
-            per_rule[rule_index] = [(0, size)]
-        return {
-            r: _merge([_snap(data, s, e) for s, e in _merge(spans)])
-            for r, spans in per_rule.items()
-        }
+                )
+                pos = lowered.find(keyword, pos + 1)
+        return _merge(spans)
+
+    def candidate_ranges(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
+        """Rule index -> ranges holding every start of a match (before filters)."""
+        found = self.engine.ranges(data)
+        out: dict[int, list[tuple[int, int]]] = {}
+        for index, engine_spans in found.items():
+            plan = self._plans[index]
+            spans = engine_spans
+            if plan.keywords:
+                spans = [(lo, hi) for lo, hi in spans if _keyword_near(data, lo, hi, plan)]
+            if spans:
+                out[index] = spans
+        if self._unfiltered and data:
+            lowered = data.lower()
+            for index in self._unfiltered:
+                spans = self._keyword_ranges(data, lowered, self._plans[index])
+                if spans:
+                    out[index] = spans
+        return out
 
     def find(self, data: bytes) -> list[RawMatch]:
         """Every rule match in ``data`` that survives the rule's filters, in offset order."""
         out: list[RawMatch] = []
-        for rule_index, windows in self._windows(data).items():
-            rule = self.rules[rule_index]
-            seen: set[tuple[int, int]] = set()
-            for start, end in windows:
-                for match in rule.compiled.finditer(data, start, end):
-                    if match.end() == match.start() or match.span() in seen:
-                        continue
-                    seen.add(match.span())
-                    raw = self._accept(rule, data, match)
-                    if raw is not None:
-                        out.append(raw)
+        for index, spans in self.candidate_ranges(data).items():
+            plan = self._plans[index]
+            for match in self._confirm(data, plan, spans):
+                raw = self._accept(plan.rule, data, match)
+                if raw is not None:
+                    out.append(raw)
         out.sort(key=lambda m: (m.start, m.rule.id))
         return out
+
+    def _segments(self, data: bytes, plan: _Plan, spans: list[tuple[int, int]]) -> list[int]:
+        """Start offsets of the segments to search: those holding an offset of ``spans``,
+        narrowed for long spans to where the rule's start finder matches."""
+        size = len(data)
+        starts: set[int] = set()
+        points: list[tuple[int, int]] = []
+        for lo, hi in spans:
+            if hi - lo <= _REFINE:
+                points.append((lo, hi))
+                continue
+            # Leftmost non-overlapping starter matches over the range: every match start
+            # lies inside one of them or is the start of one.
+            stop = min(size, hi + plan.starter_width + 2)
+            for found in plan.starter.finditer(data, lo, stop):
+                if found.start() >= hi:
+                    break
+                points.append((found.start(), max(found.end(), found.start() + 1)))
+        for lo, hi in points:
+            pos = lo
+            while pos < hi:
+                seg_start, seg_end = segment_at(data, pos)
+                starts.add(seg_start)
+                pos = seg_end
+        return sorted(starts)
+
+    def _confirm(
+        self, data: bytes, plan: _Plan, spans: list[tuple[int, int]]
+    ) -> Iterator[re.Match[bytes]]:
+        """The rule's matches (see the module docstring) in the segments around ``spans``."""
+        size = len(data)
+        regex = plan.rule.compiled
+        for seg_start in self._segments(data, plan, spans):
+            seg_end = segment_at(data, seg_start)[1]
+            stop = min(size, seg_end + plan.starter_width + 2)
+            pos = seg_start
+            while pos < seg_end:
+                found = plan.starter.search(data, pos, stop)
+                if found is None or found.start() >= seg_end:
+                    break
+                start = found.start()
+                match = (
+                    found
+                    if plan.bounded
+                    else regex.match(data, start, min(size, start + plan.width + 2))
+                )
+                if match is None or match.end() == start:
+                    pos = start + 1
+                    continue
+                pos = match.end()
+                if match.end() - start > plan.width:
+                    continue
+                if plan.keywords and not _keyword_near(data, start, start + 1, plan):
+                    continue
+                yield match
 
     def _accept(self, rule: Rule, data: bytes, match: re.Match[bytes]) -> RawMatch | None:
         m_start, m_end = match.span()

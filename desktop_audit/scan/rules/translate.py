@@ -41,7 +41,22 @@ _CATEGORIES: dict[str, frozenset[int]] = {
 }
 
 
-class UnsupportedRegex(ValueError):
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _has_cut(op: Any, av: Any) -> bool:
+    """Does a group or alternation hold a cut point (see ``_is_cut``)?"""
+    name = str(op)
+    if name == "SUBPATTERN":
+        return any(_is_cut(o, a) or _has_cut(o, a) for o, a in av[3])
+    if name == "ATOMIC_GROUP":
+        return any(_is_cut(o, a) or _has_cut(o, a) for o, a in av)
+    if name == "BRANCH":
+        return any(_is_cut(o, a) or _has_cut(o, a) for b in av[1] for o, a in b)
+    return False
+
+
+class UnsupportedRegexError(ValueError):
     """The pattern uses a construct the rewrite does not handle (lookaround, backreference)."""
 
 
@@ -62,7 +77,7 @@ def _class(members: frozenset[int] | set[int]) -> str:
     """An explicit class of byte values as ``[\\xNN-\\xMM...]``."""
     values = sorted(members)
     if not values:
-        raise UnsupportedRegex("empty character class")
+        raise UnsupportedRegexError("empty character class")
     parts: list[str] = []
     start = prev = values[0]
     for value in [*values[1:], -2]:
@@ -91,7 +106,7 @@ def _in_set(items: list[tuple[Any, Any]], ignorecase: bool) -> frozenset[int]:
         elif name == "CATEGORY":
             members.update(_CATEGORIES[str(av)])
         else:
-            raise UnsupportedRegex(f"class item {name}")
+            raise UnsupportedRegexError(f"class item {name}")
     members = {m for m in members if m < 256}
     if ignorecase:
         members |= {_swapcase(m) for m in members}
@@ -101,6 +116,7 @@ def _in_set(items: list[tuple[Any, Any]], ignorecase: bool) -> frozenset[int]:
 class _Emitter:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
+        self.consumed = False  # has a consuming item been emitted yet (left to right)?
 
     def literal(self, byte: int, flags: int) -> str:
         if flags & _IGNORECASE and _swapcase(byte) != byte:
@@ -113,6 +129,8 @@ class _Emitter:
     def item(self, op: Any, av: Any, flags: int) -> str:
         name = str(op)
         ignorecase = bool(flags & _IGNORECASE)
+        if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
+            self.consumed = True
         if name == "LITERAL":
             return self.literal(int(av), flags)
         if name == "NOT_LITERAL":
@@ -126,7 +144,7 @@ class _Emitter:
         if name == "SUBPATTERN":
             _group, add, remove, sub = av
             return "(?:" + self.seq(sub, (flags | int(add)) & ~int(remove)) + ")"
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        if name in _REPEATS:
             low, high, sub = av
             body = "(?:" + self.seq(sub, flags) + ")"
             lazy = "?" if name == "MIN_REPEAT" and self.dialect != "hyperscan" else ""
@@ -137,9 +155,12 @@ class _Emitter:
             return "(?:" + self.seq(av, flags) + ")"
         if name == "AT":
             return self.anchor(str(av))
-        raise UnsupportedRegex(f"construct {name}")
+        raise UnsupportedRegexError(f"construct {name}")
 
     def anchor(self, name: str) -> str:
+        starts = ("AT_BEGINNING", "AT_BEGINNING_LINE", "AT_BEGINNING_STRING")
+        if self.dialect == "hyperscan" and self.consumed and name in starts:
+            return ""  # hyperscan has no embedded start anchors; dropping one widens the match
         if name in ("AT_BEGINNING", "AT_BEGINNING_LINE"):
             return "(?m:^)" if self.dialect != "hyperscan" else "^"
         if name in ("AT_END", "AT_END_LINE"):
@@ -152,14 +173,16 @@ class _Emitter:
             return "\\b"
         if name == "AT_NON_BOUNDARY":
             return "\\B"
-        raise UnsupportedRegex(f"anchor {name}")
+        raise UnsupportedRegexError(f"anchor {name}")
 
 
 def _width(items: Any) -> tuple[int, int | None]:
-    low, high = 0, 0
-    total_high: int | None = 0
+    """The shortest and longest text ``items`` can match (longest None: unbounded)."""
+    low = 0
+    high: int | None = 0
     for op, av in items:
         name = str(op)
+        item_high: int | None
         if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
             item_low, item_high = 1, 1
         elif name == "AT":
@@ -168,36 +191,97 @@ def _width(items: Any) -> tuple[int, int | None]:
             widths = [_width(b) for b in av[1]]
             item_low = min(w[0] for w in widths)
             highs = [w[1] for w in widths]
-            item_high = None if any(h is None for h in highs) else max(h for h in highs if h is not None)
+            item_high = None if None in highs else max(h or 0 for h in highs)
         elif name == "SUBPATTERN":
             item_low, item_high = _width(av[3])
         elif name == "ATOMIC_GROUP":
             item_low, item_high = _width(av)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        elif name in _REPEATS:
             sub_low, sub_high = _width(av[2])
             item_low = sub_low * int(av[0])
-            if int(av[1]) == _MAXREPEAT:
-                item_high = None if sub_high != 0 else 0
+            if sub_high == 0:
+                item_high = 0
+            elif sub_high is None or int(av[1]) == _MAXREPEAT:
+                item_high = None
             else:
-                item_high = None if sub_high is None else sub_high * int(av[1])
+                item_high = sub_high * int(av[1])
         else:
-            raise UnsupportedRegex(f"construct {name}")
+            raise UnsupportedRegexError(f"construct {name}")
         low += item_low
-        if total_high is not None:
-            total_high = None if item_high is None else total_high + item_high
-    high_out = total_high
-    del high
-    return low, high_out
+        high = None if high is None or item_high is None else high + item_high
+    return low, high
+
+
+CUT_MIN = 8  # a repeat of at least this many ...
+CUT_SPAN = 8  # ... that may run this much longer is where a short prefix stops
+
+
+def _is_cut(op: Any, av: Any) -> bool:
+    """Unbounded items, and long variable repeats (a secret's body: ``[A-Za-z0-9]{16,200}``)."""
+    if _width([(op, av)])[1] is None:
+        return True
+    if str(op) not in _REPEATS:
+        return False
+    low, high, _sub = av
+    return int(low) >= CUT_MIN and int(high) - int(low) >= CUT_SPAN
+
+
+def _prefix(emitter: _Emitter, items: Any, flags: int) -> tuple[str, bool]:
+    """A bounded pattern matching a prefix of every match of ``items``.
+
+    Items are kept up to the first one of unbounded width, which is cut to the shortest text
+    it must start with (``X{3,}`` -> ``X{3}``, ``X*`` -> nothing); then the sequence stops.
+    Returns the text and whether it stopped early.
+    """
+    out: list[str] = []
+    for op, av in items:
+        name = str(op)
+        if not _is_cut(op, av) and not _has_cut(op, av):
+            out.append(emitter.item(op, av, flags))
+            continue
+        if name in _REPEATS:
+            low, _high, sub = av
+            if int(low) > 0:
+                if not any(_is_cut(o, a) or _has_cut(o, a) for o, a in sub):
+                    out.append(f"(?:{emitter.seq(sub, flags)}){{{int(low)}}}")
+                else:
+                    out.append("(?:" + _prefix(emitter, sub, flags)[0] + ")")
+        elif name == "SUBPATTERN":
+            _group, add, remove, sub = av
+            inner = _prefix(emitter, sub, (flags | int(add)) & ~int(remove))[0]
+            out.append("(?:" + inner + ")")
+        elif name == "ATOMIC_GROUP":
+            out.append("(?:" + _prefix(emitter, av, flags)[0] + ")")
+        elif name == "BRANCH":
+            out.append("(?:" + "|".join(_prefix(emitter, b, flags)[0] for b in av[1]) + ")")
+        else:
+            raise UnsupportedRegexError(f"construct {name}")
+        return "".join(out), True
+    return "".join(out), False
+
+
+def _parse(pattern: bytes) -> Any:
+    try:
+        return _parser.parse(pattern, 0)
+    except Exception as exc:  # re.error
+        raise UnsupportedRegexError(str(exc)) from exc
 
 
 def translate(pattern: bytes, dialect: Dialect) -> Translated:
     """``pattern`` (a Python bytes regex) spelled for ``dialect`` (see the module docstring)."""
-    try:
-        tree = _parser.parse(pattern, 0)
-    except Exception as exc:  # re.error
-        raise UnsupportedRegex(str(exc)) from exc
-    flags = int(tree.state.flags)
-    emitter = _Emitter(dialect)
-    text = emitter.seq(list(tree), flags)
+    tree = _parse(pattern)
+    text = _Emitter(dialect).seq(list(tree), int(tree.state.flags))
     low, high = _width(list(tree))
+    return Translated(text.encode("ascii"), low, high)
+
+
+def bounded_prefix(pattern: bytes, dialect: Dialect) -> Translated:
+    """A short bounded-width pattern that matches, at the same start, a prefix of every match
+    of ``pattern``: cut at the first unbounded item or long variable repeat (see
+    ``_is_cut``), which keeps its minimum (``[A-Za-z0-9]{16,200}`` -> ``{16}``)."""
+    tree = _parse(pattern)
+    flags = int(tree.state.flags)
+    text = _prefix(_Emitter(dialect), list(tree), flags)[0]
+    as_python = _prefix(_Emitter("python"), list(tree), flags)[0]
+    low, high = _width(list(_parse(as_python.encode("ascii"))))
     return Translated(text.encode("ascii"), low, high)

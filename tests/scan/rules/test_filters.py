@@ -97,4 +97,8 @@ def test_path_allowlist() -> None:
 
 def test_rejected_by_names_the_filter() -> None:
     assert f.rejected_by(c("changeme"), ("known_example", "placeholder"), ALLOW) == "placeholder"
-    assert f.rejected_by(c("Zq8vR2mXp4TnW7yB"), tuple(f.FILTERS), ALLOW) is None
+    # not_placeholder is the complement of placeholder (weak-credential rules): it drops
+    # exactly the random values every other filter keeps.
+    names = tuple(n for n in f.FILTERS if n != "not_placeholder")
+    assert f.rejected_by(c("Zq8vR2mXp4TnW7yB"), names, ALLOW) is None
+    assert f.rejected_by(c("Zq8vR2mXp4TnW7yB"), ("not_placeholder",), ALLOW) == "not_placeholder"

@@ -1,0 +1,127 @@
+"""The three candidate engines give identical matches over the whole rule pack.
+
+Texts: every example and negative example of every rule (alone and all joined), and every
+text of the shared rule-examples corpus when present. Results are compared as (rule id,
+digest of the secret, offsets), never as secret text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from desktop_audit.scan.rules.loader import load_ruleset
+from desktop_audit.scan.rules.matcher import SEGMENT, Matcher, RawMatch, segment_at
+from desktop_audit.scan.rules.prefilter import available_engines
+from desktop_audit.scan.rules.translate import bounded_prefix, translate
+
+RULES = load_ruleset(check_examples=False)
+CORPUS = Path("/work/shared/corpus/rule-examples.jsonl")
+ENGINES = available_engines()
+
+Key = list[tuple[str, str, int, int, bool]]
+
+
+def _texts() -> list[bytes]:
+    texts = [e.encode() for r in RULES.rules for e in (*r.examples, *r.negative_examples)]
+    texts.append(b"\n".join(texts))
+    if CORPUS.exists():
+        for line in CORPUS.read_text(encoding="utf-8").splitlines():
+            texts.append(json.loads(line)["text"].encode())
+    return texts
+
+
+TEXTS = _texts()
+
+
+def _key(matches: list[RawMatch]) -> Key:
+    return sorted(
+        (m.rule.id, hashlib.sha256(m.secret).hexdigest()[:16], m.start, m.end, m.report)
+        for m in matches
+    )
+
+
+@pytest.fixture(scope="module")
+def reference() -> list[Key]:
+    matcher = Matcher(RULES.rules, engine="python")
+    return [_key(matcher.find(text)) for text in TEXTS]
+
+
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e != "python"])
+def test_engine_matches_python_everywhere(engine: str, reference: list[Key]) -> None:
+    matcher = Matcher(RULES.rules, engine=engine)
+    differing = [i for i, text in enumerate(TEXTS) if _key(matcher.find(text)) != reference[i]]
+    assert differing == [], f"{engine}: {len(differing)} texts differ (first indices shown)"
+
+
+def test_reference_finds_every_rule_example(reference: list[Key]) -> None:
+    found = {item[0] for key in reference for item in key if item[4]}
+    missing = [r.id for r in RULES.rules if r.examples and r.id not in found]
+    assert missing == []
+
+
+def test_rewritten_regex_accepts_every_python_match() -> None:
+    """The engines' rewrites match wherever Python does (superset), ending at the same place
+    for the full rewrite; the short prefix matches at the same start."""
+    import re
+
+    for rule in RULES.rules:
+        full = re.compile(translate(rule.compiled.pattern, "python").pattern)
+        prefix = re.compile(bounded_prefix(rule.compiled.pattern, "python").pattern)
+        for example in rule.examples:
+            data = example.encode()
+            for match in rule.compiled.finditer(data):
+                assert full.match(data, match.start()) is not None, rule.id
+                assert prefix.match(data, match.start()) is not None, rule.id
+
+
+def test_segments_cover_lines_and_cut_long_ones() -> None:
+    data = b"ab\ncd\n" + b"x" * (3 * SEGMENT) + b"\nz"
+    assert segment_at(data, 0) == (0, 3)
+    assert segment_at(data, 2) == (0, 3)
+    assert segment_at(data, 4) == (3, 6)
+    assert segment_at(data, 6) == (6, SEGMENT)
+    assert segment_at(data, SEGMENT + 5) == (SEGMENT, 2 * SEGMENT)
+    assert segment_at(data, len(data) - 1) == (len(data) - 1, len(data))
+
+
+def test_match_may_cross_a_segment_boundary() -> None:
+    rule = next(r for r in RULES.rules if r.id == "aws.access-key-id")
+    token = b"AKIA2OGYBAH6ZHQW7M4K"
+    pad = b"y " * ((SEGMENT - 8) // 2)
+    data = pad + token + b" tail"
+    assert len(pad) < SEGMENT < len(pad) + len(token)
+    results = {e: _key(Matcher([rule], engine=e).find(data)) for e in ENGINES}
+    assert len(results["python"]) == 1
+    assert all(r == results["python"] for r in results.values())
+
+
+def test_clean_text_has_no_candidates() -> None:
+    matcher = Matcher(RULES.rules)
+    clean = b"the quick brown fox jumps over the lazy dog\n" * 20000
+    assert matcher.candidate_ranges(clean) == {}
+    assert matcher.find(clean) == []
+
+
+def test_threads_share_one_matcher() -> None:
+    matcher = Matcher(RULES.rules)
+    sample = TEXTS[-1] if not CORPUS.exists() else b"\n".join(TEXTS[:200])
+    expected = _key(matcher.find(sample))
+    results: list[Key] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        got = _key(matcher.find(sample))
+        with lock:
+            results.append(got)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 6

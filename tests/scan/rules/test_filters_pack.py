@@ -1,0 +1,99 @@
+"""The filters added for weak-credential rules, and pack-wide invariants (guides, size)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop_audit.resources import resources_dir
+from desktop_audit.scan.rules import filters as f
+from desktop_audit.scan.rules.loader import load_ruleset
+
+ALLOW = f.default_allowlist()
+RULESET = load_ruleset(check_examples=False)
+
+
+def c(secret: str, match: str = "", line: str = "") -> f.Candidate:
+    return f.Candidate(secret.encode(), (match or secret).encode(), line.encode())
+
+
+@pytest.mark.parametrize(
+    "value", ["$PASSWORD", "${DB_PASS}", "%PASS%", "<password>", "{{ pw }}", "*****", "xxxxxxxx"]
+)
+def test_template_drops_syntax(value: str) -> None:
+    assert f.template(c(value), ALLOW)
+
+
+@pytest.mark.parametrize("value", ["secret", "password", "admin", "hunter22"])
+def test_template_keeps_literal_words(value: str) -> None:
+    assert not f.template(c(value), ALLOW)
+
+
+def test_not_placeholder_is_the_complement() -> None:
+    assert f.not_placeholder(c("Zq8vR2mXp4TnW7yB"), ALLOW)
+    assert not f.not_placeholder(c("secret"), ALLOW)
+
+
+@pytest.mark.parametrize("value", ["aaaa1", "abcdefgh12", "zzzzzzq1"])
+def test_trivial_drops(value: str) -> None:
+    assert f.trivial(c(value), ALLOW)
+
+
+@pytest.mark.parametrize("value", ["hunter22", "pass123", "velvet harbor", "Kq9vT3w7"])
+def test_trivial_keeps_human_passwords(value: str) -> None:
+    assert not f.trivial(c(value), ALLOW)
+
+
+def test_variable_reference_quoted_dollar() -> None:
+    quoted = c("bl0om$tide", match='password = "bl0om$tide"')
+    bare = c("bl0om$tide", match="password = bl0om$tide")
+    assert not f.variable_reference(quoted, ALLOW)
+    assert f.variable_reference(bare, ALLOW)
+    assert f.variable_reference(c("$db_password", match='pw = "$db_password"'), ALLOW)
+    assert f.variable_reference(c("changeme", match='pw = "changeme"'), ALLOW)
+
+
+def test_stand_in_words_ignores_syntax() -> None:
+    assert not f.stand_in_words(c("Q$:B]zZjN-AdT<>h7V1|}2wVZf]Xw#QEZ"), ALLOW)
+    assert f.stand_in_words(c("put your unique phrase here"), ALLOW)
+
+
+def test_dotted_reference() -> None:
+    assert f.dotted_reference(c("env.PERKEEP_TEST_PASSWORD"), ALLOW)
+    assert f.dotted_reference(c("os.getenv()"), ALLOW)
+    assert not f.dotted_reference(c("irc_pass"), ALLOW)
+
+
+def test_path_or_url_relative_paths() -> None:
+    assert f.path_or_url(c("cms/sites/passwords#update"), ALLOW)
+    assert f.path_or_url(c("/en/enterprise-server@3.0/auth"), ALLOW)
+    assert not f.path_or_url(c("aB3/xY9kLm"), ALLOW)
+
+
+def test_every_guide_resolves_to_a_file() -> None:
+    guides = {p.stem for p in (resources_dir() / "guides").glob("*.toml")}
+    dangling = sorted({r.guide for r in RULESET.rules} - guides)
+    assert dangling == []
+
+
+def test_pack_size_and_breadth() -> None:
+    assert len(RULESET.rules) >= 400
+    assert len({r.provider for r in RULESET.rules}) >= 150
+
+
+def test_weak_rules_are_low_severity() -> None:
+    weak = [r for r in RULESET.rules if "not_placeholder" in r.filters]
+    assert weak
+    assert all(r.severity.value == "low" for r in weak)
+
+
+def test_keywords_avoid_bare_common_words() -> None:
+    common = {"key", "pass", "http", "data", "auth", "access", "token", "secret"}
+    rules = [r for r in RULESET.rules if r.provider != "generic"]
+    offenders = [r.id for r in rules if r.keywords and set(r.keywords) <= common]
+    assert len(offenders) <= 5, offenders
+
+
+def test_resources_dir_is_a_path() -> None:
+    assert isinstance(resources_dir(), Path)
