@@ -39,7 +39,7 @@ def run_sources(
             log.debug("source %s failed", name, exc_info=False)
         try:
             for located in source.locate(hits, ctx):
-                yield _with_place_severity(located)
+                yield _with_place_severity(located, str(ctx.home))
         except Exception as exc:
             ctx.error(name, None, f"could not attribute findings: {type(exc).__name__}")
         ctx.report(ProgressEvent(source=name, done=0, hits=len(hits), finished=True))
@@ -50,9 +50,9 @@ def _stopped(ctx: ScanContext) -> bool:
     return ctx.cancel.cancelled
 
 
-def _with_place_severity(located: LocatedHit) -> LocatedHit:
+def _with_place_severity(located: LocatedHit, home: str) -> LocatedHit:
     hit = located.hit
-    adjusted = severity.adjust(hit.severity, hit.kind, located.location)
+    adjusted = severity.adjust(hit.severity, hit.kind, located.location, home)
     if adjusted is hit.severity:
         return located
     return LocatedHit(dataclasses.replace(hit, severity=adjusted), located.location)

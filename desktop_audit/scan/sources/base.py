@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +21,33 @@ from desktop_audit.progress import CancelToken, ProgressCallback, ProgressEvent,
 
 
 @dataclass
+class RepositoryCoverage:
+    """What the git source read in one repository (one object store), for the coverage report.
+
+    Counts are -1 when they could not be determined (a corrupt repository).
+    """
+
+    path: str
+    objects: int = 0
+    commits: int = 0
+    blobs: int = 0
+    bytes: int = 0
+    refs: int = 0
+    stashes: int = 0
+    reflog_only_commits: int = 0
+    unreachable_commits: int = 0
+    shared_blobs: int = 0  # already read from another repository (a clone) in this scan
+    missing_objects: int = 0
+    shallow: bool = False
+    partial: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready copy (field name to value)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
 class ScanContext:
     """What a source needs from the scan: scope, cancel, progress, error and stats sinks."""
 
@@ -31,6 +59,8 @@ class ScanContext:
     stats: dict[str, SourceStats] = field(default_factory=dict)
     # Absolute paths already read by an earlier source (dotfiles before files): not read twice.
     claimed_paths: set[Path] = field(default_factory=set)
+    # Per-repository coverage records, filled by the git source.
+    coverage: list[RepositoryCoverage] = field(default_factory=list)
 
     def error(self, source: str, path: Path | str | None, message: str) -> None:
         """Record a problem with one item; never pass a secret in ``message``."""
@@ -55,6 +85,12 @@ class Source(Protocol):
     def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
         """Turn hits from this source's fragments into located hits (git: commits and refs)."""
         ...
+
+
+def keep_hits(hits: Sequence[Hit], allowed: Callable[[Hit], bool]) -> Iterator[LocatedHit]:
+    """:func:`locate_by_origin` for the hits ``allowed`` accepts (sources that restrict what a
+    fragment may produce, e.g. keychain attributes: endpoint references only)."""
+    return locate_by_origin([hit for hit in hits if allowed(hit)])
 
 
 def location_from_origin(hit: Hit) -> Location:

@@ -38,6 +38,23 @@ class WalkRules:
     max_file_bytes: int = 25 * 1024 * 1024
     chunk_bytes: int = 4 * 1024 * 1024
     sniff_bytes: int = 8192
+    # Trees under the home swept even though a skip rule hides them (the trash).
+    extra_home_roots: tuple[str, ...] = ()
+    # Archives read one level deep, within these limits (a zip bomb is reported and skipped).
+    archive_suffixes: tuple[str, ...] = ()
+    archive_max_bytes: int = 256 * 1024 * 1024
+    archive_max_expanded: int = 512 * 1024 * 1024
+    archive_max_ratio: int = 100
+    archive_max_members: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserEntry:
+    """A browser's profile container relative to home: ``engine`` is chromium or firefox."""
+
+    path: str
+    engine: str
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +62,7 @@ class Catalogue:
     dotfiles: tuple[CatalogueEntry, ...]
     histories: tuple[CatalogueEntry, ...]
     walk: WalkRules
+    browsers: tuple[BrowserEntry, ...] = ()
 
 
 def _entries(raw: Any, section: str) -> tuple[CatalogueEntry, ...]:
@@ -75,6 +93,12 @@ def _walk_rules(raw: dict[str, Any]) -> WalkRules:
         max_file_bytes=int(raw.get("max_file_bytes", default.max_file_bytes)),
         chunk_bytes=int(raw.get("chunk_bytes", default.chunk_bytes)),
         sniff_bytes=int(raw.get("sniff_bytes", default.sniff_bytes)),
+        extra_home_roots=tuple(str(x) for x in raw.get("extra_home_roots", ())),
+        archive_suffixes=tuple(str(x).lower() for x in raw.get("archive_suffixes", ())),
+        archive_max_bytes=int(raw.get("archive_max_bytes", default.archive_max_bytes)),
+        archive_max_expanded=int(raw.get("archive_max_expanded", default.archive_max_expanded)),
+        archive_max_ratio=int(raw.get("archive_max_ratio", default.archive_max_ratio)),
+        archive_max_members=int(raw.get("archive_max_members", default.archive_max_members)),
     )
 
 
@@ -85,6 +109,10 @@ def parse_catalogue(text: str) -> Catalogue:
         dotfiles=_entries(raw, "dotfile"),
         histories=_entries(raw, "history"),
         walk=_walk_rules(raw.get("walk", {})),
+        browsers=tuple(
+            BrowserEntry(str(b["path"]), str(b["engine"]), str(b["name"]))
+            for b in raw.get("browser", [])
+        ),
     )
 
 

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 _B64 = rb"[A-Za-z0-9+/_-]{8,}={0,2}"
 _DOCKER_AUTH = re.compile(rb'"auth"\s*:\s*"(' + _B64 + rb')"')
-_KUBE_DATA = re.compile(rb"^\s*(?:client-key-data|token-data)\s*:\s*[\"']?(" + _B64 + rb")")
+# client-key-data is not decoded here: the rule pack matches base64 PEM keys itself, and a
+# second, decoded copy would make the same key two findings.
+_KUBE_DATA = re.compile(rb"^\s*token-data\s*:\s*[\"']?(" + _B64 + rb")")
 _SECRET_KIND = re.compile(rb"^kind:\s*[\"']?Secret\b", re.MULTILINE)
 _DATA_BLOCK = re.compile(rb"^(\s*)data:\s*$")
 _KEY_VALUE = re.compile(rb"^(\s*)[\w.\-]+\s*:\s*[\"']?([A-Za-z0-9+/]{4,}={0,2})[\"']?\s*$")
@@ -44,7 +46,7 @@ def docker_auths(data: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 def kubeconfig_data(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """``client-key-data`` (a PEM private key in base64) of kubeconfig files."""
+    """``token-data`` (a bearer token in base64) of kubeconfig files."""
     return _decoded_lines(data.split(b"\n"), _KUBE_DATA)
 
 

@@ -80,10 +80,12 @@ class DotfilesSource:
                             size += len(fragment.data)
                         yield fragment
             except SkipFile as skip:
+                stats.add(skip.counter)
                 if skip.report:
                     ctx.error(NAME, path, str(skip))
                 continue
             except OSError as exc:
+                stats.add("unreadable")
                 ctx.error(NAME, path, os_error_message(exc))
                 continue
             ctx.claimed_paths.add(path)

@@ -1,17 +1,29 @@
-"""The ``files`` source: every regular text file under the roots, once."""
+"""The ``files`` source: every regular text file under the roots (and the trash), once;
+zip and tar archives one level deep; notebooks as text; UTF-16 files decoded."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
 from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
+from desktop_audit.scan.sources.archives import is_archive, iter_members
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.decoders import decode_for
+from desktop_audit.scan.sources.notebooks import is_notebook, notebook_view
 from desktop_audit.scan.sources.pacing import Pacer
-from desktop_audit.scan.sources.reading import SkipFile, has_suffix, read_chunks
-from desktop_audit.scan.sources.walk import EntryKind, os_error_message, walk
+from desktop_audit.scan.sources.reading import (
+    SkipFile,
+    decode_utf16,
+    has_suffix,
+    is_binary,
+    read_chunks,
+    read_whole,
+    too_large,
+    utf16_codec,
+)
+from desktop_audit.scan.sources.walk import EntryKind, os_error_message, walk, within
 
 NAME = "files"
 
@@ -27,7 +39,44 @@ def guess_format(path: Path) -> str | None:
         return "json"
     if name.endswith((".pem", ".key", ".crt")):
         return "pem"
+    if name.endswith(".ipynb"):
+        return "notebook"
     return None
+
+
+def _with_line(origin: Origin, line_base: int, *, fixed: bool = False) -> Origin:
+    return Origin(
+        source=origin.source,
+        path=origin.path,
+        inner_path=origin.inner_path,
+        line_base=line_base,
+        fixed_line=fixed,
+        file_format=origin.file_format,
+    )
+
+
+def _text_fragments(data: bytes, origin: Origin, line_base: int = 0) -> Iterator[Fragment]:
+    """One text piece and the values its format hides in base64."""
+    yield Fragment(data, _with_line(origin, line_base))
+    for line, decoded in decode_for(origin.file_format, data):
+        yield Fragment(decoded, _with_line(origin, line_base + line, fixed=True))
+
+
+def content_fragments(data: bytes, origin: Origin, rules: WalkRules) -> Iterator[Fragment]:
+    """In-memory content (an archive member) as fragments: UTF-16 decoded, notebooks unescaped.
+
+    Raises :class:`SkipFile` for binary content (key containers excepted).
+    """
+    name = origin.inner_path or (origin.path.name if origin.path else "")
+    head = data[: rules.sniff_bytes]
+    codec = utf16_codec(head)
+    if codec is not None:
+        data = decode_utf16(data, codec)
+    elif is_binary(head) and not has_suffix(Path(name), rules.key_container_suffixes):
+        raise SkipFile("binary, skipped", report=False, counter="skipped_binary")
+    if is_notebook(name):
+        data = notebook_view(data)
+    yield from _text_fragments(data, origin)
 
 
 def file_fragments(
@@ -37,27 +86,17 @@ def file_fragments(
 
     Raises :class:`SkipFile` or ``OSError`` before the first fragment when it is not read.
     """
+    if is_notebook(path.name):
+        yield from content_fragments(read_whole(path, rules, follow=follow), origin, rules)
+        return
     for chunk in read_chunks(path, rules, follow=follow):
-        chunk_origin = Origin(
-            source=origin.source,
-            path=origin.path,
-            inner_path=origin.inner_path,
-            line_base=chunk.line_base,
-            file_format=origin.file_format,
-        )
-        yield Fragment(chunk.data, chunk_origin)
-        for line, decoded in decode_for(origin.file_format, chunk.data):
-            yield Fragment(
-                decoded,
-                Origin(
-                    source=origin.source,
-                    path=origin.path,
-                    inner_path=origin.inner_path,
-                    line_base=chunk.line_base + line,
-                    fixed_line=True,
-                    file_format=origin.file_format,
-                ),
-            )
+        yield from _text_fragments(chunk.data, origin, chunk.line_base)
+
+
+def text_size(fragments: Iterator[Fragment]) -> Iterator[tuple[Fragment, int]]:
+    """Each fragment with the bytes it adds to the coverage (decoded extras add none)."""
+    for fragment in fragments:
+        yield fragment, 0 if fragment.origin.fixed_line else len(fragment.data)
 
 
 class FilesSource:
@@ -69,43 +108,107 @@ class FilesSource:
         self.roots = tuple(roots)
         self.rules = rules if rules is not None else load_catalogue().walk
 
+    def _roots(self, ctx: ScanContext) -> tuple[Path, ...]:
+        roots = self.roots or ctx.roots or (ctx.home,)
+        if not within(ctx.home, roots):
+            return roots
+        extra = [ctx.home / rel for rel in self.rules.extra_home_roots]
+        return (*roots, *(path for path in extra if path.is_dir() and not path.is_symlink()))
+
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         stats = ctx.stat(NAME)
         pacer = Pacer(ctx, NAME)
-        roots = self.roots or ctx.roots or (ctx.home,)
 
         def on_error(path: Path, message: str) -> None:
+            stats.add("unreadable")
             ctx.error(NAME, path, message)
 
-        for entry in walk(roots, ctx.home, self.rules, ctx.cancel, on_error):
+        for entry in walk(self._roots(ctx), ctx.home, self.rules, ctx.cancel, on_error, stats.add):
             if ctx.cancel.cancelled:
                 break
-            if entry.kind is not EntryKind.FILE or entry.path in ctx.claimed_paths:
+            if entry.kind is not EntryKind.FILE:
                 continue
-            if has_suffix(entry.path, self.rules.skip_file_suffixes):
+            if entry.path in ctx.claimed_paths:
+                stats.add("skipped_claimed")
                 continue
-            if entry.size > self.rules.max_file_bytes:
-                ctx.error(NAME, entry.path, f"too large ({entry.size} bytes), skipped")
+            archive = is_archive(entry.path, self.rules)
+            if not archive and has_suffix(entry.path, self.rules.skip_file_suffixes):
+                stats.add("skipped_excluded_suffix")
                 continue
-            origin = Origin(SourceKind.FILE, path=entry.path, file_format=guess_format(entry.path))
-            size = 0
-            try:
-                for fragment in file_fragments(entry.path, self.rules, origin):
-                    if not fragment.origin.fixed_line:
-                        size += len(fragment.data)
-                    yield fragment
-            except SkipFile as skip:
-                if skip.report:
-                    ctx.error(NAME, entry.path, str(skip))
+            if not archive and entry.size > self.rules.max_file_bytes:
+                stats.add("skipped_too_large")  # decided by stat: never opened
+                ctx.error(NAME, entry.path, too_large(entry.size))
                 continue
-            except OSError as exc:
-                ctx.error(NAME, entry.path, os_error_message(exc))
+            reader = self._archive if archive else self._file
+            size = yield from reader(entry.path, ctx)
+            if size is None:
                 continue
             ctx.claimed_paths.add(entry.path)
             stats.add("files")
             stats.add("bytes", size)
             pacer.step(str(entry.path), size)
         pacer.finish()
+
+    def _file(self, path: Path, ctx: ScanContext) -> Generator[Fragment, None, int | None]:
+        """Yield one file's fragments; return its size, or None when it was not read."""
+        stats = ctx.stat(NAME)
+        origin = Origin(SourceKind.FILE, path=path, file_format=guess_format(path))
+        size = 0
+        try:
+            for fragment, nbytes in text_size(file_fragments(path, self.rules, origin)):
+                size += nbytes
+                yield fragment
+        except SkipFile as skip:
+            stats.add(skip.counter)
+            if skip.report:
+                ctx.error(NAME, path, str(skip))
+            return None
+        except OSError as exc:
+            stats.add("unreadable")
+            ctx.error(NAME, path, os_error_message(exc))
+            return None
+        if is_notebook(path.name):
+            stats.add("notebooks")
+        return size
+
+    def _archive(self, path: Path, ctx: ScanContext) -> Generator[Fragment, None, int | None]:
+        """Yield the text members of an archive; return the bytes read, or None."""
+        stats = ctx.stat(NAME)
+        size = 0
+        try:
+            for member in iter_members(path, self.rules):
+                if ctx.cancel.cancelled:
+                    break
+                if member.data is None:
+                    stats.add(member.skipped)
+                    continue
+                origin = Origin(
+                    SourceKind.FILE,
+                    path=path,
+                    inner_path=member.name,
+                    file_format=guess_format(Path(member.name)),
+                )
+                try:
+                    for fragment, nbytes in text_size(
+                        content_fragments(member.data, origin, self.rules)
+                    ):
+                        size += nbytes
+                        yield fragment
+                except SkipFile as skip:
+                    stats.add(skip.counter)
+                    continue
+                stats.add("archive_members")
+        except SkipFile as skip:
+            stats.add(skip.counter)
+            if skip.report:
+                ctx.error(NAME, path, str(skip))
+            return None
+        except OSError as exc:
+            stats.add("unreadable")
+            ctx.error(NAME, path, os_error_message(exc))
+            return None
+        stats.add("archives")
+        return size
 
     def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
         return locate_by_origin(hits)

@@ -1,6 +1,7 @@
-"""The ``git`` source: every blob of every repository under the roots (once), each repository's
-config, and its work trees' untracked and ignored files. Hits on blobs are attributed to
-paths, commits and refs afterwards, only for the blobs that hit."""
+"""The ``git`` source: every blob, commit message and tag message of every repository under the
+roots (each blob once per scan, even across clones), each repository's config, and its work
+trees' untracked and ignored files. Hits on blobs are attributed to paths, commits and refs
+afterwards, only for the blobs that hit. Per-repository coverage goes to ``ctx.coverage``."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from desktop_audit.scan.sources.base import ScanContext, location_from_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.discovery import Repository, discover
 from desktop_audit.scan.sources.files import file_fragments, guess_format
-from desktop_audit.scan.sources.git_attribution import attribute
-from desktop_audit.scan.sources.git_objects import ObjectCounts, iter_blobs
+from desktop_audit.scan.sources.git_attribution import UNREACHABLE, Attribution, attribute
+from desktop_audit.scan.sources.git_coverage import RepoProbe, present_blobs
+from desktop_audit.scan.sources.git_objects import ObjectCounts, SeenBlobs, iter_objects, message_of
 from desktop_audit.scan.sources.gitcmd import Git, GitError, objects_only
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import SkipFile, has_suffix
@@ -31,6 +33,8 @@ from desktop_audit.scan.sources.walk import is_skipped_rel_path, os_error_messag
 NAME = "git"
 CONFIG_FILES = ("config", "config.worktree")
 MAX_PLACES_PER_HIT = 20
+COMMIT_MESSAGE = "git-commit-message"
+TAG_MESSAGE = "git-tag-message"
 
 
 class GitSource:
@@ -42,6 +46,8 @@ class GitSource:
         self.roots = tuple(roots)
         self.rules = rules if rules is not None else load_catalogue().walk
         self.repositories: dict[Path, Repository] = {}
+        self.seen = SeenBlobs()
+        self.sharing: list[Path] = []  # repositories that passed over blobs read elsewhere
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         pacer = Pacer(ctx, NAME)
@@ -57,7 +63,7 @@ class GitSource:
             ctx.stat(NAME).add("repos")
             pacer.step(str(repo.path))
             yield from self._config(repo, ctx)
-            readable = yield from self._blobs(repo, ctx, pacer)
+            readable = yield from self._objects(repo, ctx, pacer)
             if not readable:
                 continue  # one error line per broken repository
             for work_tree in repo.work_trees:
@@ -72,61 +78,76 @@ class GitSource:
             origin = Origin(SourceKind.GIT_CONFIG, path=path, file_format="gitconfig")
             try:
                 yield from file_fragments(path, self.rules, origin)
+                ctx.stat(NAME).add("config_files")
             except (SkipFile, OSError) as exc:
                 ctx.error(NAME, path, str(exc) if isinstance(exc, SkipFile) else "unreadable")
             ctx.claimed_paths.add(path)
 
-    def _blobs(
+    def _objects(
         self, repo: Repository, ctx: ScanContext, pacer: Pacer
     ) -> Generator[Fragment, None, bool]:
-        """Every text blob once; False when the repository cannot be read at all."""
-        stats = ctx.stat(NAME)
+        """Every text blob and message once; False when the repository cannot be read at all."""
+        probe = RepoProbe(Git(repo.git_dir), repo.path, ctx, NAME)
+        probe.before()
         readable = True
         counts = ObjectCounts()
         try:
             try:
-                yield from self._stream(Git(repo.git_dir), repo, ctx, pacer, counts)
+                yield from self._stream(Git(repo.git_dir), repo, ctx, pacer, counts, probe)
             except GitError as exc:
                 if counts.blobs or "not a git repository" not in str(exc):
                     raise
                 # HEAD or refs are broken but the object store may be intact: read it anyway
-                ctx.error(NAME, repo.path, f"broken repository ({exc}); objects read without refs")
+                probe.error(f"broken repository ({exc}); objects read without refs")
                 readable = False
                 with objects_only(repo.git_dir) as bare_objects:
-                    yield from self._stream(bare_objects, repo, ctx, pacer, counts)
+                    yield from self._stream(bare_objects, repo, ctx, pacer, counts, probe)
         except GitError as exc:
-            ctx.error(NAME, repo.path, f"cannot read repository: {exc}")
+            probe.error(f"cannot read repository: {exc}")
             readable = False
         except ValueError:
-            ctx.error(NAME, repo.path, "cannot read repository: malformed object listing")
+            probe.error("cannot read repository: malformed object listing")
             readable = False
-        stats.add("commits", counts.commits)
-        stats.add("objects", counts.objects)
-        stats.add("skipped_binary", counts.binary)
-        stats.add("skipped_large", counts.large)
-        if counts.missing:
-            ctx.error(
-                NAME, repo.path, f"corrupt repository: {counts.missing} objects cannot be read"
-            )
-        if counts.large:
-            ctx.error(
-                NAME,
-                repo.path,
-                f"{counts.large} blobs larger than {self.rules.max_file_bytes} bytes skipped",
-            )
+        if counts.shared:
+            self.sharing.append(repo.path)
+        probe.after(counts, readable=readable, max_bytes=self.rules.max_file_bytes)
         return readable
 
     def _stream(
-        self, git: Git, repo: Repository, ctx: ScanContext, pacer: Pacer, counts: ObjectCounts
+        self,
+        git: Git,
+        repo: Repository,
+        ctx: ScanContext,
+        pacer: Pacer,
+        counts: ObjectCounts,
+        probe: RepoProbe,
     ) -> Iterator[Fragment]:
         stats = ctx.stat(NAME)
-        for sha, data in iter_blobs(
-            git, self.rules.max_file_bytes, self.rules.sniff_bytes, ctx.cancel, counts
-        ):
-            stats.add("blobs")
-            stats.add("bytes", len(data))
-            pacer.step(str(repo.path), len(data))
-            yield Fragment(data, Origin(SourceKind.GIT_HISTORY, path=repo.path, blob=sha))
+        objects = iter_objects(
+            git, self.rules.max_file_bytes, self.rules.sniff_bytes, ctx.cancel, counts, self.seen
+        )
+        for sha, kind, data in objects:
+            if kind == "blob":
+                stats.add("blobs")
+                stats.add("bytes", len(data))
+                probe.coverage.bytes += len(data)
+                pacer.step(str(repo.path), len(data))
+                yield Fragment(data, Origin(SourceKind.GIT_HISTORY, path=repo.path, blob=sha))
+                continue
+            message, _headers = message_of(data)
+            if not message.strip() or b"\x00" in message:
+                continue
+            stats.add("messages")
+            stats.add("message_bytes", len(message))
+            yield Fragment(
+                message,
+                Origin(
+                    SourceKind.GIT_HISTORY,
+                    path=repo.path,
+                    commit=sha,
+                    file_format=COMMIT_MESSAGE if kind == "commit" else TAG_MESSAGE,
+                ),
+            )
 
     def _work_tree(self, repo: Repository, work_tree: Path, ctx: ScanContext) -> Iterator[Fragment]:
         """Untracked and ignored files (``ls-files --others``), minus skip rules."""
@@ -162,9 +183,11 @@ class GitSource:
                         stats.add("worktree_bytes", len(fragment.data))
                     yield fragment
             except SkipFile as skip:
+                stats.add(f"worktree_{skip.counter}")
                 if skip.report:
                     ctx.error(NAME, path, str(skip))
             except OSError as exc:
+                stats.add("worktree_unreadable")
                 ctx.error(NAME, path, os_error_message(exc))
             else:
                 stats.add("worktree_files")
@@ -174,41 +197,76 @@ class GitSource:
         by_repo: dict[Path, list[Hit]] = defaultdict(list)
         for hit in hits:
             origin = hit.origin
-            if origin.source is SourceKind.GIT_HISTORY and origin.blob and origin.path:
+            if (
+                origin.source is SourceKind.GIT_HISTORY
+                and origin.path
+                and (origin.blob or origin.commit)
+            ):
                 by_repo[origin.path].append(hit)
             else:
                 yield LocatedHit(hit, location_from_origin(hit))
+        blob_hits = [hit for repo_hits in by_repo.values() for hit in repo_hits if hit.origin.blob]
+        for repo_path in self.sharing:
+            # a clone passed over blobs another repository yielded: place those hits here too
+            others = [hit for hit in blob_hits if hit.origin.path != repo_path]
+            if others:
+                held = present_blobs(self._git(repo_path), {h.origin.blob or "" for h in others})
+                by_repo[repo_path].extend(hit for hit in others if hit.origin.blob in held)
         for repo_path, repo_hits in by_repo.items():
             yield from self._locate_repo(repo_path, repo_hits, ctx)
+
+    def _git(self, repo_path: Path) -> Git:
+        repo = self.repositories.get(repo_path)
+        return Git(repo.git_dir if repo is not None else _guess_git_dir(repo_path))
 
     def _locate_repo(
         self, repo_path: Path, hits: list[Hit], ctx: ScanContext
     ) -> Iterator[LocatedHit]:
-        repo = self.repositories.get(repo_path)
-        git_dir = repo.git_dir if repo is not None else _guess_git_dir(repo_path)
         blobs = {hit.origin.blob for hit in hits if hit.origin.blob}
+        commits = frozenset(
+            hit.origin.commit
+            for hit in hits
+            if hit.origin.commit and hit.origin.file_format == COMMIT_MESSAGE
+        )
         try:
-            places = attribute(Git(git_dir), blobs, ctx.cancel)
+            found = attribute(self._git(repo_path), blobs, ctx.cancel, commits)
         except GitError as exc:
             ctx.error(NAME, repo_path, f"cannot attribute findings to commits: {exc}")
-            places = {}
+            found = Attribution({}, {}, {})
         for hit in hits:
-            blob_places = places.get(hit.origin.blob or "", [])
-            if not blob_places:
-                yield LocatedHit(hit, Location(SourceKind.GIT_HISTORY, str(repo_path), hit.line))
-                continue
-            for place in blob_places[:MAX_PLACES_PER_HIT]:
-                path = repo_path / place.inner_path if place.inner_path else repo_path
-                yield LocatedHit(
-                    hit,
-                    Location(
-                        source=SourceKind.GIT_HISTORY,
-                        path=str(path),
-                        line=hit.line,
-                        commit=place.commit,
-                        ref=place.ref,
-                    ),
-                )
+            if hit.origin.blob:
+                yield from _blob_locations(hit, repo_path, found)
+            else:
+                yield LocatedHit(hit, _message_location(hit, repo_path, found))
+
+
+def _blob_locations(hit: Hit, repo_path: Path, found: Attribution) -> Iterator[LocatedHit]:
+    blob_places = found.places.get(hit.origin.blob or "", [])
+    if not blob_places:
+        yield LocatedHit(hit, Location(SourceKind.GIT_HISTORY, str(repo_path), hit.line))
+        return
+    for place in blob_places[:MAX_PLACES_PER_HIT]:
+        path = repo_path / place.inner_path if place.inner_path else repo_path
+        yield LocatedHit(
+            hit,
+            Location(
+                source=SourceKind.GIT_HISTORY,
+                path=str(path),
+                line=hit.line,
+                commit=place.commit,
+                ref=place.ref,
+            ),
+        )
+
+
+def _message_location(hit: Hit, repo_path: Path, found: Attribution) -> Location:
+    """A commit message: the commit and its strongest ref kind; a tag message: its tag."""
+    sha = hit.origin.commit or ""
+    if hit.origin.file_format == TAG_MESSAGE:
+        ref = found.tag_refs.get(sha, UNREACHABLE)
+    else:
+        ref = found.commit_refs.get(sha, UNREACHABLE)
+    return Location(SourceKind.GIT_HISTORY, str(repo_path), hit.line, commit=sha, ref=ref)
 
 
 def _guess_git_dir(repo_path: Path) -> Path:

@@ -1,10 +1,13 @@
 """Attribute blobs that hit to (path in the repository, introducing commit, kind of ref).
 
-Runs only for repositories with hits. One ``git log --raw`` pass over every commit in the
-object store (reachable or not) gives each commit's parents and the blobs it introduced; the
-commits are then labelled by the strongest place that still holds them, in this order:
-branches, detached HEAD, tags, remotes, notes, other refs (``refs/original`` ...), stash
-entries (with their index and untracked parents), reflogs, and finally ``unreachable``.
+Runs only for repositories with hits. Commits are labelled by the strongest place that still
+holds them, in this order: branches, detached HEAD, tags, remotes, notes, other refs
+(``refs/original`` ...), stash entries (with their index and untracked parents), reflogs, and
+finally ``unreachable``. One ``git log --raw`` pass per kind, each excluding the commits of the
+kinds before it, gives each commit's parents and the blobs it introduced; the passes stop as
+soon as every blob and commit asked about has been placed (on a huge repository with its
+secrets on a branch, the tags, remotes, stashes, reflogs and unreachable commits are never
+walked). A blob is therefore reported in every path of the strongest kind that holds it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ UNREACHABLE = "unreachable"
 REF_FORMAT = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)"
 LOG_ARGS = (
     "log",
-    "--no-walk=unsorted",
     "--stdin",
     "--raw",
     "-z",
@@ -53,6 +55,16 @@ class RefTip:
     name: str
     commit: str | None
     blob: str | None
+    target: str = ""  # the object the ref names before peeling (an annotated tag's id)
+
+
+@dataclass
+class Attribution:
+    """Places of the blobs asked about, labels of the commits asked about, tags by object id."""
+
+    places: dict[str, list[BlobPlace]]
+    commit_refs: dict[str, str]
+    tag_refs: dict[str, str]
 
 
 def _ref_rank(name: str) -> int:
@@ -88,8 +100,9 @@ def list_refs(git: Git) -> list[RefTip]:
             continue
         if peeled_kind:
             kind, sha = peeled_kind, peeled_sha
+        target = fields[2]
         tips.append(
-            RefTip(name, sha if kind == "commit" else None, sha if kind == "blob" else None)
+            RefTip(name, sha if kind == "commit" else None, sha if kind == "blob" else None, target)
         )
     head = _output_or_empty(git, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     symbolic = _output_or_empty(git, "symbolic-ref", "--quiet", "HEAD")
@@ -154,10 +167,23 @@ def _tokens(stream: Iterable[bytes]) -> Iterator[bytes]:
         yield rest
 
 
-def read_graph(git: Git, commits: list[bytes], blobs: set[str], cancel: CancelToken) -> CommitGraph:
-    """One pass of ``git log --raw`` over ``commits``: parents, times, introductions."""
-    graph = CommitGraph({}, {}, {})
-    process = git.popen(*LOG_ARGS, stdin=True)
+def read_graph(
+    git: Git,
+    commits: list[bytes],
+    blobs: set[str],
+    cancel: CancelToken,
+    graph: CommitGraph | None = None,
+    *,
+    walk: bool = False,
+) -> CommitGraph:
+    """One pass of ``git log --raw`` into ``graph``: parents, times, introductions.
+
+    Without ``walk`` exactly ``commits`` are read; with it, everything they reach (lines of
+    ``commits`` may be ``^id`` exclusions).
+    """
+    graph = graph if graph is not None else CommitGraph({}, {}, {})
+    args = LOG_ARGS if walk else (*LOG_ARGS, "--no-walk=unsorted")
+    process = git.popen(*args, stdin=True)
     writer = threading.Thread(target=_write_all, args=(process, commits), daemon=True)
     writer.start()
     current = ""
@@ -194,9 +220,11 @@ def read_graph(git: Git, commits: list[bytes], blobs: set[str], cancel: CancelTo
     return graph
 
 
-def label_commits(graph: CommitGraph, tips: list[tuple[str, str]]) -> dict[str, str]:
-    """Label every commit by the first tip (in priority order) it is reachable from."""
-    labels: dict[str, str] = {}
+def label_commits(
+    graph: CommitGraph, tips: list[tuple[str, str]], labels: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Label every unlabelled commit by the first tip (in priority order) it is reachable from."""
+    labels = labels if labels is not None else {}
     for label, tip in tips:
         stack = [tip]
         while stack:
@@ -208,29 +236,63 @@ def label_commits(graph: CommitGraph, tips: list[tuple[str, str]]) -> dict[str, 
     return labels
 
 
-def attribute(git: Git, blobs: set[str], cancel: CancelToken) -> dict[str, list[BlobPlace]]:
-    """Places for each blob in ``blobs``, strongest ref kind first."""
+def tip_classes(git: Git, refs: list[RefTip]) -> list[list[tuple[str, str]]]:
+    """``(label, commit)`` tips grouped by kind, strongest kind first."""
+    classes: dict[int, list[tuple[str, str]]] = {}
+    for tip in refs:
+        if tip.commit:
+            classes.setdefault(_ref_rank(tip.name), []).append((tip.name, tip.commit))
+    classes[_ref_rank(STASH)] = [(STASH, commit) for commit in stash_commits(git)]
+    classes[_ref_rank(REFLOG)] = [
+        (REFLOG, commit) for commit in reflog_commits(git) if commit != _NULL_SHA
+    ]
+    return [classes[rank] for rank in sorted(classes) if classes[rank]]
+
+
+def attribute(
+    git: Git, blobs: set[str], cancel: CancelToken, commits: frozenset[str] = frozenset()
+) -> Attribution:
+    """Places for each blob in ``blobs`` (strongest ref kind first) and labels for ``commits``."""
     refs = list_refs(git)
-    ordered: list[tuple[str, str]] = [(tip.name, tip.commit) for tip in refs if tip.commit]
-    ordered += [(STASH, commit) for commit in stash_commits(git)]
-    ordered += [(REFLOG, commit) for commit in reflog_commits(git) if commit != _NULL_SHA]
-    graph = read_graph(git, all_commit_ids(git), blobs, cancel)
-    labels = label_commits(graph, ordered)
     tagged_blobs: dict[str, str] = {tip.blob: tip.name for tip in refs if tip.blob}
-    places: dict[str, list[BlobPlace]] = {}
-    for blob in blobs:
-        best: dict[tuple[str, str], tuple[int, str]] = {}
-        for commit, path in graph.introduced.get(blob, ()):
-            label = labels.get(commit, UNREACHABLE)
-            when = graph.times.get(commit, 0)
-            key = (path, label)
-            if key not in best or when < best[key][0]:
-                best[key] = (when, commit)
-        found = [BlobPlace(path, commit, label) for (path, label), (_, commit) in best.items()]
-        if blob in tagged_blobs:
-            found.append(BlobPlace(None, None, tagged_blobs[blob]))
-        if not found:
-            found.append(BlobPlace(None, None, UNREACHABLE))
-        found.sort(key=lambda p: (_ref_rank(p.ref), p.ref, p.inner_path or ""))
-        places[blob] = found
-    return places
+    wanted = blobs - set(tagged_blobs)
+    graph = CommitGraph({}, {}, {})
+    labels: dict[str, str] = {}
+
+    def placed() -> bool:
+        return all(b in graph.introduced for b in wanted) and all(c in labels for c in commits)
+
+    excluded: list[bytes] = []
+    for group in tip_classes(git, refs):
+        if placed() or cancel.cancelled:
+            break
+        tips = [tip.encode("ascii") for _label, tip in group]
+        read_graph(git, tips + excluded, wanted, cancel, graph, walk=True)
+        label_commits(graph, group, labels)
+        excluded += [b"^" + tip for tip in tips]
+    if not placed() and not cancel.cancelled:
+        rest = [sha for sha in all_commit_ids(git) if sha.decode("ascii") not in graph.parents]
+        read_graph(git, rest, wanted, cancel, graph)
+    places = {blob: _places(blob, graph, labels, tagged_blobs) for blob in blobs}
+    commit_refs = {commit: labels.get(commit, UNREACHABLE) for commit in commits}
+    tag_refs = {tip.target: tip.name for tip in refs if tip.name.startswith("refs/tags/")}
+    return Attribution(places, commit_refs, tag_refs)
+
+
+def _places(
+    blob: str, graph: CommitGraph, labels: dict[str, str], tagged_blobs: dict[str, str]
+) -> list[BlobPlace]:
+    best: dict[tuple[str, str], tuple[int, str]] = {}
+    for commit, path in graph.introduced.get(blob, ()):
+        label = labels.get(commit, UNREACHABLE)
+        when = graph.times.get(commit, 0)
+        key = (path, label)
+        if key not in best or when < best[key][0]:
+            best[key] = (when, commit)
+    found = [BlobPlace(path, commit, label) for (path, label), (_, commit) in best.items()]
+    if blob in tagged_blobs:
+        found.append(BlobPlace(None, None, tagged_blobs[blob]))
+    if not found:
+        found.append(BlobPlace(None, None, UNREACHABLE))
+    found.sort(key=lambda p: (_ref_rank(p.ref), p.ref, p.inner_path or ""))
+    return found

@@ -1,5 +1,7 @@
-"""Read every blob of a repository once, streamed: ``cat-file --batch-all-objects --batch-check``
-lists objects, a second ``cat-file --batch`` is fed the blob ids and returns their content."""
+"""Read every object of a repository once, streamed: ``cat-file --batch-all-objects --batch-check``
+lists objects, a second ``cat-file --batch`` is fed the ids of the blobs, commits and tags and
+returns their content. Only objects present locally are listed, so a partial clone's missing
+objects are never asked for (and never fetched)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
 
 CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
+# Blob ids remembered across repositories of one scan (clones share most blobs): about 60 MB.
+MAX_SEEN = 1_000_000
+_READ_KINDS = (b"blob", b"commit", b"tag")
 
 
 @dataclass
@@ -20,14 +25,42 @@ class ObjectCounts:
 
     objects: int = 0
     commits: int = 0
+    tags: int = 0
     blobs: int = 0
     large: int = 0
     binary: int = 0
     missing: int = 0
+    shared: int = 0  # blobs already read from another repository of this scan
 
 
-def _feed(lister: GitProcess, reader: GitProcess, max_bytes: int, counts: ObjectCounts) -> None:
-    """Copy blob ids within the size cap from the listing into the reader's stdin."""
+class SeenBlobs:
+    """Blob ids read so far in a scan (binary digests, capped at ``limit`` entries)."""
+
+    def __init__(self, limit: int = MAX_SEEN) -> None:
+        self.limit = limit
+        self._ids: set[bytes] = set()
+
+    def first_time(self, sha: bytes) -> bool:
+        """True (and remembered) unless ``sha`` (hex) was seen before."""
+        try:
+            key = bytes.fromhex(sha.decode("ascii"))
+        except ValueError:
+            return True
+        if key in self._ids:
+            return False
+        if len(self._ids) < self.limit:
+            self._ids.add(key)
+        return True
+
+
+def _feed(
+    lister: GitProcess,
+    reader: GitProcess,
+    max_bytes: int,
+    counts: ObjectCounts,
+    seen: SeenBlobs | None,
+) -> None:
+    """Copy ids to read (blobs within the size cap, commits, tags) into the reader's stdin."""
     try:
         for line in lister.stdout:
             parts = line.split()
@@ -39,10 +72,16 @@ def _feed(lister: GitProcess, reader: GitProcess, max_bytes: int, counts: Object
             kind = parts[1]
             if kind == b"commit":
                 counts.commits += 1
+            elif kind == b"tag":
+                counts.tags += 1
             elif kind == b"blob":
                 if int(parts[2]) > max_bytes:
                     counts.large += 1
                     continue
+                if seen is not None and not seen.first_time(parts[0]):
+                    counts.shared += 1
+                    continue
+            if kind in _READ_KINDS:
                 reader.stdin.write(parts[0] + b"\n")
     except (OSError, ValueError):
         pass  # the reader went away (cancel or failure); its own error is reported
@@ -51,12 +90,18 @@ def _feed(lister: GitProcess, reader: GitProcess, max_bytes: int, counts: Object
             reader.stdin.close()
 
 
-def iter_blobs(
-    git: Git, max_bytes: int, sniff_bytes: int, cancel: CancelToken, counts: ObjectCounts
-) -> Iterator[tuple[str, bytes]]:
-    """Yield ``(blob id, content)`` for every text blob up to ``max_bytes``.
+def iter_objects(
+    git: Git,
+    max_bytes: int,
+    sniff_bytes: int,
+    cancel: CancelToken,
+    counts: ObjectCounts,
+    seen: SeenBlobs | None = None,
+) -> Iterator[tuple[str, str, bytes]]:
+    """Yield ``(id, type, content)`` for text blobs up to ``max_bytes``, commits and tags.
 
-    Raises :class:`GitError` when the repository cannot be read (corrupt object store).
+    Blobs in ``seen`` (read from another repository) are passed over. Raises
+    :class:`GitError` when the repository cannot be read (corrupt object store).
     """
     lister = git.popen("cat-file", "--batch-all-objects", "--unordered", CHECK_FORMAT)
     try:
@@ -65,7 +110,10 @@ def iter_blobs(
         lister.kill()
         raise
     feeder = threading.Thread(
-        target=_feed, args=(lister, reader, max_bytes, counts), daemon=True, name="git-feed"
+        target=_feed,
+        args=(lister, reader, max_bytes, counts, seen),
+        daemon=True,
+        name="git-feed",
     )
     feeder.start()
     finished = False
@@ -87,11 +135,13 @@ def iter_blobs(
             out.read(1)
             if len(data) != size:
                 raise GitError("object stream ended early")
-            counts.blobs += 1
-            if b"\x00" in data[:sniff_bytes]:
-                counts.binary += 1
-                continue
-            yield parts[0].decode("ascii"), data
+            kind = parts[1].decode("ascii")
+            if kind == "blob":
+                counts.blobs += 1
+                if b"\x00" in data[:sniff_bytes]:
+                    counts.binary += 1
+                    continue
+            yield parts[0].decode("ascii"), kind, data
     finally:
         if finished and not cancel.cancelled:
             feeder.join()
@@ -105,3 +155,20 @@ def iter_blobs(
             reader.kill()
             lister.kill()
             feeder.join(timeout=5)
+
+
+def iter_blobs(
+    git: Git, max_bytes: int, sniff_bytes: int, cancel: CancelToken, counts: ObjectCounts
+) -> Iterator[tuple[str, bytes]]:
+    """``(blob id, content)`` for every text blob up to ``max_bytes`` (no dedupe, no commits)."""
+    for sha, kind, data in iter_objects(git, max_bytes, sniff_bytes, cancel, counts):
+        if kind == "blob":
+            yield sha, data
+
+
+def message_of(data: bytes) -> tuple[bytes, int]:
+    """A commit or tag object's message and the number of header lines before it."""
+    cut = data.find(b"\n\n")
+    if cut < 0:
+        return b"", 0
+    return data[cut + 2 :], data.count(b"\n", 0, cut) + 2

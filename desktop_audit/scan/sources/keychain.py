@@ -2,7 +2,13 @@
 
 Linux: the Secret Service (every collection; a locked one is reported, never prompted for).
 macOS: ``security dump-keychain`` without ``-d`` (item attributes only, no secret, no prompt).
-Windows: not supported yet (reported as such when running there).
+Windows: Credential Manager target names and users (``keychain_windows``; no secret is read).
+
+An item is a finding when its secret matches a credential rule or its label and attributes
+match the profile's endpoints: :meth:`KeychainSource.locate` keeps only those kinds of hits, so
+a personal Wi-Fi password or a username that looks like a password is never reported.
+desktop-audit's own items (service ``desktop-audit``: installation and signing keys) are
+never read.
 """
 
 from __future__ import annotations
@@ -14,11 +20,22 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
-from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
+from desktop_audit.models import (
+    FindingKind,
+    Fragment,
+    Hit,
+    LocatedHit,
+    Origin,
+    SourceGroup,
+    SourceKind,
+)
+from desktop_audit.scan.sources.base import ScanContext, keep_hits
 from desktop_audit.scan.sources.pacing import Pacer
 
 NAME = "keychain"
+OWN_SERVICE = "desktop-audit"  # store.keys.KEYRING_SERVICE (scan/ cannot import store/)
+SECRET_FORMAT = "keychain"  # noqa: S105 - a format tag, not a password
+ATTRIBUTES_FORMAT = "keychain-attributes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +49,22 @@ class KeychainBackend(Protocol):
     """Yields items; reports per-collection problems through ``error(message)``."""
 
     def items(self, ctx: ScanContext, error: Callable[[str], None]) -> Iterator[KeychainItem]: ...
+
+
+def is_own(item: KeychainItem) -> bool:
+    """True for desktop-audit's own keyring items (Secret Service, macOS or Windows naming)."""
+    attrs = item.attributes
+    if OWN_SERVICE in (attrs.get("service"), attrs.get("svce")):
+        return True
+    target = attrs.get("target", "").rsplit("target=", 1)[-1]  # LegacyGeneric:target=...
+    return target == OWN_SERVICE or target.endswith("@" + OWN_SERVICE)
+
+
+def allowed(hit: Hit) -> bool:
+    """Secrets give credential hits only; label and attributes give endpoint hits only."""
+    if hit.origin.file_format == ATTRIBUTES_FORMAT:
+        return hit.kind is FindingKind.ENDPOINT
+    return hit.kind is FindingKind.CREDENTIAL
 
 
 def describe(item: KeychainItem) -> bytes:
@@ -99,7 +132,9 @@ def collection_items(
         try:
             label = str(item.get_label())
             attributes = {str(k): str(v) for k, v in dict(item.get_attributes()).items()}
-            secret = None if item.is_locked() else bytes(item.get_secret())
+            # desktop-audit's own keys are never read, not even into memory
+            own = is_own(KeychainItem(label, attributes))
+            secret = None if own or item.is_locked() else bytes(item.get_secret())
         except Exception as exc:
             error(f"cannot read an item of collection {name} ({type(exc).__name__})")
             continue
@@ -173,6 +208,8 @@ class MacKeychainBackend:
 
 
 class UnsupportedBackend:
+    """A platform without a supported credential store: one clear error."""
+
     def items(self, ctx: ScanContext, error: Callable[[str], None]) -> Iterator[KeychainItem]:
         error("keychain scanning is not supported on this platform yet")
         return iter(())
@@ -182,8 +219,14 @@ def default_backend(platform: str = sys.platform) -> KeychainBackend:
     if platform == "darwin":
         return MacKeychainBackend()
     if platform.startswith("win"):
-        return UnsupportedBackend()
-    return SecretServiceBackend()
+        from desktop_audit.scan.sources.keychain_windows import (  # noqa: PLC0415
+            WindowsCredentialBackend,
+        )
+
+        return WindowsCredentialBackend()
+    if platform.startswith("linux") or "bsd" in platform:
+        return SecretServiceBackend()
+    return UnsupportedBackend()
 
 
 class KeychainSource:
@@ -204,23 +247,26 @@ class KeychainSource:
         for item in self.backend.items(ctx, error):
             if ctx.cancel.cancelled:
                 break
-            origin = Origin(SourceKind.KEYCHAIN, keychain_item=item.label, file_format="keychain")
+            if is_own(item):
+                stats.add("skipped_own_items")
+                continue
             size = 0
             if item.secret:
                 size += len(item.secret)
-                yield Fragment(item.secret, origin)
+                yield Fragment(item.secret, self._origin(item, SECRET_FORMAT))
+            else:
+                stats.add("metadata_only_items")
             text = describe(item)
             size += len(text)
-            yield Fragment(
-                text,
-                Origin(
-                    SourceKind.KEYCHAIN, keychain_item=item.label, file_format="keychain-attributes"
-                ),
-            )
+            yield Fragment(text, self._origin(item, ATTRIBUTES_FORMAT))
             stats.add("items")
             stats.add("bytes", size)
             pacer.step(item.label, size)
         pacer.finish()
 
+    @staticmethod
+    def _origin(item: KeychainItem, file_format: str) -> Origin:
+        return Origin(SourceKind.KEYCHAIN, keychain_item=item.label, file_format=file_format)
+
     def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
-        return locate_by_origin(hits)
+        return keep_hits(hits, allowed)

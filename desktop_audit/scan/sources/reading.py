@@ -22,11 +22,13 @@ _BASE_FLAGS = (
 
 
 class SkipFile(Exception):  # noqa: N818 - a control-flow signal, not an error class
-    """The file is not read; ``str(exc)`` is the one-line reason for the error list."""
+    """The file is not read; ``str(exc)`` is the one-line reason for the error list and
+    ``counter`` the coverage counter it adds to (``skipped_too_large`` ...)."""
 
-    def __init__(self, reason: str, *, report: bool = True) -> None:
+    def __init__(self, reason: str, *, report: bool = True, counter: str = "skipped") -> None:
         super().__init__(reason)
         self.report = report
+        self.counter = counter
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +48,40 @@ def open_readonly(path: Path, *, follow: bool = False) -> int:
         fd = os.open(path, flags)  # O_NOATIME needs ownership; fall back without it
     except OSError as exc:
         if exc.errno == getattr(os, "ELOOP", -1):
-            raise SkipFile("symbolic link, not followed", report=False) from exc
+            raise SkipFile(
+                "symbolic link, not followed", report=False, counter="skipped_symlink"
+            ) from exc
         raise
     return fd
 
 
+def too_large(size: int) -> str:
+    return f"too large ({size} bytes), skipped"
+
+
 def is_binary(head: bytes) -> bool:
     return b"\x00" in head
+
+
+def utf16_codec(head: bytes) -> str | None:
+    """``utf-16`` for a byte-order mark, ``utf-16-le``/``-be`` for BOM-less text whose every
+    other byte is NUL (Windows tools write such files); None otherwise."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and not head.startswith(b"\xff\xfe\x00\x00"):
+        return "utf-16"
+    sample = head[:512]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
+def decode_utf16(data: bytes, codec: str) -> bytes:
+    """UTF-16 text as UTF-8 bytes (invalid units replaced); line breaks are kept."""
+    return data.decode(codec, "replace").encode("utf-8")
 
 
 def has_suffix(path: Path, suffixes: frozenset[str]) -> bool:
@@ -70,12 +99,16 @@ def read_chunks(path: Path, rules: WalkRules, *, follow: bool = False) -> Iterat
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise SkipFile("not a regular file", report=False)
+            raise SkipFile("not a regular file", report=False, counter="skipped_special")
         if st.st_size > rules.max_file_bytes:
-            raise SkipFile(f"too large ({st.st_size} bytes), skipped")
+            raise SkipFile(too_large(st.st_size), counter="skipped_too_large")
         head = _read_at_least(fd, rules.sniff_bytes)
+        codec = utf16_codec(head)
+        if codec is not None:
+            yield Chunk(decode_utf16(head + _read_rest(fd), codec), 0)
+            return
         if is_binary(head) and not has_suffix(path, rules.key_container_suffixes):
-            raise SkipFile("binary, skipped", report=False)
+            raise SkipFile("binary, skipped", report=False, counter="skipped_binary")
         yield from _chunks(fd, head, rules)
     finally:
         os.close(fd)
@@ -119,15 +152,19 @@ def read_whole(path: Path, rules: WalkRules, *, follow: bool = False) -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise SkipFile("not a regular file", report=False)
+            raise SkipFile("not a regular file", report=False, counter="skipped_special")
         if st.st_size > rules.max_file_bytes:
-            raise SkipFile(f"too large ({st.st_size} bytes), skipped")
-        parts = []
-        while True:
-            block = os.read(fd, 1 << 20)
-            if not block:
-                break
-            parts.append(block)
-        return b"".join(parts)
+            raise SkipFile(too_large(st.st_size), counter="skipped_too_large")
+        return _read_rest(fd)
     finally:
         os.close(fd)
+
+
+def _read_rest(fd: int) -> bytes:
+    parts = []
+    while True:
+        block = os.read(fd, 1 << 20)
+        if not block:
+            break
+        parts.append(block)
+    return b"".join(parts)

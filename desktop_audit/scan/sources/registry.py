@@ -7,6 +7,7 @@ from pathlib import Path
 
 from desktop_audit.models import SourceGroup
 from desktop_audit.scan.sources.base import Source
+from desktop_audit.scan.sources.browser import BrowserSource
 from desktop_audit.scan.sources.dotfiles import DotfilesSource
 from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.scan.sources.git import GitSource
@@ -25,13 +26,16 @@ ORDER = (
 def build_sources(
     groups: Collection[SourceGroup], home: Path, roots: Sequence[Path]
 ) -> list[Source]:
-    """Sources for the chosen groups in claim order (no roots: the home is the root)."""
+    """Sources for the chosen groups in claim order (no roots: the home is the root).
+
+    The files group holds the browser source too (browser profiles are files of the home).
+    """
     scan_roots = tuple(roots) or (home,)
-    factories: dict[SourceGroup, Callable[[], Source]] = {
-        SourceGroup.DOTFILES: lambda: DotfilesSource(home),
-        SourceGroup.HISTORY: lambda: HistorySource(home),
-        SourceGroup.KEYCHAIN: KeychainSource,
-        SourceGroup.GIT: lambda: GitSource(scan_roots),
-        SourceGroup.FILES: lambda: FilesSource(scan_roots),
+    factories: dict[SourceGroup, Callable[[], list[Source]]] = {
+        SourceGroup.DOTFILES: lambda: [DotfilesSource(home)],
+        SourceGroup.HISTORY: lambda: [HistorySource(home)],
+        SourceGroup.KEYCHAIN: lambda: [KeychainSource()],
+        SourceGroup.GIT: lambda: [GitSource(scan_roots)],
+        SourceGroup.FILES: lambda: [BrowserSource(home), FilesSource(scan_roots)],
     }
-    return [factories[group]() for group in ORDER if group in groups]
+    return [source for group in ORDER if group in groups for source in factories[group]()]

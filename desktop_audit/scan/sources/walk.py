@@ -23,6 +23,13 @@ CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 _GIT_DIR_MARKERS = frozenset({"HEAD", "objects", "refs"})
 
 ErrorSink = Callable[[Path, str], None]
+# Told the counter name of each entry passed over: skipped_excluded_dir, skipped_cachedir,
+# skipped_symlink, skipped_special (FIFOs, sockets, devices: decided by lstat, never opened).
+SkipSink = Callable[[str], None]
+
+
+def _ignore(_reason: str) -> None:
+    return None
 
 
 class EntryKind(Enum):
@@ -63,6 +70,7 @@ def walk(
     rules: WalkRules,
     cancel: CancelToken,
     on_error: ErrorSink,
+    on_skip: SkipSink = _ignore,
 ) -> Iterator[WalkEntry]:
     """Yield regular files, ``.git`` entries and bare repositories under ``roots``.
 
@@ -80,13 +88,15 @@ def walk(
         if not stat.S_ISDIR(st.st_mode):
             if stat.S_ISREG(st.st_mode):
                 yield WalkEntry(Path(top), EntryKind.FILE, st.st_size)
+            else:
+                on_skip("skipped_special")
             continue
         stack = [top]
         while stack:
             if cancel.cancelled:
                 return
             directory = stack.pop()
-            yield from _walk_dir(directory, rules, skip_paths, visited, stack, on_error)
+            yield from _walk_dir(directory, rules, skip_paths, visited, stack, on_error, on_skip)
 
 
 def _walk_dir(
@@ -96,6 +106,7 @@ def _walk_dir(
     visited: set[tuple[int, int]],
     stack: list[str],
     on_error: ErrorSink,
+    on_skip: SkipSink,
 ) -> Iterator[WalkEntry]:
     try:
         st = os.stat(directory, follow_symlinks=False)
@@ -113,20 +124,25 @@ def _walk_dir(
         yield WalkEntry(Path(directory), EntryKind.BARE_REPO)
         return
     if rules.honour_cachedir_tag and "CACHEDIR.TAG" in names and _has_cachedir_tag(directory):
+        on_skip("skipped_cachedir")
         return
     subdirs: list[str] = []
     for entry in entries:
         try:
             if entry.is_symlink():
-                continue
-            if entry.name == ".git":
+                on_skip("skipped_symlink")
+            elif entry.name == ".git":
                 yield WalkEntry(Path(entry.path), EntryKind.DOT_GIT)
             elif entry.is_dir(follow_symlinks=False):
                 if not _skip_dir(entry.name, entry.path, rules, skip_paths):
                     subdirs.append(entry.path)
+                else:
+                    on_skip("skipped_excluded_dir")
             elif entry.is_file(follow_symlinks=False):
                 size = entry.stat(follow_symlinks=False).st_size
                 yield WalkEntry(Path(entry.path), EntryKind.FILE, size)
+            else:
+                on_skip("skipped_special")
         except OSError as exc:
             on_error(Path(entry.path), os_error_message(exc))
     stack.extend(reversed(subdirs))

@@ -114,13 +114,16 @@ def test_docker_auth_is_decoded_at_its_line(tmp_path: Path) -> None:
     assert decoded.origin.file_format == "docker-config"
 
 
-def test_kubeconfig_client_key_data_is_decoded(tmp_path: Path) -> None:
-    write(tmp_path, ".kube/config", kubeconfig())
+def test_kubeconfig_token_data_is_decoded_but_key_data_left_to_the_rules(tmp_path: Path) -> None:
+    """The rule pack matches base64 PEM keys (client-key-data) itself: decoding them here too
+    would make one key two findings. ``token-data`` is decoded."""
+    token = base64.b64encode(b"kube-bearer-FAKE-token").decode()
+    write(tmp_path, ".kube/config", kubeconfig() + f"    token-data: {token}\n")
     fragments = collect(DotfilesSource(tmp_path), make_ctx(tmp_path))
     decoded = [f for f in fragments if f.origin.fixed_line]
     assert len(decoded) == 1
-    check(decoded[0].data == FAKE_KEY.encode(), "client-key-data not decoded")
-    assert decoded[0].origin.line_base == 7
+    check(decoded[0].data == b"kube-bearer-FAKE-token", "token-data not decoded")
+    assert decoded[0].origin.line_base == 9
     check(b"kube-token-FAKE" in fragments[0].data, "kubeconfig text not yielded")
 
 

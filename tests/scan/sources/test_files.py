@@ -226,3 +226,79 @@ def test_unreadable_directory_is_an_error_not_a_crash() -> None:
     finally:
         (base / "locked").chmod(0o755)
         shutil.rmtree(base)
+
+
+def test_trash_is_swept_although_skip_rules_hide_it(tmp_path: Path) -> None:
+    trash = tmp_path / ".local" / "share" / "Trash"
+    (trash / "files").mkdir(parents=True)
+    (trash / "info").mkdir()
+    (trash / "files" / "old.env").write_text(SECRET_LINE + "\n")
+    (trash / "info" / "old.env.trashinfo").write_text("[Trash Info]\nPath=/x/old.env\n")
+    fragments = collect(FilesSource([tmp_path]), make_ctx(tmp_path))
+    assert paths_of(fragments) == {str(trash / "files" / "old.env")}
+    # a root that does not contain the home does not pull the home's trash in
+    other = tmp_path / "work"
+    other.mkdir()
+    assert collect(FilesSource([other]), make_ctx(tmp_path, [other])) == []
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_files_are_decoded_with_their_line_numbers(tmp_path: Path, codec: str) -> None:
+    text = "# exported by a Windows tool\r\nuser=contractor\r\n" + SECRET_LINE + "\r\n"
+    (tmp_path / "export.txt").write_bytes(text.encode(codec))
+    (fragment,) = collect(FilesSource([tmp_path]), make_ctx(tmp_path))
+    lines = fragment.data.split(b"\n")
+    check(lines[2].strip() == SECRET_LINE.encode(), "UTF-16 text not decoded on its line")
+    assert fragment.origin.line_base == 0
+
+
+def test_ten_gigabyte_file_is_decided_by_stat_and_never_read(tmp_path: Path) -> None:
+    huge = tmp_path / "disk.txt"
+    with huge.open("wb") as handle:
+        handle.truncate(10 * 1024**3)  # sparse: takes no space
+    started = time.monotonic()
+    ctx = make_ctx(tmp_path)
+    assert collect(FilesSource([tmp_path]), ctx) == []
+    assert time.monotonic() - started < 2
+    assert [(e.path, e.message) for e in ctx.errors] == [
+        (str(huge), f"too large ({10 * 1024**3} bytes), skipped")
+    ]
+    assert ctx.stat("files").counters["skipped_too_large"] == 1
+
+
+def test_special_files_are_skipped_by_lstat_and_counted(tmp_path: Path) -> None:
+    import socket
+
+    os.mkfifo(tmp_path / "pipe")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    try:
+        ctx = make_ctx(tmp_path)
+        assert collect(FilesSource([tmp_path]), ctx) == []
+    finally:
+        sock.close()
+    assert ctx.stat("files").counters["skipped_special"] == 2
+    assert ctx.errors == []
+
+
+def test_coverage_counters_say_what_was_skipped_and_why(tmp_path: Path) -> None:
+    build_tree(tmp_path)
+    (tmp_path / "link.txt").symlink_to(tmp_path / "latin1.txt")
+    (tmp_path / "locked.txt").write_text("x")
+    (tmp_path / "locked.txt").chmod(0)
+    ctx = make_ctx(tmp_path)
+    ctx.claimed_paths.add(tmp_path / "project" / "app.py")
+    collect(FilesSource([tmp_path]), ctx)
+    counters = ctx.stat("files").counters
+    root = os.geteuid() == 0  # root reads the mode-000 file too
+    expected = {
+        "files": 3 if root else 2,
+        "skipped_excluded_dir": 4,
+        "skipped_excluded_suffix": 1,
+        "skipped_binary": 1,
+        "skipped_symlink": 1,
+        "skipped_claimed": 1,
+    }
+    assert {k: counters.get(k) for k in expected} == expected
+    if not root:
+        assert counters["unreadable"] == 1

@@ -71,17 +71,19 @@ def test_discovery_finds_each_object_store_once(fixture: Fixture, scanned: tuple
     assert ctx.errors == []
 
 
-def test_every_blob_is_yielded_once_per_repository(fixture: Fixture, scanned: tuple) -> None:
+def test_every_blob_is_yielded_once_per_scan(fixture: Fixture, scanned: tuple) -> None:
+    """Clones share blobs: each is read from the first repository holding it, never twice."""
     _source, fragments, ctx = scanned
     history = [f for f in fragments if f.origin.source is SourceKind.GIT_HISTORY]
-    main_blobs = [f.origin.blob for f in history if f.origin.path == fixture.repo]
-    assert len(main_blobs) == len(set(main_blobs))
-    assert set(main_blobs) == all_blobs(fixture.repo / ".git")
-    assert set(PLACES) <= {p for p, b in fixture.blobs.items() if b in set(main_blobs)}
+    blobs = [f.origin.blob for f in history if f.origin.blob]
+    assert len(blobs) == len(set(blobs))
+    assert set(blobs) >= all_blobs(fixture.repo / ".git")
+    assert set(PLACES) <= {p for p, b in fixture.blobs.items() if b in set(blobs)}
     counters = ctx.stat("git").counters
-    assert counters["blobs"] == len(history)
-    assert counters["bytes"] == sum(len(f.data) for f in history)
+    assert counters["blobs"] == len(blobs)
+    assert counters["bytes"] == sum(len(f.data) for f in history if f.origin.blob)
     assert counters["commits"] > 10
+    assert counters["shared_blobs"] > 10  # the bare clone's blobs were read once
 
 
 def test_config_and_untracked_work_tree_files(fixture: Fixture, scanned: tuple) -> None:
@@ -110,11 +112,15 @@ def locate_places(source: GitSource, fragments: list[Fragment], fixture: Fixture
     ctx = make_ctx(fixture.root)
     by_blob = {
         f.origin.blob: f for f in fragments
-        if f.origin.source is SourceKind.GIT_HISTORY and f.origin.path == fixture.repo
+        if f.origin.source is SourceKind.GIT_HISTORY and f.origin.blob
     }  # fmt: skip
     hits = [hit_for(by_blob[fixture.blobs[place]]) for place in PLACES]
     located: dict[str, list[Location]] = {}
+    repo = str(fixture.repo)
     for item in source.locate(hits, ctx):
+        path = item.location.path or ""
+        if path != repo and not path.startswith(repo + "/"):
+            continue  # the same blob in the bare clone
         place = next(p for p, b in fixture.blobs.items() if b == item.hit.origin.blob)
         located.setdefault(place, []).append(item.location)
     assert ctx.errors == []
@@ -330,13 +336,18 @@ def test_leaky_repo_bundle_every_head_blob_is_yielded(tmp_path: Path) -> None:
     assert located.location.line == 2
 
 
-def test_bare_clone_without_reflogs_is_attributed(fixture: Fixture, scanned: tuple) -> None:
+def test_bare_clone_and_its_source_each_place_a_shared_blob(
+    fixture: Fixture, scanned: tuple
+) -> None:
+    """The blob is read once (from whichever store came first) and located in both."""
     source, fragments, _ctx = scanned
-    fragment = next(
-        f for f in fragments
-        if f.origin.path == fixture.bare and f.origin.blob == fixture.blobs["main"]
-    )  # fmt: skip
+    (fragment,) = [f for f in fragments if f.origin.blob == fixture.blobs["main"]]
     ctx = make_ctx(fixture.root)
-    located = [item.location for item in source.locate([hit_for(fragment, 1)], ctx)]
+    located = {
+        (item.location.path, item.location.ref, item.location.commit)
+        for item in source.locate([hit_for(fragment, 1)], ctx)
+    }
     assert ctx.errors == []
-    assert (located[0].path, located[0].ref) == (f"{fixture.bare}/config.py", "refs/heads/main")
+    commit = fixture.commits["main"]
+    assert (f"{fixture.bare}/config.py", "refs/heads/main", commit) in located
+    assert (f"{fixture.repo}/config.py", "refs/heads/main", commit) in located

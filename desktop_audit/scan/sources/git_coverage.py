@@ -1,0 +1,124 @@
+"""Per-repository coverage for the git source: what was read, what is not on this machine
+(shallow and partial clones), and where each commit lives (refs, stashes, reflogs only,
+unreachable). Every count comes from a read-only git command; nothing is ever fetched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop_audit.scan.sources.base import RepositoryCoverage, ScanContext
+from desktop_audit.scan.sources.git_attribution import stash_commits
+from desktop_audit.scan.sources.git_objects import ObjectCounts
+from desktop_audit.scan.sources.gitcmd import Git, GitError
+
+SHALLOW = "shallow clone: history before the shallow boundary is not on this machine"
+PARTIAL = (
+    "partial clone: {n} objects were never downloaded and were not scanned (nothing is fetched)"
+)
+
+
+def is_partial(git_dir: Path) -> bool:
+    """A promisor pack or ``extensions.partialClone`` marks a partial clone."""
+    packs = git_dir / "objects" / "pack"
+    if packs.is_dir() and any(packs.glob("*.promisor")):
+        return True
+    try:
+        config = (git_dir / "config").read_text(encoding="utf-8", errors="replace").lower()
+    except OSError:
+        return False
+    return "partialclone" in config or "promisor = true" in config
+
+
+def present_blobs(git: Git, ids: set[str]) -> set[str]:
+    """Which of ``ids`` this object store holds (``cat-file --batch-check``, no fetch)."""
+    if not ids:
+        return set()
+    try:
+        out = git.run(
+            "cat-file", "--batch-check=%(objectname) %(objecttype)",
+            stdin="".join(f"{sha}\n" for sha in sorted(ids)).encode("ascii"),
+        )  # fmt: skip
+    except GitError:
+        return set()
+    held = set()
+    for line in out.decode("ascii", "replace").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1] == "blob":
+            held.add(parts[0])
+    return held
+
+
+def _count(git: Git, *args: str) -> int:
+    return int(git.run("rev-list", "--count", *args).strip() or 0)
+
+
+class RepoProbe:
+    """Fills one :class:`RepositoryCoverage` and routes the repository's errors to the scan."""
+
+    def __init__(self, git: Git, path: Path, ctx: ScanContext, source: str) -> None:
+        self.git = git
+        self.path = path
+        self.ctx = ctx
+        self.source = source
+        self.coverage = RepositoryCoverage(str(path))
+        ctx.coverage.append(self.coverage)
+
+    def error(self, message: str) -> None:
+        self.coverage.errors.append(message)
+        self.ctx.error(self.source, self.path, message)
+
+    def before(self) -> None:
+        """Note shallow and partial clones (their missing history is an error entry)."""
+        git_dir = self.git.git_dir
+        self.coverage.shallow = (git_dir / "shallow").is_file()
+        self.coverage.partial = is_partial(git_dir)
+        if self.coverage.shallow:
+            self.error(SHALLOW)
+        if self.coverage.partial:
+            self.coverage.missing_objects = self._missing()
+            self.error(PARTIAL.format(n=self.coverage.missing_objects))
+
+    def _missing(self) -> int:
+        """Objects the history names that are absent (``--missing=print`` never fetches)."""
+        try:
+            out = self.git.run("rev-list", "--objects", "--all", "--missing=print")
+        except GitError:
+            return -1
+        return sum(1 for line in out.splitlines() if line.startswith(b"?"))
+
+    def after(self, counts: ObjectCounts, *, readable: bool, max_bytes: int) -> None:
+        """Record what the object stream saw, then where the commits live."""
+        cov = self.coverage
+        cov.objects, cov.commits, cov.blobs = counts.objects, counts.commits, counts.blobs
+        cov.shared_blobs = counts.shared
+        stats = self.ctx.stat(self.source)
+        stats.add("objects", counts.objects)
+        stats.add("commits", counts.commits)
+        stats.add("tags", counts.tags)
+        stats.add("skipped_binary", counts.binary)
+        stats.add("skipped_too_large", counts.large)
+        stats.add("shared_blobs", counts.shared)
+        if counts.missing:
+            cov.missing_objects += counts.missing
+            stats.add("missing_objects", counts.missing)
+            self.error(f"corrupt repository: {counts.missing} objects cannot be read")
+        if counts.large:
+            self.error(f"{counts.large} blobs larger than {max_bytes} bytes skipped")
+        if readable:
+            self._history(counts.commits)
+        else:
+            cov.refs = cov.stashes = cov.reflog_only_commits = cov.unreachable_commits = -1
+
+    def _history(self, commits: int) -> None:
+        cov = self.coverage
+        try:
+            refs = self.git.run("for-each-ref", "--format=%(refname)").splitlines()
+            cov.refs = len(refs)
+            cov.stashes = len(stash_commits(self.git))
+            reachable = _count(self.git, "--all") if refs else 0
+            with_reflogs = _count(self.git, "--all", "--reflog") if refs else 0
+        except (GitError, ValueError):
+            cov.reflog_only_commits = cov.unreachable_commits = -1
+            return
+        cov.reflog_only_commits = with_reflogs - reachable
+        cov.unreachable_commits = max(commits - with_reflogs, 0)

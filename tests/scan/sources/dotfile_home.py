@@ -1,0 +1,191 @@
+"""A generated home holding one file per catalogued dotfile format, each with one planted fake
+credential (``known_hosts`` holds none: credentials do not live there)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import sqlite3
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+HEX = "0123456789ABCDEF"
+
+
+def fake(seed: int, n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
+    rng = random.Random(seed)  # noqa: S311 - reproducible fake values, not keys
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+@dataclass(frozen=True)
+class Planted:
+    path: str
+    secret: str | None  # None: nothing may be found in this file
+
+
+def _pem_rsa() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - fake, fast
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def _openssh_ed25519() -> str:
+    return (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+
+
+def build_home(home: Path) -> dict[str, Planted]:
+    """Write the files; return format -> what was planted where."""
+    ghp = "ghp_" + fake(1, 36)
+    glpat = "glpat-" + fake(2, 20)
+    gho = "gho_" + fake(3, 36)
+    akia = "AKIA" + fake(4, 16, string.ascii_uppercase + "234567")
+    crates = "cio" + fake(5, 32)
+    pypi = "pypi-AgEIcHlwaS5vcmc" + fake(6, 70, string.ascii_letters + string.digits + "-_")
+    tfc = fake(7, 14) + ".atlasv1." + fake(8, 67)
+    hvs = "hvs." + fake(9, 24)
+    age = "AGE-SECRET-KEY-1" + fake(10, 58, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L").upper()
+    pem = _pem_rsa()
+    ssh = _openssh_ed25519()
+    docker_pw = "Dk" + fake(11, 18)
+    kube_key = _pem_rsa()
+    maven_pw = fake(12, 16)
+    gradle_pw = fake(13, 16)
+    pg_pw = fake(14, 18)
+    netrc_pw = fake(15, 20)
+    openai = "sk-proj-" + fake(16, 48) + "T3BlbkFJ" + fake(17, 48)
+    hf = "hf_" + fake(18, 34, string.ascii_letters)
+    slack = "xoxb-" + "-".join(
+        (fake(19, 12, string.digits), fake(20, 13, string.digits), fake(21, 24))
+    )
+    files: dict[str, tuple[str, str | bytes, str | None]] = {
+        "git-credentials": (".git-credentials", f"https://contractor:{ghp}@github.com\n", ghp),
+        "gitconfig": (
+            ".gitconfig",
+            f'[user]\n\tname = C\n[url "https://oauth2:{glpat}@gitlab.com/"]\n'
+            "\tinsteadOf = https://gitlab.com/\n",
+            glpat,
+        ),
+        "netrc": (
+            ".netrc",
+            f"machine api.example.org\n  login contractor\n  password {netrc_pw}\n",
+            netrc_pw,
+        ),
+        "yaml": (
+            ".config/gh/hosts.yml",
+            f"github.com:\n    user: contractor\n    oauth_token: {gho}\n    git_protocol: https\n",
+            gho,
+        ),
+        "ini": (".pypirc", f"[pypi]\nusername = __token__\npassword = {pypi}\n", pypi),
+        "json": (
+            ".config/openai/auth.json",
+            json.dumps({"api_key": openai, "organization": "org-x"}, indent=2) + "\n",
+            openai,
+        ),
+        "toml": (".cargo/credentials.toml", f'[registry]\ntoken = "{crates}"\n', crates),
+        "pem": (".ssh/deploy.pem", pem, "pem"),
+        "hcl": (".terraformrc", f'credentials "app.terraform.io" {{\n  token = "{tfc}"\n}}\n', tfc),
+        "token": (".vault-token", hvs + "\n", hvs),
+        "docker-config": (
+            ".docker/config.json",
+            json.dumps(
+                {
+                    "auths": {
+                        "registry.example.org": {
+                            "auth": base64.b64encode(f"ci:{docker_pw}".encode()).decode()
+                        }
+                    }
+                },
+                indent=2,
+            ),
+            "docker",
+        ),
+        "kubeconfig": (
+            ".kube/config",
+            "apiVersion: v1\nkind: Config\nusers:\n- name: dev\n  user:\n"
+            f"    client-key-data: {base64.b64encode(kube_key.encode()).decode()}\n",
+            "kube",
+        ),
+        "xml": (
+            ".m2/settings.xml",
+            "<settings>\n  <servers>\n    <server>\n      <id>nexus</id>\n"
+            f"      <username>deploy</username>\n      <password>{maven_pw}</password>\n"
+            "    </server>\n  </servers>\n</settings>\n",
+            maven_pw,
+        ),
+        "properties": (
+            ".gradle/gradle.properties",
+            f"org.gradle.jvmargs=-Xmx2g\nmavenPassword={gradle_pw}\n",
+            gradle_pw,
+        ),
+        "text": (".config/sops/age/keys.txt", f"# created: 2024-01-01\n{age}\n", age),
+        "pgpass": (".pgpass", f"db.example.org:5432:app:app_user:{pg_pw}\n", pg_pw),
+        "binary": (
+            ".local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json",
+            b"\x00\x13\x88binary-header\x00" + f"token={hf}".encode() + b"\x00\xff",
+            hf,
+        ),
+        "ssh-private-key": (".ssh/id_ed25519", ssh, "ssh"),
+        "ssh-config": (
+            ".ssh/config",
+            "Host build\n  HostName build.example.org\n  User ci\n"
+            f"  SetEnv GITHUB_TOKEN={ghp[:-4]}Q9x2\n",
+            f"{ghp[:-4]}Q9x2",
+        ),
+        "known_hosts": (
+            ".ssh/known_hosts",
+            "github.com ssh-ed25519 "
+            "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+            None,
+        ),
+        "gpg-private-key": (
+            ".gnupg/private-keys-v1.d/0123456789ABCDEF0123456789ABCDEF01234567.key",
+            "Created: 20240101T000000\nKey: (private-key (ecc (curve Ed25519)(flags eddsa)\n"
+            f" (q #40{fake(22, 64, HEX)}#)\n (d #{fake(23, 64, HEX)}#)))\n",
+            "gpg",
+        ),
+        "env": (".env", f"DEBUG=1\nSLACK_BOT_TOKEN={slack}\n", slack),
+        "shell": (".bashrc", f"alias ll='ls -l'\nexport AWS_ACCESS_KEY_ID={akia}\n", akia),
+    }
+    planted: dict[str, Planted] = {}
+    for fmt, (rel, content, secret) in files.items():
+        path = home / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+        planted[fmt] = Planted(rel, secret)
+    _sqlite(
+        home / ".config/gcloud/credentials.db",
+        "ya29." + fake(24, 120, string.ascii_letters + string.digits + "-_"),
+    )
+    planted["sqlite"] = Planted(".config/gcloud/credentials.db", "sqlite")
+    return planted
+
+
+def _sqlite(path: Path, token: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE credentials (account_id TEXT PRIMARY KEY, value BLOB)")
+    db.execute(
+        "INSERT INTO credentials VALUES (?, ?)",
+        ("contractor@example.org", json.dumps({"access_token": token, "token_type": "Bearer"})),
+    )
+    db.commit()
+    db.close()
