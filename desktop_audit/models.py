@@ -235,3 +235,5 @@ class ScanRecord:
     ruleset_digest: str
     tool_version: str
     findings: int = 0
+    # Per-repository coverage (path, objects, blobs, bytes, refs, stashes, ...), JSON-ready.
+    coverage: tuple[dict[str, object], ...] = ()

@@ -177,7 +177,8 @@ class AuditService:
             finally:
                 stats = {name: dict(s.counters) for name, s in ctx.stats.items()}
                 try:
-                    store.finish_scan(scan_id, status, stats, ctx.errors)
+                    coverage = [c.as_dict() for c in ctx.coverage]
+                    store.finish_scan(scan_id, status, stats, ctx.errors, coverage)
                 except StoreError:
                     log.warning("could not record the end of scan %s", scan_id)
             record = store.scan(scan_id)

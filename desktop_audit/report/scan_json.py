@@ -78,6 +78,12 @@ def scan_dict(scan: ScanRecord, findings: Sequence[FindingRecord], salt: str) ->
             "ruleset_digest": scan.ruleset_digest,
             "profile_sha256": scan.profile_sha256,
             "stats": scan.stats,
+            "coverage": {
+                "repositories": [
+                    {**repo, "path": display_path(str(repo.get("path", "")), scan.home)}
+                    for repo in scan.coverage
+                ]
+            },
             "errors": [
                 {"source": e.source, "path": display_path(e.path, scan.home), "message": e.message}
                 for e in scan.errors

@@ -40,6 +40,7 @@ class _Found:
     end: int
     preview: str
     generic: bool = False
+    match_length: int = 0  # of the whole rule match (ties in ``_one_rule_per_secret``)
 
 
 def _redact_spans(text: bytes, base: int, spans: Sequence[tuple[int, int, str]]) -> bytes:
@@ -68,6 +69,19 @@ def _drop_overlapped_generic(found: list[_Found]) -> list[_Found]:
             continue
         kept.append(item)
     return kept
+
+
+def _one_rule_per_secret(found: list[_Found]) -> list[_Found]:
+    """One credential, one finding: when several rules report the same secret bytes, keep
+    only the most specific rule's matches (a provider-specific rule beats a generic one, then
+    higher severity, then the longer match, then the rule id for a stable choice)."""
+    best: dict[bytes, tuple[tuple[int, int, int, str], str]] = {}
+    for item in found:
+        rank = (0 if item.generic else 1, item.severity.rank, item.match_length, item.rule_id)
+        current = best.get(item.secret)
+        if current is None or rank > current[0]:
+            best[item.secret] = (rank, item.rule_id)
+    return [f for f in found if best[f.secret][1] == f.rule_id]
 
 
 class Detector:
@@ -107,7 +121,7 @@ class Detector:
         for raw in raws:
             if raw.decoded is not None:
                 found.extend(self._decoded(raw))
-        found = _drop_overlapped_generic(found)
+        found = _one_rule_per_secret(_drop_overlapped_generic(found))
         if self._endpoints is not None:
             found.extend(self._endpoint(m) for m in self._endpoints.find(data))
         spans = [(f.start, f.end, f.preview) for f in found]
@@ -129,6 +143,7 @@ class Detector:
             end=end,
             preview=redact(raw.secret, rule.public_prefix),
             generic=rule.provider == GENERIC_PROVIDER,
+            match_length=raw.match_end - raw.match_start,
         )
 
     def _decoded(self, raw: RawMatch) -> list[_Found]:

@@ -309,12 +309,20 @@ class Store:
         status: ScanStatus,
         stats: dict[str, dict[str, int]],
         errors: Sequence[ScanErrorRecord],
+        coverage: Sequence[dict[str, object]] = (),
     ) -> None:
         """Close a scan; a complete one marks what it no longer saw as gone."""
         with self._tx() as conn:
             conn.execute(
-                "UPDATE scans SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
-                (utcnow(), str(status), json.dumps(stats, sort_keys=True), scan_id),
+                "UPDATE scans SET finished_at = ?, status = ?, stats = ?, coverage = ?"
+                " WHERE id = ?",
+                (
+                    utcnow(),
+                    str(status),
+                    json.dumps(stats, sort_keys=True),
+                    json.dumps(list(coverage), sort_keys=True),
+                    scan_id,
+                ),
             )
             conn.executemany(
                 "INSERT INTO scan_errors(scan_id, source, path, message) VALUES (?, ?, ?, ?)",
@@ -368,7 +376,7 @@ class Store:
     def scan(self, scan_id: str) -> ScanRecord:
         row = self._conn.execute(
             "SELECT id, started_at, finished_at, home, roots, groups, status, stats,"
-            " profile_sha256, ruleset_digest, tool_version FROM scans WHERE id = ?",
+            " profile_sha256, ruleset_digest, tool_version, coverage FROM scans WHERE id = ?",
             (scan_id,),
         ).fetchone()
         if row is None:
@@ -395,6 +403,7 @@ class Store:
             ruleset_digest=row[9],
             tool_version=row[10],
             findings=int(count),
+            coverage=tuple(json.loads(row[11])),
         )
 
     # ---------------------------------------------------------------- findings

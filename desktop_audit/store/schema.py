@@ -131,5 +131,9 @@ CREATE INDEX actions_finding ON actions(finding_id);
 """
 
 # Each entry brings the database from version i to i + 1. Append only; never edit a shipped one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_V3 = """
+ALTER TABLE scans ADD COLUMN coverage TEXT NOT NULL DEFAULT '[]';  -- per-repository records
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)

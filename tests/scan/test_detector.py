@@ -237,3 +237,15 @@ def test_concurrent_scans_agree() -> None:
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda t: [(h.rule_id, h.line) for h in scan(t)], texts))
     assert got == expected
+
+
+def test_one_credential_one_finding() -> None:
+    """A token in a credential-store URL is matched by the provider rule and the generic
+    URL rules; only the most specific rule's hit is kept (on every line it occurs)."""
+    origin = Origin(SourceKind.FILE, Path("/home/u/.git-credentials"))
+    line = f"https://octo:{GH_TOKEN}@github.com\n"
+    raws = DETECTOR._matcher.find(line.encode())
+    assert len({m.rule.id for m in raws if m.secret == GH_TOKEN.encode()}) >= 2
+    hits = scan(line + "\n" + line, origin)
+    assert [(h.rule_id, h.line) for h in hits] == [("github.pat", 1), ("github.pat", 3)]
+    assert len({h.finding_id for h in hits}) == 1

@@ -50,12 +50,23 @@ class EnginePattern:
     prefix: bool = False
     prefix_min_width: int = 0
     prefix_width: int = 0
+    # Precomputed hyperscan spellings (full, prefix); None: not supplied, b"": unsupported.
+    hyperscan_full: bytes | None = None
+    hyperscan_prefix: bytes | None = None
 
     def hyperscan_shape(self) -> tuple[bytes, int, int]:
         """Expression, min and max width of what hyperscan scans for."""
         if self.prefix:
+            if self.hyperscan_prefix is not None:
+                if not self.hyperscan_prefix:
+                    raise UnsupportedRegexError("no hyperscan prefix")
+                return self.hyperscan_prefix, self.prefix_min_width, self.prefix_width
             expression = bounded_prefix(self.regex, "hyperscan").pattern
             return expression, self.prefix_min_width, self.prefix_width
+        if self.hyperscan_full is not None:
+            if not self.hyperscan_full:
+                raise UnsupportedRegexError("no hyperscan spelling")
+            return self.hyperscan_full, self.min_width, self.width
         return translate(self.regex, "hyperscan").pattern, self.min_width, self.width
 
 
@@ -151,7 +162,8 @@ _DATABASES_LOCK = threading.Lock()
 CACHE_ENV = "DESKTOP_AUDIT_CACHE_DIR"
 
 
-def _cache_dir() -> Path | None:
+def cache_dir() -> Path | None:
+    """Where compiled databases and rule shapes are cached (None: nowhere)."""
     override = os.environ.get(CACHE_ENV)
     if override:
         return Path(override)
@@ -186,7 +198,7 @@ def _cached_database(hs: Any, items: dict[int, bytes], flags: dict[int, int]) ->
     with _DATABASES_LOCK:
         if key in _DATABASES:
             return _DATABASES[key]
-        directory = _cache_dir()
+        directory = cache_dir()
         path = directory / f"{key}.hsdb" if directory else None
         database: Any = None
         if path is not None and path.is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
@@ -211,28 +212,66 @@ def builtin_rule_files() -> list[Path]:
     return sorted((resources_dir() / "rules").glob("*.toml"))
 
 
+_RULESETS: dict[tuple[Any, ...], RuleSet] = {}
+_RULESETS_LOCK = threading.Lock()
+
+
+def _file_stamp(path: Path) -> tuple[str, int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), stat.st_mtime_ns, stat.st_size)
+
+
 def load_ruleset(
     extra_files: Sequence[Path] = (),
     profile: Profile | None = None,
     *,
     check_examples: bool = True,
+    check_builtin_examples: bool = False,
 ) -> RuleSet:
-    """Built-in rules + extra files + the profile's ``[[rules]]``, validated and self-checked."""
+    """Built-in rules + extra files + the profile's ``[[rules]]``, validated (ids, fields,
+    regexes) and self-checked.
+
+    The self-check (every example matches its rule, no negative example does) runs on the
+    extra files' and the profile's rules when ``check_examples``; the built-in rules'
+    examples are checked by the test suite and ``rules test``, so every scan does not pay for
+    it (``check_builtin_examples`` forces it). Results are memoised in-process, keyed by the
+    files' paths, sizes and modification times and the profile's rules.
+    """
+    paths = [*builtin_rule_files(), *extra_files]
+    key = (
+        tuple(_file_stamp(p) for p in paths),
+        None if profile is None else (str(profile.source_path), repr(profile.rules)),
+        check_examples,
+        check_builtin_examples,
+    )
+    with _RULESETS_LOCK:
+        cached = _RULESETS.get(key)
+    if cached is not None:
+        return cached
     rules: list[Rule] = []
-    for path in [*builtin_rule_files(), *extra_files]:
+    for path in paths[: len(paths) - len(extra_files)]:
+        rules.extend(load_rule_file(path))
+    builtin_count = len(rules)
+    for path in extra_files:
         rules.extend(load_rule_file(path))
     if profile is not None and profile.rules:
         source = str(profile.source_path)
         rules.extend(parse_rules(profile.rules, source, profile=True))
     ruleset = make_ruleset(rules)
-    if check_examples:
-        problems = check_rules(ruleset.rules)
+    to_check = rules if check_builtin_examples else rules[builtin_count:]
+    if check_examples and to_check:
+        problems = check_rules(to_check)
         if problems:
             first = problems[0]
             rule = ruleset.by_id(first.rule_id)
             origin = rule.source_file if rule else "?"
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise RuleError(f"{origin}: rule {first}{more}")
+    with _RULESETS_LOCK:
+        _RULESETS[key] = ruleset
     return ruleset
 
 

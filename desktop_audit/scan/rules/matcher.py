@@ -20,12 +20,25 @@ are never searched. Pure and thread-safe: no state is kept between calls.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from desktop_audit.scan.rules import translate as translate_module
 from desktop_audit.scan.rules.decoders import DECODERS
-from desktop_audit.scan.rules.engines import CandidateEngine, EnginePattern, make_engine
+from desktop_audit.scan.rules.engines import (
+    CandidateEngine,
+    EnginePattern,
+    cache_dir,
+    make_engine,
+)
 from desktop_audit.scan.rules.entropy import shannon_entropy
 from desktop_audit.scan.rules.filters import (
     INLINE_ALLOW_MARKER,
@@ -88,6 +101,9 @@ def segment_at(data: bytes, pos: int) -> tuple[int, int]:
     return start, max(end, pos + 1)
 
 
+_compile_starter = functools.lru_cache(maxsize=None)(re.compile)
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """One rule, ready to match: its start finder and the bounds the matcher needs."""
@@ -98,37 +114,119 @@ class _Plan:
     min_width: int
     width: int  # longest accepted match
     bounded: bool
-    starter: re.Pattern[bytes]  # matches (a prefix of) every match, at the same start
+    starter_source: bytes | None  # None: the rule regex itself finds the starts
     starter_width: int
     reach_before: int  # a keyword may start this far before a match start
     reach_after: int  # ... or this far after it
 
+    @property
+    def starter(self) -> re.Pattern[bytes]:
+        """Matches (a prefix of) every match, at the same start (compiled on first use)."""
+        if self.starter_source is None:
+            return self.rule.compiled
+        return _compile_starter(self.starter_source)
+
 
 _MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
+_SHAPES_VERSION = "1"
 
 
-def _plan(index: int, rule: Rule) -> tuple[_Plan, EnginePattern]:
-    keywords = tuple(k.encode() for k in rule.keywords)
-    pattern = rule.compiled.pattern
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What ``translate.py`` makes of one regex (costly to compute: cached on disk)."""
+
+    low: int
+    high: int | None
+    prefix: str | None  # Python spelling of the bounded prefix (None: unsupported)
+    prefix_low: int
+    prefix_high: int
+    hs_full: str  # "" when unsupported
+    hs_prefix: str
+
+
+def _compute_shape(pattern: bytes) -> _Shape:
     try:
         shape = translate(pattern, "python")
-        low, high = shape.min_width, shape.max_width
         prefix = bounded_prefix(pattern, "python")
-        starter_pattern = re.compile(prefix.pattern)
+        re.compile(prefix.pattern)
     except (UnsupportedRegexError, re.error):
-        low, high, prefix, starter_pattern = 0, None, None, None
+        return _Shape(0, None, None, 0, 0, "", "")
+    try:
+        hs_full = translate(pattern, "hyperscan").pattern.decode("ascii")
+    except UnsupportedRegexError:
+        hs_full = ""
+    try:
+        hs_prefix = bounded_prefix(pattern, "hyperscan").pattern.decode("ascii")
+    except UnsupportedRegexError:
+        hs_prefix = ""
+    return _Shape(
+        shape.min_width,
+        shape.max_width,
+        prefix.pattern.decode("ascii"),
+        prefix.min_width,
+        prefix.max_width or 0,
+        hs_full,
+        hs_prefix,
+    )
+
+
+_SHAPES: dict[bytes, _Shape] = {}
+_SHAPES_LOCK = threading.Lock()
+
+
+def _shapes(patterns: Sequence[bytes]) -> dict[bytes, _Shape]:
+    """Shapes of ``patterns``: memory, then one JSON file on disk keyed by the patterns and
+    the translator's source, then computed (~5 s for the rule pack)."""
+    with _SHAPES_LOCK:
+        missing = sorted({p for p in patterns if p not in _SHAPES})
+        if missing:
+            code = Path(translate_module.__file__ or "").read_bytes()
+            digest = hashlib.sha256(repr((_SHAPES_VERSION, code, missing)).encode()).hexdigest()
+            directory = cache_dir()
+            path = directory / f"shapes-{digest}.json" if directory else None
+            loaded: list[list[Any]] | None = None
+            if path is not None and path.is_file():
+                try:
+                    loaded = json.loads(path.read_text(encoding="ascii"))
+                except (OSError, ValueError):
+                    loaded = None
+            if loaded is not None and len(loaded) == len(missing):
+                for pattern, row in zip(missing, loaded, strict=True):
+                    _SHAPES[pattern] = _Shape(*row)
+            else:
+                rows = []
+                for pattern in missing:
+                    shape = _SHAPES[pattern] = _compute_shape(pattern)
+                    rows.append([getattr(shape, f) for f in _Shape.__slots__])
+                if path is not None:
+                    try:
+                        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                        tmp.write_text(json.dumps(rows), encoding="ascii")
+                        tmp.replace(path)
+                    except OSError:
+                        pass
+        return {p: _SHAPES[p] for p in patterns}
+
+
+def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
+    keywords = tuple(k.encode() for k in rule.keywords)
+    pattern = rule.compiled.pattern
+    low, high = shape.low, shape.high
     width = MAX_SPAN if high is None else high
-    starter, starter_width = rule.compiled, width
-    if high is None and prefix is not None and starter_pattern is not None:
-        starter, starter_width = starter_pattern, prefix.max_width or 0
-    strong = prefix is not None and prefix.min_width >= _MIN_PREFIX
+    starter_source, starter_width = None, width
+    if high is None and shape.prefix is not None:
+        starter_source, starter_width = shape.prefix.encode("ascii"), shape.prefix_high
+    strong = shape.prefix is not None and shape.prefix_low >= _MIN_PREFIX
     engine_pattern = EnginePattern(
         regex=pattern,
         min_width=low,
         width=width,
         prefix=strong,
-        prefix_min_width=prefix.min_width if prefix is not None else 0,
-        prefix_width=(prefix.max_width or 0) if prefix is not None else 0,
+        prefix_min_width=shape.prefix_low,
+        prefix_width=shape.prefix_high,
+        hyperscan_full=shape.hs_full.encode("ascii"),
+        hyperscan_prefix=shape.hs_prefix.encode("ascii"),
     )
     longest_keyword = max((len(k) for k in keywords), default=0)
     plan = _Plan(
@@ -138,12 +236,31 @@ def _plan(index: int, rule: Rule) -> tuple[_Plan, EnginePattern]:
         min_width=low,
         width=width,
         bounded=high is not None,
-        starter=starter,
+        starter_source=starter_source,
         starter_width=starter_width,
         reach_before=rule.window_after + longest_keyword + SNAP,
         reach_after=rule.window_before + SNAP,
     )
     return plan, engine_pattern
+
+
+_COMPILED: dict[tuple[str, tuple[Rule, ...]], tuple[list[_Plan], CandidateEngine]] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compiled(rules: tuple[Rule, ...], engine: str) -> tuple[list[_Plan], CandidateEngine]:
+    """Plans and candidate engine of ``rules``, built once per process (both are immutable
+    and thread-safe, so matchers over the same rules share them)."""
+    key = (engine, rules)
+    with _COMPILED_LOCK:
+        found = _COMPILED.get(key)
+    if found is not None:
+        return found
+    shapes = _shapes([r.compiled.pattern for r in rules])
+    planned = [_plan(i, r, shapes[r.compiled.pattern]) for i, r in enumerate(rules)]
+    built = ([plan for plan, _ in planned], make_engine([p for _, p in planned], engine))
+    with _COMPILED_LOCK:
+        return _COMPILED.setdefault(key, built)
 
 
 def _keyword_near(data: bytes, lo: int, hi: int, plan: _Plan) -> bool:
@@ -180,11 +297,8 @@ class Matcher:
     ) -> None:
         self.rules = tuple(rules)
         self.allowlist = allowlist or default_allowlist()
-        planned = [_plan(i, r) for i, r in enumerate(self.rules)]
-        self._plans = [plan for plan, _ in planned]
-        patterns = [pattern for _, pattern in planned]
         self.engine_name = engine or available_engines()[0]
-        self.engine: CandidateEngine = make_engine(patterns, self.engine_name)
+        self._plans, self.engine = _compiled(self.rules, self.engine_name)
         self._unfiltered = sorted(self.engine.unfiltered)
 
     def _keyword_ranges(self, data: bytes, lowered: bytes, plan: _Plan) -> list[tuple[int, int]]:
