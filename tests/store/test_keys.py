@@ -39,7 +39,9 @@ def test_key_is_created_once_in_the_keyring_and_reused(monkeypatch: pytest.Monke
 
     connection = secretstorage.dbus_init()
     collection = secretstorage.get_default_collection(connection)
-    items = list(collection.search_items({"service": keys.KEYRING_SERVICE}))
+    items = list(
+        collection.search_items({"service": keys.KEYRING_SERVICE, "username": keys.KEYRING_USER})
+    )
     assert len(items) == 1
     assert "key" not in repr(first).lower().replace("installationkey", "")
 

@@ -272,6 +272,49 @@ def dotted_reference(c: Candidate, allow: Allowlist) -> bool:
     return bool(_DOTTED.match(c.secret.strip()))
 
 
+_CODE_EXPRESSION = re.compile(
+    rb"%[-+ #0]*\d*(?:\.\d+)?[sr](?![A-Za-z0-9])"  # printf: %s, %-10s, %r
+    rb"|%d(?![0-9A-Fa-f])"  # %d, but not a percent-escape such as %dF
+    rb"|%\([A-Za-z_]\w*\)[sdrf]"  # %(name)s
+    rb"|\{(?:\d*|[A-Za-z_][\w.]*)(?:[:!][^{}]*)?\}"  # {}, {0}, {name}, {0:>8}
+    rb"|[\"'`]\s*\+|\+\s*[\"'`]"  # string concatenation: " + x, x + "
+    rb"|\\(?:[nrt0]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})"  # escape sequences: \n, \x0a, \u000a
+    rb"|[\"'`]\s*[)\];,]+\s*\Z"  # runs past the closing quote: ...")  ...');
+    rb"|[A-Za-z_$][\w$.]*\(\Z"  # ends opening a call: ...a.getElementById(
+    rb"|\A[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+\s*(?:[=+?]|&&|\|\|)\s*[A-Za-z_$(]"  # e.x=e.y
+)
+
+
+def code_expression(c: Candidate, allow: Allowlist) -> bool:
+    """Values captured out of source code rather than data: a format specifier (``%s``,
+    ``{}``, ``{0}``, ``{name}``), string concatenation (``" + x``), an escape sequence
+    (``\\n``) or a closing quote and bracket (``pw\\n")``) inside the captured value."""
+    del allow
+    return bool(_CODE_EXPRESSION.search(c.secret.strip()))
+
+
+_ASCII_ALNUM = re.compile(rb"[A-Za-z0-9]")
+_WORDS = re.compile(r"\A[^\W\d_]+(?: [^\W\d_]+)*\Z")
+_TITLE_WORD = re.compile(r"\A[A-Z][^\W\d_A-Z]+\Z")
+
+
+def natural_word(c: Candidate, allow: Allowlist) -> bool:
+    """Interface text, not a password: a translated label (``Contraseña``, ``Пароль``,
+    ``パスワード``), one capitalised word (``Senha``) or non-ASCII symbols only (an emoji).
+    Lower-case words (``velvet harbor``) and anything with a digit or symbol are kept."""
+    del allow
+    secret = c.secret.strip()
+    if not secret.isascii() and not _ASCII_ALNUM.search(secret):
+        return True
+    try:
+        text = secret.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if not _WORDS.match(text):
+        return False
+    return not text.isascii() or bool(_TITLE_WORD.match(text))
+
+
 Filter = Callable[[Candidate, Allowlist], bool]
 
 FILTERS: dict[str, Filter] = {
@@ -292,6 +335,8 @@ FILTERS: dict[str, Filter] = {
     "variable_reference": variable_reference,
     "stand_in_words": stand_in_words,
     "dotted_reference": dotted_reference,
+    "code_expression": code_expression,
+    "natural_word": natural_word,
 }
 
 DEFAULT_FILTERS: tuple[str, ...] = ("known_example", "placeholder")

@@ -102,3 +102,67 @@ def test_rejected_by_names_the_filter() -> None:
     names = tuple(n for n in f.FILTERS if n != "not_placeholder")
     assert f.rejected_by(c("Zq8vR2mXp4TnW7yB"), names, ALLOW) is None
     assert f.rejected_by(c("Zq8vR2mXp4TnW7yB"), ("not_placeholder",), ALLOW) == "not_placeholder"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "%s",
+        "abc%-10s",
+        "%(password)s",
+        "{}",
+        "{0}",
+        "{password}",
+        '" + pw + "',
+        'bbbb\\n")',
+        "pw\\x0a",
+        "pw');",
+        "),a?s.default.createElement(",
+        "e.isOpen=e.useHandler+1",
+        "self.prefix_chars+escaped",
+    ],
+)
+def test_code_expression_drops(value: str) -> None:
+    assert f.code_expression(c(value), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "value", ["Zq8vR2mXp4TnW7yB", "p%40ss%3Dw0rd%2F", "Xy%s9k", "mF_9.B5f-4.1JqM", "abc.def="]
+)
+def test_code_expression_keeps_data(value: str) -> None:
+    assert not f.code_expression(c(value), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "{ENCODED_PASSWORD}",
+        "%7BENCODED_PASSWORD%7D",
+        "%24%7BPROXY_PASS%7D",
+        "%25%21%2A%27%28%29%3B%3A%40%26%3D%2B%24%2C%2F%3F%23%5B%5D%20",
+        "pass%23pass",
+        "test-test",
+        "somepassword",
+        "otherpassword",
+        "pwd",
+    ],
+)
+def test_placeholder_drops_encoded_and_doubled(value: str) -> None:
+    assert f.placeholder(c(value), ALLOW)
+
+
+@pytest.mark.parametrize("value", ["p%40ss%3Dw0rd", "Zq8v%21R2mX", "tulip77"])
+def test_placeholder_keeps_encoded_passwords(value: str) -> None:
+    assert not f.placeholder(c(value), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "value", ["Contraseña", "Пароль", "パスワード", "密码", "Senha", "Κωδικός πρόσβασης", "🈴"]
+)
+def test_natural_word_drops_labels(value: str) -> None:
+    assert f.natural_word(c(value), ALLOW)
+
+
+@pytest.mark.parametrize("value", ["velvet harbor", "tulip77", "Zq8vR2mXp4TnW7yB", "Tulip7!"])
+def test_natural_word_keeps_passwords(value: str) -> None:
+    assert not f.natural_word(c(value), ALLOW)
