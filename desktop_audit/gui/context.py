@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from desktop_audit.app.remediation import Remediation
 from desktop_audit.app.service import AuditService
 from desktop_audit.gui.settings import GuiSettings
 from desktop_audit.profile import Profile
@@ -44,6 +45,13 @@ class AppContext(QObject):
         self.pool = pool or QThreadPool.globalInstance()
         self.profile: Profile | None = None
         self.profile_path: Path | None = None
+        self._remediation: Remediation | None = None
+
+    def remediation(self) -> Remediation:
+        """The clean-up service for the loaded profile (guides, plans, undo, online checks)."""
+        if self._remediation is None or self._remediation.profile_path != self.profile_path:
+            self._remediation = Remediation(self.service, profile_path=self.profile_path)
+        return self._remediation
 
     @property
     def home(self) -> str | None:

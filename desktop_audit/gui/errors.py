@@ -13,8 +13,12 @@ from desktop_audit.app.paths import log_dir
 from desktop_audit.crashlog import write_crash_log
 from desktop_audit.errors import (
     AuditError,
+    GuideError,
     KeyUnavailableError,
+    LivenessError,
     ProfileError,
+    RemediationError,
+    StaleTargetError,
     StoreError,
     UsageError,
     WrongKeyError,
@@ -26,6 +30,18 @@ _NEXT_STEP: tuple[tuple[type[AuditError], str], ...] = (
     (ProfileError, "Ask IT for a corrected profile, or fix the named line and load it again."),
     (StoreError, "Check the database file and that no other copy of the app is writing to it."),
     (UsageError, "Change the setting named above and try again."),
+    (
+        StaleTargetError,
+        "Nothing was changed. Run a new scan (Scan page) so the preview matches the file,"
+        " then clean up again.",
+    ),
+    (
+        RemediationError,
+        "Nothing else was changed. Fix what the message names (unlock the keychain, commit or"
+        " stash your work, close the file) and try again, or follow the guide by hand.",
+    ),
+    (LivenessError, "The check was not made. Revoke the credential at the provider anyway."),
+    (GuideError, "Ask IT for a corrected profile; the built-in guide is shown meanwhile."),
 )
 
 

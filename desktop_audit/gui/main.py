@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,15 @@ from desktop_audit.gui.settings import GuiSettings
 from desktop_audit.gui.theme import apply_theme
 
 SCREENSHOT_SIZE = QSize(1280, 800)
+
+
+def use_offscreen_platform() -> None:
+    """Screenshots need no display: pick Qt's offscreen platform unless one was chosen.
+
+    Must run before the QApplication exists (Qt reads QT_QPA_PLATFORM once, at start-up).
+    """
+    if not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 
 def application() -> QApplication:
@@ -73,6 +83,8 @@ def run_gui(
     settings: GuiSettings | None = None,
 ) -> int:
     """Run the app; with ``screenshot`` render ``page`` to that PNG and return 0 on success."""
+    if screenshot is not None:
+        use_offscreen_platform()
     app = application()
     settings = settings or GuiSettings.default()
     window = build_window(db, profile, settings)

@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ drag & drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802  (Qt override)
-        if _dropped_profile(event) is not None:
+        if _dropped_profile(event) is not None or _dropped_report(event) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -254,6 +254,12 @@ class MainWindow(QMainWindow):
         if path is not None:
             event.acceptProposedAction()
             self.context.load_profile(path)
+            return
+        report = _dropped_report(event)
+        if report is not None:
+            event.acceptProposedAction()
+            self.show_page(Page.REPORT)
+            self.report.verify_file(report)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt override)
         if self.scan.runnable is not None:
@@ -270,5 +276,16 @@ def _dropped_profile(event: QDragEnterEvent | QDropEvent) -> Path | None:
         return None
     for url in mime.urls():
         if url.isLocalFile() and url.toLocalFile().lower().endswith(".toml"):
+            return Path(url.toLocalFile())
+    return None
+
+
+def _dropped_report(event: QDragEnterEvent | QDropEvent) -> Path | None:
+    """A dropped signed report (``.json``): verified on the Report page."""
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return None
+    for url in mime.urls():
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(".json"):
             return Path(url.toLocalFile())
     return None

@@ -141,6 +141,29 @@ def coverage(scan: ScanRecord) -> str:
     return "; ".join(parts) or "no statistics recorded"
 
 
+_COVER_NOUNS = {
+    "files": "files",
+    "dotfiles": "dotfiles",
+    "history": "history files",
+    "keychain": "keychain items",
+}
+
+
+def short_coverage(scan: ScanRecord) -> str:
+    """``4 files, 6 dotfiles, 1 git repo (3 commits), 2 history files``: what a person reads."""
+    parts = []
+    for source, counters in sorted(scan.stats.items()):
+        if source == "git":
+            repos, commits = counters.get("repos", 0), counters.get("commits", 0)
+            if repos:
+                parts.append(f"{repos:,} git repo{'' if repos == 1 else 's'} ({commits:,} commits)")
+        else:
+            count = counters.get("files", counters.get("items", 0))
+            if count:
+                parts.append(f"{count:,} {_COVER_NOUNS.get(source, source)}")
+    return ", ".join(parts) or "no statistics recorded"
+
+
 def human_bytes(value: int) -> str:
     size = float(value)
     for unit in ("B", "KB", "MB", "GB"):

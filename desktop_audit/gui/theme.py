@@ -137,6 +137,19 @@ QLabel#PageTitle {{ font-size: 19pt; font-weight: 600; color: {c.text}; }}
 QLabel#PageSubtitle, QLabel#Muted {{ color: {c.muted}; }}
 QLabel#SectionTitle {{ font-size: 12pt; font-weight: 600; color: {c.text}; }}
 QLabel#BigNumber {{ font-size: 24pt; font-weight: 600; color: {c.text}; }}
+QLabel#Strong {{ font-size: 11pt; font-weight: 600; color: {c.text}; }}
+QLabel#Subhead {{ font-weight: 600; color: {c.muted}; margin-top: 4px; }}
+QLabel#Problem {{ color: {"#f08a95" if c.dark else "#b4232f"}; }}
+QLabel#Quote {{
+    background: {c.surface_alt}; border-left: 3px solid {c.accent}; padding: 8px 12px;
+    color: {c.text};
+}}
+QLabel#Fingerprint {{
+    background: {c.surface_alt}; border: 1px solid {c.border}; border-radius: 6px;
+    padding: 6px 10px; color: {c.text};
+}}
+QPlainTextEdit#Code {{ background: {c.surface_alt}; }}
+QFrame#Rule {{ color: {c.border}; background: {c.border}; max-height: 1px; border: none; }}
 QLabel#Action {{ font-size: 13pt; font-weight: 600; color: {c.text}; }}
 QFrame#Card {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; }}
 QFrame#Card QLabel {{ background: transparent; }}
@@ -161,7 +174,9 @@ QPushButton#Primary {{
     background: {c.accent}; color: {c.accent_text}; border: 1px solid {c.accent};
     font-weight: 600;
 }}
-QPushButton#Primary:disabled {{ background: {c.border}; border-color: {c.border}; }}
+QPushButton#Primary:disabled {{
+    background: {c.border}; border-color: {c.border}; color: {c.muted};
+}}
 QLineEdit, QComboBox, QPlainTextEdit, QTextEdit {{
     background: {c.surface}; color: {c.text}; border: 1px solid {c.border};
     border-radius: 6px; padding: 5px 8px; selection-background-color: {c.accent};

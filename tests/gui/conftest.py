@@ -59,7 +59,7 @@ def populate(db: Path, count: int, home: Path = Path("/home/contractor")) -> lis
             hit = replace(hit, context=context, title=f"{provider.title()} token {n:06d}")
             source = SOURCES[n % len(SOURCES)]
             batch.append(
-                located(hit, f"{home}/project-{n % 50}/file-{n}.txt", source=source, line=n)
+                located(hit, f"{home}/project-{n % 50}/file-{n}.txt", source=source, line=n + 1)
             )
             ids.append(hit.finding_id)
             if len(batch) >= 5000:

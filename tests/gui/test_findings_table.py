@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
+from desktop_audit.app.queries import FindingFilter
 from desktop_audit.app.service import AuditService
 from desktop_audit.gui.models.findings_table import (
     PAGE_SIZE,
@@ -19,7 +20,6 @@ from desktop_audit.gui.models.findings_table import (
 )
 from desktop_audit.gui.widgets.chips import ChipRole
 from desktop_audit.models import Severity, SourceKind, Status
-from desktop_audit.store.queries import FindingFilter
 from tests.gui.conftest import populate
 
 DISPLAY = Qt.ItemDataRole.DisplayRole

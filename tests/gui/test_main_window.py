@@ -176,8 +176,10 @@ def test_detail_pane_shows_evidence_locations_guide_history(
     assert (
         detail.locations.item(0).text().startswith("File") or "·" in detail.locations.item(0).text()
     )
-    assert "rescan" in detail.guide_text.text()
-    assert "no written guide yet" in detail.guide_id.text()
+    guide = detail.guide.guide
+    assert guide is not None and guide.id == detail.finding.guide
+    assert detail.guide.heading.text() == guide.title
+    assert detail.guide.steps.text().startswith("<b>1.</b>")
     assert "Open" in detail.history.text()
     assert detail.copy_path.isEnabled()
     qtbot.mouseClick(detail.copy_path, Qt.MouseButton.LeftButton)

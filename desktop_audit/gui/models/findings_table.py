@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
+from desktop_audit.app.queries import FindingFilter, FindingRow, FindingSort
 from desktop_audit.gui.theme import SEVERITY_COLOURS, STATUS_COLOURS, STATUS_LABELS
 from desktop_audit.gui.widgets.chips import ChipRole
 from desktop_audit.models import SourceKind
-from desktop_audit.store.queries import FindingFilter, FindingRow, FindingSort
 
 SortKeyRole = Qt.ItemDataRole.UserRole
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -77,7 +77,7 @@ class FindingColumn(IntEnum):
 
 _HEADERS = {
     FindingColumn.SEVERITY: "Severity",
-    FindingColumn.TITLE: "Credential / reference",
+    FindingColumn.TITLE: "Finding",
     FindingColumn.KIND: "Kind",
     FindingColumn.SOURCE: "Source",
     FindingColumn.STATUS: "Status",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_audit.app.frontend import Guide
+from desktop_audit.app.queries import FindingFilter, FindingSort
 from desktop_audit.app.service import AuditService
 from desktop_audit.gui.context import AppContext, Page
 from desktop_audit.gui.models.findings_table import (
@@ -30,32 +33,40 @@ from desktop_audit.gui.models.findings_table import (
 from desktop_audit.gui.theme import STATUS_LABELS
 from desktop_audit.gui.widgets.cards import Card, PageHeader, label
 from desktop_audit.gui.widgets.chips import ChipDelegate
+from desktop_audit.gui.widgets.cleanup_panel import CleanupPanel
 from desktop_audit.gui.widgets.finding_detail import FindingDetailView, GuideLookup
 from desktop_audit.gui.widgets.note_dialog import NoteDialog
 from desktop_audit.gui.workers import run_blocking
 from desktop_audit.models import FindingRecord, Severity, SourceKind, Status
-from desktop_audit.store.queries import FindingFilter, FindingSort
 
 _COLUMN_WIDTHS = {
-    FindingColumn.SEVERITY: 86,
-    FindingColumn.TITLE: 210,
+    FindingColumn.SEVERITY: 84,
     FindingColumn.KIND: 84,
-    FindingColumn.SOURCE: 100,
+    FindingColumn.SOURCE: 84,
     FindingColumn.STATUS: 104,
-    FindingColumn.WHERE: 220,
+    FindingColumn.WHERE: 176,
+    FindingColumn.PREVIEW: 140,
 }
+# Shown in the detail pane; right-click the header to show them in the table too.
+_HIDDEN_COLUMNS = (FindingColumn.KIND, FindingColumn.PREVIEW)
 
 
-def profile_guides(context: AppContext) -> GuideLookup:
-    """Guide text from the loaded profile's ``guides`` table (more lookups can be chained)."""
+def remediation_guides(context: AppContext) -> GuideLookup:
+    """The rendered guide from the remediation service (shipped guides + the profile's)."""
 
-    def lookup(finding: FindingRecord) -> str | None:
-        profile = context.profile
-        if profile is None:
+    def lookup(finding: FindingRecord) -> Guide | None:
+        try:
+            return context.remediation().guide(finding.id)
+        except Exception as exc:  # a broken profile guide: say so, show the generic text
+            context.error.emit(exc)
             return None
-        return profile.guides.get(finding.guide) or profile.guides.get(finding.provider)
 
     return lookup
+
+
+def security_contact(context: AppContext) -> str:
+    profile = context.profile
+    return profile.security_contact if profile is not None else ""
 
 
 class FindingsView(QTableView):
@@ -81,10 +92,23 @@ class FindingsView(QTableView):
         vertical.setDefaultSectionSize(30)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(FindingColumn.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
         header.setHighlightSections(False)
+        header.setMinimumSectionSize(60)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for column, width in _COLUMN_WIDTHS.items():
             self.setColumnWidth(column, width)
+        for column in _HIDDEN_COLUMNS:
+            self.setColumnHidden(column, True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for column in FindingColumn:
+            if column in (FindingColumn.SEVERITY, FindingColumn.TITLE):
+                continue
+            action = QAction(f"Show {column.header}", header, checkable=True)
+            action.setChecked(column not in _HIDDEN_COLUMNS)
+            action.toggled.connect(lambda on, c=column: self.setColumnHidden(c, not on))
+            header.addAction(action)
         chips = ChipDelegate(self)
         self.setItemDelegateForColumn(FindingColumn.SEVERITY, chips)
         self.setItemDelegateForColumn(FindingColumn.STATUS, chips)
@@ -162,10 +186,13 @@ class FindingsPage(QWidget):
         layout.addLayout(filters)
 
         self.table = FindingsView(self.model)
+        self.cleanup = CleanupPanel(context)
         self.detail = FindingDetailView(
             context.service.context,
-            guide_lookup or profile_guides(context),
+            guide_lookup or remediation_guides(context),
             lambda: self._home,
+            contact=lambda: security_contact(context),
+            cleanup=self.cleanup,
         )
         self.empty = Card()
         self.empty_title = label("", "Action", wrap=True)
@@ -208,7 +235,7 @@ class FindingsPage(QWidget):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([660, 360])
+        splitter.setSizes([620, 396])
         splitter.setChildrenCollapsible(False)
         layout.addWidget(splitter, 1)
 
@@ -224,6 +251,7 @@ class FindingsPage(QWidget):
         self.model.loading_changed.connect(self._loading_changed)
         self.model.modelReset.connect(self._after_reset)
         self.detail.resolve_requested.connect(self._resolve_current)
+        self.cleanup.changed.connect(self._cleaned)
         self.empty_button.clicked.connect(self._empty_action)
         context.data_changed.connect(self.refresh)
         context.show_findings.connect(self.show_filter)
@@ -392,3 +420,13 @@ class FindingsPage(QWidget):
             self._show_detail(self.detail.finding.id)
         self._context.data_changed.emit()
         return True
+
+    def _cleaned(self, finding_id: str) -> None:
+        """A clean-up, undo or online check changed a finding: show its new state."""
+        self.model.refresh_rows([finding_id])
+        if self.detail.finding is not None and self.detail.finding.id == finding_id:
+            row = self.detail.locations.currentRow()
+            self._show_detail(finding_id)
+            if 0 <= row < self.detail.locations.count():
+                self.detail.locations.setCurrentRow(row)
+        self._context.data_changed.emit()

@@ -18,13 +18,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_audit.app.queries import FindingFilter
 from desktop_audit.gui.context import AppContext, Page
 from desktop_audit.gui.models.findings_table import SOURCE_LABELS
-from desktop_audit.gui.summary import AuditSummary, coverage, duration, read_summary, when
+from desktop_audit.gui.summary import (
+    AuditSummary,
+    coverage,
+    duration,
+    read_summary,
+    short_coverage,
+    when,
+)
 from desktop_audit.gui.theme import SEVERITY_COLOURS, STATUS_COLOURS, STATUS_LABELS
 from desktop_audit.gui.widgets.cards import Card, PageHeader, StatTile, label
 from desktop_audit.models import Severity, SourceKind, Status
-from desktop_audit.store.queries import FindingFilter
 
 WHAT_IS_READ = (
     ("Files", "documents, configs and code under your home and the folders you choose"),
@@ -212,6 +219,8 @@ class OverviewPage(QWidget):
         self.status_label.setText(_status_html(summary))
         self.source_label.setText(_source_html(summary))
         self.scan_label.setText(_scan_html(summary))
+        last = summary.last_scan
+        self.scan_label.setToolTip(coverage(last) if last is not None else "")
         done, total = summary.checklist_done, summary.checklist_total
         self.checklist_label.setText(f"{done} of {total} items done")
         self.checklist_bar.setRange(0, max(total, 1))
@@ -269,7 +278,7 @@ def _scan_html(summary: AuditSummary) -> str:
         f"<b>{when(scan.started_at)}</b> · {duration(scan)} · {state}",
         f"Home: {html.escape(scan.home)}",
         f"Scope: {', '.join(scan.groups) or '—'}",
-        "Read: " + html.escape(coverage(scan)).replace("; ", "<br>&nbsp;&nbsp;&nbsp;"),
+        "Read: " + html.escape(short_coverage(scan)),
         f"Findings seen: <b>{scan.findings:,}</b> · Problems: <b>{problems}</b>"
         + (" (files or repositories that could not be read)" if problems else ""),
     ]

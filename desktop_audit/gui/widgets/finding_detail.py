@@ -19,15 +19,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_audit.app.frontend import Guide
 from desktop_audit.gui.models.findings_table import SOURCE_LABELS
 from desktop_audit.gui.summary import when
 from desktop_audit.gui.theme import SEVERITY_COLOURS, STATUS_COLOURS, STATUS_LABELS
 from desktop_audit.gui.widgets.cards import Card, label
 from desktop_audit.gui.widgets.chips import Chip
+from desktop_audit.gui.widgets.cleanup_panel import CleanupPanel
+from desktop_audit.gui.widgets.guide_view import GuideView
 from desktop_audit.models import FindingRecord, LocationRecord, Status
 
-GuideLookup = Callable[[FindingRecord], str | None]
-"""Returns a finding's revocation guide text, or None when no guide is available yet."""
+GuideLookup = Callable[[FindingRecord], Guide | None]
+"""Returns a finding's rendered revocation guide, or None when none can be loaded."""
 
 ContextLookup = Callable[[int], str]
 
@@ -69,15 +72,20 @@ class FindingDetailView(QScrollArea):
         guide_lookup: GuideLookup,
         home: Callable[[], str | None],
         parent: QWidget | None = None,
+        *,
+        contact: Callable[[], str] | None = None,
+        cleanup: CleanupPanel | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(360)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Finding details")
         self._context_lookup = context_lookup
         self._guide_lookup = guide_lookup
         self._home = home
+        self._contact = contact or (lambda: "")
+        self.cleanup = cleanup
         self.finding: FindingRecord | None = None
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
@@ -139,7 +147,10 @@ class FindingDetailView(QScrollArea):
         head.body.addLayout(actions)
         body.addWidget(head)
 
-        where = Card("Locations")
+        self.guide = GuideView()
+        body.addWidget(self.guide)
+
+        where = Card("Where it is")
         self.locations = QListWidget()
         self.locations.setObjectName("Plain")
         self.locations.setAccessibleName("Locations")
@@ -165,13 +176,8 @@ class FindingDetailView(QScrollArea):
         where.body.addWidget(label("Evidence (secret redacted)", "Muted"))
         where.body.addWidget(self.evidence)
         body.addWidget(where)
-
-        guide = Card("How to revoke it")
-        self.guide_text = label("", wrap=True)
-        self.guide_id = label("", "Muted")
-        guide.body.addWidget(self.guide_text)
-        guide.body.addWidget(self.guide_id)
-        body.addWidget(guide)
+        if cleanup is not None:
+            body.addWidget(cleanup)
 
         history = Card("History")
         self.history = label("", wrap=True)
@@ -188,6 +194,8 @@ class FindingDetailView(QScrollArea):
         self.empty.setVisible(finding is None)
         self.content.setVisible(finding is not None)
         if finding is None:
+            if self.cleanup is not None:
+                self.cleanup.set_target(None, None)
             return
         self.title.setText(finding.title)
         self.severity_chip.set_chip(
@@ -215,11 +223,7 @@ class FindingDetailView(QScrollArea):
             self.locations.setCurrentRow(0)
         else:
             self._show_location(-1)
-        text = self._guide_lookup(finding)
-        self.guide_text.setText(text or generic_guide(finding))
-        self.guide_id.setText(
-            f"Guide: {finding.guide}" + ("" if text else " (no written guide yet)")
-        )
+        self.guide.show_guide(self._guide_lookup(finding), generic_guide(finding), self._contact())
         self.history.setText(
             "<br>".join(
                 f"<b>{STATUS_LABELS[e.status]}</b> · {when(e.at)} · {e.actor}"
@@ -240,6 +244,8 @@ class FindingDetailView(QScrollArea):
         has_path = record is not None and bool(record.location.path)
         self.open_folder.setEnabled(has_path)
         self.copy_path.setEnabled(has_path)
+        if self.cleanup is not None:
+            self.cleanup.set_target(self.finding, record)
         if record is None:
             self.evidence.setPlainText("")
             return
