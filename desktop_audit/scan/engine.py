@@ -52,6 +52,9 @@ def _stopped(ctx: ScanContext) -> bool:
 
 def _with_place_severity(located: LocatedHit, home: str) -> LocatedHit:
     hit = located.hit
+    if located.location.line is not None and located.location.line < 1:
+        # Lines are 1-based in every output; a source without one reports none.
+        located = LocatedHit(hit, dataclasses.replace(located.location, line=None))
     adjusted = severity.adjust(hit.severity, hit.kind, located.location, home)
     if adjusted is hit.severity:
         return located
