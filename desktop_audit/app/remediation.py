@@ -45,6 +45,9 @@ FILE_SOURCES = frozenset(
     }
 )
 
+# Rules whose secret is an AWS secret access key (paired with the key id for a check).
+AWS_SECRET_KEY_RULES = frozenset({"aws.secret-access-key", "aws.secret-key-camel"})
+
 
 @dataclass(frozen=True, slots=True)
 class Verification:
@@ -373,12 +376,12 @@ class Remediation:
             fragments = self._fragments(record)
             for found, others in reader.with_neighbours(fragments, finding.id):
                 if finding.rule_id == "aws.access-key-id":
-                    partner = nearest(others, "aws.secret-access-key", found.start)
+                    partner = nearest(others, AWS_SECRET_KEY_RULES, found.start)
                     if partner is not None:
                         token = nearest(others, "aws.session-token", found.start)
                         return Credential(partner, found.secret, token)
                     continue
-                if finding.rule_id == "aws.secret-access-key":
+                if finding.rule_id in AWS_SECRET_KEY_RULES:
                     key_id = nearest(others, "aws.access-key-id", found.start)
                     token = nearest(others, "aws.session-token", found.start)
                     return Credential(found.secret, key_id, token)

@@ -35,12 +35,14 @@ DEFAULT_BASE_URLS: Mapping[str, str] = {
 CHECKABLE_RULES: Mapping[str, str] = {
     "aws.access-key-id": "aws",
     "aws.secret-access-key": "aws",
+    "aws.secret-key-camel": "aws",
     "github.pat": "github",
     "github.fine-grained-pat": "github",
     "github.oauth": "github",
     "github.user-to-server": "github",
     "github.server-to-server": "github",
     "gitlab.pat": "gitlab",
+    "gitlab.routable-pat": "gitlab",
     "slack.bot-token": "slack",
     "slack.user-token": "slack",
     "slack.legacy-token": "slack",
@@ -48,10 +50,15 @@ CHECKABLE_RULES: Mapping[str, str] = {
     "slack.workspace-token": "slack",
     "openai.api-key": "openai",
     "openai.project-key": "openai",
+    "openai.svcacct-key": "openai",
+    "openai.legacy-key": "openai",
     "anthropic.api-key": "anthropic",
+    "anthropic.api-key-loose": "anthropic",
     "huggingface.access-token": "huggingface",
     "npm.access-token": "npm",
     "stripe.secret-key": "stripe",
+    "stripe.restricted-key": "stripe",
+    "stripe.live-secret-short": "stripe",
 }
 _SLACK_DEAD = frozenset(
     {"invalid_auth", "token_revoked", "account_inactive", "token_expired", "not_authed"}

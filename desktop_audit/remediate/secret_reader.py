@@ -7,7 +7,7 @@ same matcher and the same keyed finding ids (endpoint matches are not needed her
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from desktop_audit.models import Fragment
@@ -65,9 +65,13 @@ class SecretReader:
                     yield found, [f for f in everything if f is not found]
 
 
-def nearest(candidates: Iterable[FoundSecret], rule_id: str, start: int) -> bytes | None:
-    """The secret of the ``rule_id`` match closest to ``start`` (AWS key id next to its key)."""
-    pool = [c for c in candidates if c.rule_id == rule_id]
+def nearest(
+    candidates: Iterable[FoundSecret], rule_ids: str | Collection[str], start: int
+) -> bytes | None:
+    """The secret of the match of one of ``rule_ids`` closest to ``start`` (AWS key id next to
+    its key)."""
+    wanted = {rule_ids} if isinstance(rule_ids, str) else set(rule_ids)
+    pool = [c for c in candidates if c.rule_id in wanted]
     if not pool:
         return None
     return min(pool, key=lambda c: abs(c.start - start)).secret

@@ -5,8 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from desktop_audit.app.remediation import ActionKind, Remediation
 from desktop_audit.app.service import AuditService
+from desktop_audit.errors import RemediationError
 from desktop_audit.models import FindingRecord, SourceGroup
 from desktop_audit.store import actions as action_store
 from tests.remediate.conftest import example, scan_into
@@ -36,8 +39,10 @@ def make_repo(home: Path) -> Path:
 
 
 def finding_at(findings: list[FindingRecord], rule_id: str, ref: str) -> tuple[FindingRecord, int]:
+    provider = rule_id.split(".", 1)[0]
     for finding in findings:
-        if finding.rule_id != rule_id:
+        # Several rules of one provider may claim the same example; one finding results.
+        if finding.rule_id.split(".", 1)[0] != provider:
             continue
         present = [r for r in finding.locations if r.present]
         for index, record in enumerate(present, start=1):
@@ -124,3 +129,21 @@ def test_committed_history_gets_instructions_only(
     assert "remote" in text
     assert secret.decode() not in text
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_git_actions_refuse_a_repository_with_uncommitted_work(
+    home: Path, service: AuditService, remediation: Remediation
+) -> None:
+    repo = make_repo(home)
+    line, _secret = example("github.pat")
+    (repo / "config.env").write_text(f"{line}\n")
+    git(repo, "add", "config.env")
+    git(repo, "stash", "push", "-q", "-m", "wip token")
+    finding, index = finding_at(scan_into(service, home, (SourceGroup.GIT,)), "github.pat", "stash")
+    (repo / "README.md").write_text("work in progress\n")
+    before = git(repo, "stash", "list")
+
+    with pytest.raises(RemediationError, match="uncommitted changes"):
+        remediation.plan(finding.id, location=index)
+    assert git(repo, "stash", "list") == before
+    assert (repo / "README.md").read_text() == "work in progress\n"

@@ -194,7 +194,9 @@ def test_aws_pair_is_found_next_to_each_other(
     (aws / "credentials").write_text(f"[default]\n{id_line}\n{key_line}\n")
     findings = scan_into(service, home, (SourceGroup.DOTFILES,))
     remediation = Remediation(service, liveness=checker(server))
-    for rule_id in ("aws.access-key-id", "aws.secret-access-key"):
-        result = remediation.check(only(findings, rule_id).id)
+    aws_findings = [f for f in findings if f.provider == "aws"]
+    assert len(aws_findings) == 2  # the key id and the secret key
+    for finding in aws_findings:
+        result = remediation.check(finding.id)
         assert result.verdict is Verdict.INVALID  # signed, but not with the server's key
         assert "InvalidClientTokenId" in result.detail

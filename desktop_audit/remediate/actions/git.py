@@ -35,10 +35,27 @@ class Repo:
 
     git_dir: Path
     work_tree: Path | None
+    worktree_git_dir: Path | None = None  # the work tree's own git dir (linked worktrees)
 
     @property
     def git(self) -> Git:
         return Git(self.git_dir)
+
+    def refuse_uncommitted_work(self) -> None:
+        """Git clean-up never runs over uncommitted changes: the user commits or stashes first."""
+        if self.work_tree is None or self.worktree_git_dir is None:
+            return
+        status = _run(
+            Git(self.worktree_git_dir, self.work_tree),
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+        )
+        if status.strip():
+            raise RemediationError(
+                f"{self.work_tree}: the repository has uncommitted changes; commit or stash them, "
+                "then clean up again"
+            )
 
     def inner_path(self, location_path: str) -> str | None:
         base = self.work_tree or self.git_dir
@@ -54,9 +71,10 @@ def find_repo(location_path: str) -> Repo:
         dot_git = candidate / ".git"
         try:
             if dot_git.is_dir() and looks_like_git_dir(dot_git):
-                return Repo(common_dir(dot_git), candidate)
+                return Repo(common_dir(dot_git), candidate, dot_git)
             if dot_git.is_file():
-                return Repo(common_dir(read_gitfile(dot_git)), candidate)
+                own = read_gitfile(dot_git)
+                return Repo(common_dir(own), candidate, own)
         except (OSError, ValueError):
             continue
         if looks_like_git_dir(candidate):
@@ -119,6 +137,7 @@ def plan_drop_stash(
     commit: str | None,
 ) -> Plan:
     repo = find_repo(location_path)
+    repo.refuse_uncommitted_work()
     index, stash = find_stash_entry(repo, scan, commit, location_path, finding_id)
     subject = _run(repo.git, "log", "-1", "--format=%gs", f"stash@{{{index}}}").decode().strip()
     changes = (f"- git stash drop stash@{{{index}}} ({stash[:12]}: {subject[:80]})",)
@@ -174,6 +193,7 @@ def _reflog_refs(git: Git) -> list[str]:
 
 def plan_prune(finding_id: str, location_id: int | None, location_path: str, ref: str) -> Plan:
     repo = find_repo(location_path)
+    repo.refuse_uncommitted_work()
     changes = (
         "- git reflog expire --expire-unreachable=now <every ref but refs/stash>",
         "- git gc --prune=now",
