@@ -1,6 +1,12 @@
 """Detector throughput per candidate engine, one thread, on a generated mixed corpus.
 
-Run: ``.venv/bin/python benchmarks/engine_throughput.py [MB] [--engines hyperscan,re2,python]``.
+Run: ``.venv/bin/python benchmarks/engine_throughput.py [MB] [--engines hyperscan,re2,python]
+[--cold]``.
+
+Engines: ``hyperscan``, ``re2`` and ``python`` are the tiered engines (``engines.TieredEngine``);
+``hyperscan-full``, ``re2-full`` and ``python-keywords`` the whole-regex / keyword-window
+engines alone (the previous design, kept for comparison). ``--cold`` builds the detectors
+with an empty cache directory (the first one built also pays for the rule shapes).
 
 The corpus (default 128 MB, seeded, so the same on every run) is mostly clean text of the
 kinds a workstation holds: source code, configuration files, logs, prose, minified
@@ -13,15 +19,18 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import random
 import string
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from desktop_audit.models import Fragment, Origin, SourceKind
 from desktop_audit.scan.detector import Detector
+from desktop_audit.scan.rules.engines import CACHE_ENV
 from desktop_audit.scan.rules.loader import load_ruleset
 from desktop_audit.scan.rules.prefilter import available_engines
 from desktop_audit.secrecy import Secrecy
@@ -203,7 +212,10 @@ def main() -> None:
     parser.add_argument("megabytes", nargs="?", type=int, default=128)
     parser.add_argument("--engines", default=",".join(available_engines()))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cold", action="store_true", help="start from an empty cache")
     args = parser.parse_args()
+    if args.cold:
+        os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="desktop-audit-bench-")
     ruleset = load_ruleset(check_examples=False)
     secrets = [e for r in ruleset.rules for e in r.examples if "\n" not in e and len(e) < 400]
     started = time.perf_counter()

@@ -1,8 +1,21 @@
 """Candidate engines: where in a fragment may a rule's match start?
 
-Every engine answers, per rule, with ranges of offsets that hold the start of every match
-the matcher would confirm there (a superset; see ``matcher.py`` for what a match is). They
-differ only in how cheaply they do it:
+Every engine answers, per rule, with ranges of offsets that hold every offset where the
+rule's regex matches at all (a superset; see ``matcher.py`` for what a match is), or leaves
+the rule ``unfiltered`` (the matcher then uses its keyword windows). They differ only in how
+cheaply they do it.
+
+``hyperscan``, ``re2``, ``python`` (:class:`TieredEngine`)
+    Tier A: rules whose every match holds one of a few distinctive literals
+    (``translate.required_literals``: ``ghp_``, ``AKIA``, ``-----BEGIN``, ``.login(``...)
+    share ONE literal scan (a hyperscan literal database, an RE2 alternation searched from
+    each hit on, or ``bytes.find``); a hit at ``p`` bounds a match start to
+    ``[p - reach, p]``. Tier B: rules without one, or whose literals are common words
+    (``weak_literal``: ``key``, ``password``), go to the backend's whole-regex engine below
+    (``python``: keyword windows).
+
+The whole-regex engines, also selectable alone as ``hyperscan-full``, ``re2-full`` and
+``python-keywords``:
 
 ``hyperscan``
     One block-mode database of every rule regex itself (rewritten by ``translate.py``:
@@ -31,7 +44,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from desktop_audit.scan.rules.translate import UnsupportedRegexError, bounded_prefix, translate
+from desktop_audit.scan.rules.translate import (
+    UnsupportedRegexError,
+    bounded_prefix,
+    translate,
+    weak_literal,
+)
 
 Ranges = dict[int, list[tuple[int, int]]]
 
@@ -53,6 +71,11 @@ class EnginePattern:
     # Precomputed hyperscan spellings (full, prefix); None: not supplied, b"": unsupported.
     hyperscan_full: bytes | None = None
     hyperscan_prefix: bytes | None = None
+    # Literals one of which every match holds (``translate.required_literals``), each at most
+    # ``reach`` bytes after the match start; with ``line``, on the match start's line.
+    literals: tuple[tuple[bytes, bool], ...] = ()
+    reach: int = 0
+    line: bool = False
 
     def hyperscan_shape(self) -> tuple[bytes, int, int]:
         """Expression, min and max width of what hyperscan scans for."""
@@ -311,12 +334,213 @@ class PythonEngine:
         return {}
 
 
+def _escape(literal: bytes) -> bytes:
+    return b"".join(b"\\x%02x" % byte for byte in literal)
+
+
+class _LiteralScanner(Protocol):
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        """``(literal index, start offset)`` of every occurrence of every literal."""
+        ...
+
+
+class _HyperscanLiterals:
+    """One hyperscan database of the literals (caseless where asked, every occurrence)."""
+
+    def __init__(self, literals: Sequence[tuple[bytes, bool]]) -> None:
+        import hyperscan  # noqa: PLC0415  (optional dependency)
+
+        self._lengths = [len(text) for text, _ in literals]
+        flags = {
+            i: hyperscan.HS_FLAG_CASELESS if caseless else 0
+            for i, (_, caseless) in enumerate(literals)
+        }
+        items = {i: _escape(text) for i, (text, _) in enumerate(literals)}
+        self._db: Any = _cached_database(hyperscan, items, flags)
+        if self._db is None and items:
+            raise RuntimeError("hyperscan rejected the literal database")
+        self._prototype: Any = None if self._db is None else hyperscan.Scratch(self._db)
+        self._local = threading.local()
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        if self._db is None or not data:
+            return []
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._prototype.clone()
+        found: list[tuple[int, int]] = []
+        append = found.append
+        lengths = self._lengths
+
+        def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            append((ident, to - lengths[ident]))
+
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return found
+
+
+class _Re2Literals:
+    """One RE2 alternation of the literals, longest first, searched again one byte after
+    each hit (so overlapping occurrences are found); at a hit every literal that is a prefix
+    of the reported one is checked too."""
+
+    def __init__(self, literals: Sequence[tuple[bytes, bool]]) -> None:
+        import re2  # noqa: PLC0415  (optional dependency)
+
+        self._literals = list(literals)
+        lowered = {text.lower() for text, _ in literals}
+        self._prefixes: dict[bytes, list[int]] = {
+            low: [i for i, (t, _) in enumerate(literals) if low.startswith(t.lower())]
+            for low in lowered
+        }
+        self._pattern: Any = None
+        if literals:
+            order = sorted(literals, key=lambda item: -len(item[0]))
+            alternation = b"|".join(
+                (b"(?i:" + _escape(text) + b")") if caseless else _escape(text)
+                for text, caseless in order
+            )
+            options = re2.Options()
+            options.encoding = re2.Options.Encoding.LATIN1
+            options.max_mem = 256 << 20
+            options.log_errors = False
+            self._pattern = re2.compile(alternation, options)
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        if self._pattern is None or not data:
+            return found
+        search, literals, prefixes = self._pattern.search, self._literals, self._prefixes
+        pos = 0
+        while True:
+            match = search(data, pos)
+            if match is None:
+                return found
+            start = match.start()
+            for index in prefixes[match.group().lower()]:
+                text, caseless = literals[index]
+                if caseless or data.startswith(text, start):
+                    found.append((index, start))
+            pos = start + 1
+
+
+class _PythonLiterals:
+    """Standard library only: ``bytes.find`` of each literal (in a lowered copy if caseless)."""
+
+    def __init__(self, literals: Sequence[tuple[bytes, bool]]) -> None:
+        self._literals = [
+            (text.lower() if caseless else text, caseless) for text, caseless in literals
+        ]
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        lowered = data.lower() if any(c for _, c in self._literals) else data
+        for index, (text, caseless) in enumerate(self._literals):
+            haystack = lowered if caseless else data
+            pos = haystack.find(text)
+            while pos != -1:
+                found.append((index, pos))
+                pos = haystack.find(text, pos + 1)
+        return found
+
+
+class TieredEngine:
+    """Tier A: rules with required literals, from one scan for all the literals (a hit at
+    ``p`` bounds a match start to ``[p - reach, p]``, on ``p``'s line when the rule says so).
+    Tier B: rules without such literals or with a weak one (``weak_literal``), through the
+    whole-regex engine of ``backend`` (``python``: their keyword ranges). Hits are the same
+    whatever the split: it only moves work between the tiers."""
+
+    def __init__(self, patterns: Sequence[EnginePattern], backend: str) -> None:
+        self.name = backend
+        # Common-word literals (``password``) go to the whole-regex tier only where that tier
+        # is cheap (hyperscan); RE2's per-rule ``finditer`` costs more than their candidates.
+        # The python backend has no whole-regex tier (keyword windows searched from each
+        # segment start cost more than a bounded search per literal hit): every literal.
+        common = backend == "hyperscan"
+        weak = backend != "python"
+        table: dict[tuple[bytes, bool], int] = {}
+        self._targets: list[list[tuple[int, int, bool]]] = []
+        rest: list[int] = []
+        for index, pattern in enumerate(patterns):
+            if not pattern.literals or (
+                weak and any(weak_literal(text, c, common) for text, c in pattern.literals)
+            ):
+                rest.append(index)
+                continue
+            for text, caseless in pattern.literals:
+                key = (text.lower() if caseless else text, caseless)
+                ident = table.setdefault(key, len(table))
+                if ident == len(self._targets):
+                    self._targets.append([])
+                self._targets[ident].append((index, pattern.reach, pattern.line))
+        literals = list(table)
+        scanner: _LiteralScanner
+        other: CandidateEngine | None = None
+        subset = [patterns[i] for i in rest]
+        if backend == "hyperscan":
+            scanner = _HyperscanLiterals(literals)
+            other = HyperscanEngine(subset) if subset else None
+        elif backend == "re2":
+            scanner = _Re2Literals(literals)
+            other = Re2Engine(subset) if subset else None
+        elif backend == "python":
+            scanner = _PythonLiterals(literals)
+        else:
+            raise ValueError(f"unknown prefilter engine {backend!r}")
+        self._scanner = scanner
+        self._other = other
+        self._rest = rest
+        unfiltered = set(rest) if other is None else {rest[i] for i in other.unfiltered}
+        self._unfiltered = frozenset(unfiltered)
+
+    @property
+    def unfiltered(self) -> frozenset[int]:
+        return self._unfiltered
+
+    def ranges(self, data: bytes) -> Ranges:
+        found: dict[int, list[tuple[int, int]]] = {}
+        targets = self._targets
+        rfind = data.rfind
+        for ident, pos in self._scanner.scan(data):
+            for index, reach, line in targets[ident]:
+                lo = pos - reach if pos > reach else 0
+                if line:
+                    lo = rfind(b"\n", lo, pos) + 1 or lo
+                spans = found.get(index)
+                if spans is None:
+                    found[index] = [(lo, pos + 1)]
+                else:
+                    spans.append((lo, pos + 1))
+        out: Ranges = {}
+        for index, spans in found.items():
+            spans.sort()
+            merged = [spans[0]]
+            for lo, hi in spans[1:]:
+                last_lo, last_hi = merged[-1]
+                if lo <= last_hi:
+                    if hi > last_hi:
+                        merged[-1] = (last_lo, hi)
+                else:
+                    merged.append((lo, hi))
+            out[index] = merged
+        if self._other is not None:
+            rest = self._rest
+            for sub, spans in self._other.ranges(data).items():
+                out[rest[sub]] = spans
+        return out
+
+
 def make_engine(patterns: Sequence[EnginePattern], engine: str) -> CandidateEngine:
-    """The candidate engine called ``engine`` (``hyperscan``, ``re2`` or ``python``)."""
-    if engine == "hyperscan":
+    """The candidate engine called ``engine`` (``hyperscan``, ``re2`` or ``python``): the
+    tiered engine over that backend; ``hyperscan-full``, ``re2-full`` and ``python-keywords``
+    name the whole-regex engines alone."""
+    if engine in ("hyperscan", "re2", "python"):
+        return TieredEngine(patterns, engine)
+    if engine == "hyperscan-full":
         return HyperscanEngine(patterns)
-    if engine == "re2":
+    if engine == "re2-full":
         return Re2Engine(patterns)
-    if engine == "python":
+    if engine == "python-keywords":
         return PythonEngine(patterns)
     raise ValueError(f"unknown prefilter engine {engine!r} (choose from hyperscan, re2, python)")

@@ -15,7 +15,11 @@ What a match of a rule is (the same for every engine, so all engines give identi
 * The match then passes the rule's allowlists, entropy and filters (``_accept``).
 
 The candidate engines (``engines.py``) only say where a match may start; segments elsewhere
-are never searched. Pure and thread-safe: no state is kept between calls.
+are never searched. Their ranges hold every offset where the rule's regex matches at all
+(not only the matches kept), so within a segment the search skips from range to range,
+bounded to what a match starting in the range can see: the same matches as a search from
+the segment start. Keyword ranges (rules an engine leaves ``unfiltered``) are searched from
+each segment's start. Pure and thread-safe: no state is kept between calls.
 """
 
 from __future__ import annotations
@@ -49,7 +53,12 @@ from desktop_audit.scan.rules.filters import (
 )
 from desktop_audit.scan.rules.model import Rule
 from desktop_audit.scan.rules.prefilter import available_engines
-from desktop_audit.scan.rules.translate import UnsupportedRegexError, bounded_prefix, translate
+from desktop_audit.scan.rules.translate import (
+    UnsupportedRegexError,
+    bounded_prefix,
+    required_literals,
+    translate,
+)
 from desktop_audit.scan.rules.validators import VALIDATORS
 
 SEGMENT = 4096  # longest segment (lines longer than this are cut at multiples of it)
@@ -128,7 +137,7 @@ class _Plan:
 
 
 _MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
-_SHAPES_VERSION = "1"
+_SHAPES_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +151,9 @@ class _Shape:
     prefix_high: int
     hs_full: str  # "" when unsupported
     hs_prefix: str
+    literals: list[list[Any]]  # [latin-1 text, caseless] of ``required_literals`` ([]: none)
+    reach: int  # -1: unbounded
+    line: bool
 
 
 def _compute_shape(pattern: bytes) -> _Shape:
@@ -150,7 +162,14 @@ def _compute_shape(pattern: bytes) -> _Shape:
         prefix = bounded_prefix(pattern, "python")
         re.compile(prefix.pattern)
     except (UnsupportedRegexError, re.error):
-        return _Shape(0, None, None, 0, 0, "", "")
+        return _Shape(0, None, None, 0, 0, "", "", [], -1, False)
+    required = required_literals(pattern)
+    literals: list[list[Any]] = []
+    reach, line = -1, False
+    if required is not None:
+        literals = [[text.decode("latin-1"), caseless] for text, caseless in required.literals]
+        reach = -1 if required.reach is None else required.reach
+        line = required.line
     try:
         hs_full = translate(pattern, "hyperscan").pattern.decode("ascii")
     except UnsupportedRegexError:
@@ -167,11 +186,30 @@ def _compute_shape(pattern: bytes) -> _Shape:
         prefix.max_width or 0,
         hs_full,
         hs_prefix,
+        literals,
+        reach,
+        line,
     )
 
 
 _SHAPES: dict[bytes, _Shape] = {}
 _SHAPES_LOCK = threading.Lock()
+
+
+def _translator_fingerprint() -> bytes:
+    """Identifies the translator's code for the shapes cache: its source in a checkout or
+    wheel, its compiled code where no source ships (a frozen bundle)."""
+    try:
+        return Path(translate_module.__file__ or "").read_bytes()
+    except OSError:
+        import marshal  # noqa: PLC0415
+
+        functions = sorted(
+            (name, value.__code__)
+            for name, value in vars(translate_module).items()
+            if callable(value) and hasattr(value, "__code__")
+        )
+        return marshal.dumps([(name, code) for name, code in functions])
 
 
 def _shapes(patterns: Sequence[bytes]) -> dict[bytes, _Shape]:
@@ -180,7 +218,7 @@ def _shapes(patterns: Sequence[bytes]) -> dict[bytes, _Shape]:
     with _SHAPES_LOCK:
         missing = sorted({p for p in patterns if p not in _SHAPES})
         if missing:
-            code = Path(translate_module.__file__ or "").read_bytes()
+            code = _translator_fingerprint()
             digest = hashlib.sha256(repr((_SHAPES_VERSION, code, missing)).encode()).hexdigest()
             directory = cache_dir()
             path = directory / f"shapes-{digest}.json" if directory else None
@@ -218,6 +256,8 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
     if high is None and shape.prefix is not None:
         starter_source, starter_width = shape.prefix.encode("ascii"), shape.prefix_high
     strong = shape.prefix is not None and shape.prefix_low >= _MIN_PREFIX
+    # Every match the matcher looks at is at most ``width + 2`` long (see ``_confirm``).
+    reach = width + 2 if shape.reach < 0 else min(shape.reach, width + 2)
     engine_pattern = EnginePattern(
         regex=pattern,
         min_width=low,
@@ -227,6 +267,12 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
         prefix_width=shape.prefix_high,
         hyperscan_full=shape.hs_full.encode("ascii"),
         hyperscan_prefix=shape.hs_prefix.encode("ascii"),
+        # A literal far from the match start (not held to its line) narrows little.
+        literals=tuple((text.encode("latin-1"), bool(c)) for text, c in shape.literals)
+        if reach <= _REFINE or shape.line
+        else (),
+        reach=reach,
+        line=shape.line and shape.reach < 0,
     )
     longest_keyword = max((len(k) for k in keywords), default=0)
     plan = _Plan(
@@ -263,13 +309,34 @@ def _compiled(rules: tuple[Rule, ...], engine: str) -> tuple[list[_Plan], Candid
         return _COMPILED.setdefault(key, built)
 
 
-def _keyword_near(data: bytes, lo: int, hi: int, plan: _Plan) -> bool:
+class _KeywordIndex:
+    """Where each keyword starts in one fragment (lower-cased), found on first use."""
+
+    __slots__ = ("_positions", "lowered")
+
+    def __init__(self, lowered: bytes) -> None:
+        self.lowered = lowered
+        self._positions: dict[bytes, list[int]] = {}
+
+    def positions(self, keyword: bytes) -> list[int]:
+        found = self._positions.get(keyword)
+        if found is None:
+            lowered, found = self.lowered, []
+            pos = lowered.find(keyword)
+            while pos != -1:
+                found.append(pos)
+                pos = lowered.find(keyword, pos + 1)
+            self._positions[keyword] = found
+        return found
+
+
+def _keyword_near(index: _KeywordIndex, lo: int, hi: int, plan: _Plan) -> bool:
     """Does a keyword of the rule start close enough to some offset in ``[lo, hi)``?"""
     rule = plan.rule
     for keyword in plan.keywords:
         first = max(0, lo - rule.window_after - len(keyword) - SNAP)
         last = hi - 1 + rule.window_before + SNAP  # latest allowed keyword start
-        if keyword in data[first : last + len(keyword)].lower():
+        if index.lowered.find(keyword, first, last + len(keyword)) != -1:
             return True
     return False
 
@@ -301,54 +368,148 @@ class Matcher:
         self._plans, self.engine = _compiled(self.rules, self.engine_name)
         self._unfiltered = sorted(self.engine.unfiltered)
 
-    def _keyword_ranges(self, data: bytes, lowered: bytes, plan: _Plan) -> list[tuple[int, int]]:
+    def _keyword_ranges(
+        self, data: bytes, keywords: _KeywordIndex, plan: _Plan
+    ) -> list[tuple[int, int]]:
         """Offset ranges where a match start passes the keyword gate."""
         size = len(data)
         if not plan.keywords:
             return [(0, size)] if size else []
         spans: list[tuple[int, int]] = []
         for keyword in plan.keywords:
-            pos = lowered.find(keyword)
-            while pos != -1:
+            for pos in keywords.positions(keyword):
                 spans.append(
                     (
                         max(0, pos - plan.rule.window_before - SNAP),
                         min(size, pos + len(keyword) + plan.rule.window_after + SNAP + 1),
                     )
                 )
-                pos = lowered.find(keyword, pos + 1)
         return _merge(spans)
 
     def candidate_ranges(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
-        """Rule index -> ranges holding every start of a match (before filters)."""
-        found = self.engine.ranges(data)
+        """Rule index -> ranges holding every start of a kept match (before filters): the
+        engine's ranges with a keyword close enough, and keyword ranges for the rest."""
         out: dict[int, list[tuple[int, int]]] = {}
-        for index, engine_spans in found.items():
+        if not data:
+            return out
+        keywords = _KeywordIndex(data.lower())
+        for index, engine_spans in self.engine.ranges(data).items():
             plan = self._plans[index]
             spans = engine_spans
             if plan.keywords:
-                spans = [(lo, hi) for lo, hi in spans if _keyword_near(data, lo, hi, plan)]
+                spans = [(lo, hi) for lo, hi in spans if _keyword_near(keywords, lo, hi, plan)]
             if spans:
                 out[index] = spans
-        if self._unfiltered and data:
-            lowered = data.lower()
-            for index in self._unfiltered:
-                spans = self._keyword_ranges(data, lowered, self._plans[index])
-                if spans:
-                    out[index] = spans
+        for index in self._unfiltered:
+            spans = self._keyword_ranges(data, keywords, self._plans[index])
+            if spans:
+                out[index] = spans
         return out
 
     def find(self, data: bytes) -> list[RawMatch]:
         """Every rule match in ``data`` that survives the rule's filters, in offset order."""
         out: list[RawMatch] = []
-        for index, spans in self.candidate_ranges(data).items():
+        if not data:
+            return out
+        keywords = _KeywordIndex(data.lower())
+        found: list[tuple[int, Iterator[re.Match[bytes]]]] = []
+        for index, exhaustive in self.engine.ranges(data).items():
+            # Every offset where the regex matches is in ``exhaustive``: no keyword gate on
+            # the ranges first (``_confirm_exhaustive`` applies it to each match).
             plan = self._plans[index]
-            for match in self._confirm(data, plan, spans):
-                raw = self._accept(plan.rule, data, match)
+            found.append((index, self._confirm_exhaustive(data, keywords, plan, exhaustive)))
+        for index in self._unfiltered:
+            plan = self._plans[index]
+            spans = self._keyword_ranges(data, keywords, plan)
+            if spans:
+                found.append((index, self._confirm(data, keywords, plan, spans)))
+        for index, matches in found:
+            rule = self._plans[index].rule
+            for match in matches:
+                raw = self._accept(rule, data, match)
                 if raw is not None:
                     out.append(raw)
         out.sort(key=lambda m: (m.start, m.rule.id))
         return out
+
+    def _refined(
+        self, data: bytes, plan: _Plan, spans: list[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
+        """``spans`` with long ones narrowed to the starter's leftmost non-overlapping
+        matches (every match start lies in one of them), sorted and disjoint."""
+        if all(hi - lo <= _REFINE for lo, hi in spans):
+            return spans
+        size = len(data)
+        out: list[tuple[int, int]] = []
+        for lo, hi in spans:
+            if hi - lo <= _REFINE:
+                out.append((lo, hi))
+                continue
+            stop = min(size, hi + plan.starter_width + 2)
+            for found in plan.starter.finditer(data, lo, stop):
+                if found.start() >= hi:
+                    break
+                out.append((found.start(), max(found.end(), found.start() + 1)))
+        return _merge(out)
+
+    def _confirm_exhaustive(
+        self,
+        data: bytes,
+        keywords: _KeywordIndex,
+        plan: _Plan,
+        spans: list[tuple[int, int]],
+    ) -> Iterator[re.Match[bytes]]:
+        """The rule's matches, given ``spans`` (sorted, disjoint) that hold every offset where
+        its regex matches: segment by segment, the search jumps from span to span (the same
+        leftmost non-overlapping matches as a search from the segment start), each search
+        seeing only as far as a match starting in the span can reach; a match found beyond
+        the span is not trusted (the shortened view may invent it)."""
+        size = len(data)
+        regex = plan.rule.compiled
+        starter = plan.starter
+        width = plan.starter_width
+        bounded_starter = width < MAX_SPAN
+        spans = self._refined(data, plan, spans)
+        count = len(spans)
+        i = 0
+        lo = spans[0][0] if spans else 0
+        while i < count:
+            seg_start, seg_end = segment_at(data, lo)
+            stop = min(size, seg_end + width + 2)
+            pos = seg_start  # the chain of matches restarts at each segment
+            while True:
+                hi = spans[i][1]
+                limit = min(hi, seg_end)
+                view = min(stop, limit + width + 1) if bounded_starter else stop
+                pos = max(pos, lo)
+                while pos < limit:
+                    found = starter.search(data, pos, view)
+                    if found is None or found.start() >= limit:
+                        break
+                    start = found.start()
+                    match = (
+                        found
+                        if plan.bounded
+                        else regex.match(data, start, min(size, start + plan.width + 2))
+                    )
+                    if match is None or match.end() == start:
+                        pos = start + 1
+                        continue
+                    pos = match.end()
+                    if match.end() - start > plan.width:
+                        continue
+                    if plan.keywords and not _keyword_near(keywords, start, start + 1, plan):
+                        continue
+                    yield match
+                if hi > seg_end:  # the span runs on into the next segment
+                    lo = seg_end
+                    break
+                i += 1
+                if i == count:
+                    break
+                lo = spans[i][0]
+                if lo >= seg_end:
+                    break
 
     def _segments(self, data: bytes, plan: _Plan, spans: list[tuple[int, int]]) -> list[int]:
         """Start offsets of the segments to search: those holding an offset of ``spans``,
@@ -376,17 +537,23 @@ class Matcher:
         return sorted(starts)
 
     def _confirm(
-        self, data: bytes, plan: _Plan, spans: list[tuple[int, int]]
+        self,
+        data: bytes,
+        keywords: _KeywordIndex,
+        plan: _Plan,
+        spans: list[tuple[int, int]],
     ) -> Iterator[re.Match[bytes]]:
-        """The rule's matches (see the module docstring) in the segments around ``spans``."""
+        """The rule's matches (see the module docstring) in the segments around keyword
+        ranges ``spans``, each segment searched from its start."""
         size = len(data)
         regex = plan.rule.compiled
+        starter = plan.starter
         for seg_start in self._segments(data, plan, spans):
             seg_end = segment_at(data, seg_start)[1]
             stop = min(size, seg_end + plan.starter_width + 2)
             pos = seg_start
             while pos < seg_end:
-                found = plan.starter.search(data, pos, stop)
+                found = starter.search(data, pos, stop)
                 if found is None or found.start() >= seg_end:
                     break
                 start = found.start()
@@ -401,7 +568,7 @@ class Matcher:
                 pos = match.end()
                 if match.end() - start > plan.width:
                     continue
-                if plan.keywords and not _keyword_near(data, start, start + 1, plan):
+                if plan.keywords and not _keyword_near(keywords, start, start + 1, plan):
                     continue
                 yield match
 

@@ -13,6 +13,7 @@ Also computes the width bounds of a pattern (``None`` for unbounded).
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -260,7 +261,9 @@ def _prefix(emitter: _Emitter, items: Any, flags: int) -> tuple[str, bool]:
     return "".join(out), False
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(pattern: bytes) -> Any:
+    """Python's parse tree of ``pattern`` (cached: the rewrites only read it)."""
     try:
         return _parser.parse(pattern, 0)
     except Exception as exc:  # re.error
@@ -285,3 +288,236 @@ def bounded_prefix(pattern: bytes, dialect: Dialect) -> Translated:
     as_python = _prefix(_Emitter("python"), list(tree), flags)[0]
     low, high = _width(list(_parse(as_python.encode("ascii"))))
     return Translated(text.encode("ascii"), low, high)
+
+
+# --- Required literals --------------------------------------------------------------------
+
+LiteralText = tuple[bytes, bool]  # the bytes and whether they match case-insensitively
+
+
+@dataclass(frozen=True, slots=True)
+class Required:
+    """Literals one of which every match of a pattern contains.
+
+    ``reach`` bounds how far after the match start the literal starts (None: unbounded);
+    ``line`` says the text from the match start to the literal holds no newline.
+    """
+
+    literals: tuple[LiteralText, ...]
+    reach: int | None
+    line: bool
+
+    @property
+    def shortest(self) -> int:
+        return min(len(text) for text, _ in self.literals)
+
+
+def _literal_byte(op: Any, av: Any, flags: int) -> tuple[int, bool] | None:
+    """The one byte ``op`` matches (and whether also its other case), or None."""
+    name = str(op)
+    ignorecase = bool(flags & _IGNORECASE)
+    if name == "LITERAL" and int(av) < 256:
+        byte = int(av)
+        return byte, ignorecase and _swapcase(byte) != byte
+    if name == "IN":
+        try:
+            members = _in_set(list(av), ignorecase)
+        except UnsupportedRegexError:
+            return None
+        if len(members) == 1:
+            return next(iter(members)), False
+        low = min(members)
+        if len(members) == 2 and _swapcase(low) in members and _swapcase(low) != low:
+            return low, True
+    return None
+
+
+def _small_set(op: Any, av: Any, flags: int) -> list[LiteralText] | None:
+    """A class of a few bytes as one-byte literals (None for anything else)."""
+    if str(op) != "IN":
+        return None
+    try:
+        members = _in_set(list(av), bool(flags & _IGNORECASE))
+    except UnsupportedRegexError:
+        return None
+    if len(members) > 8:
+        return None
+    return [(bytes([m]), False) for m in sorted(members)]
+
+
+def _may_newline(op: Any, av: Any, flags: int) -> bool:
+    """Can ``op`` consume a newline?"""
+    name = str(op)
+    if name == "LITERAL":
+        return int(av) == 0x0A
+    if name == "NOT_LITERAL":
+        return int(av) != 0x0A
+    if name == "ANY":
+        return bool(flags & _DOTALL)
+    if name == "IN":
+        return 0x0A in _in_set(list(av), bool(flags & _IGNORECASE))
+    if name == "AT":
+        return False
+    if name == "SUBPATTERN":
+        sub_flags = (flags | int(av[1])) & ~int(av[2])
+        return any(_may_newline(o, a, sub_flags) for o, a in av[3])
+    if name == "ATOMIC_GROUP":
+        return any(_may_newline(o, a, flags) for o, a in av)
+    if name == "BRANCH":
+        return any(_may_newline(o, a, flags) for b in av[1] for o, a in b)
+    if name in _REPEATS:
+        return int(av[1]) > 0 and any(_may_newline(o, a, flags) for o, a in av[2])
+    raise UnsupportedRegexError(f"construct {name}")
+
+
+def _flatten(items: Any, flags: int) -> list[tuple[Any, Any, int]]:
+    """``items`` with groups spliced in (each item with the flags it is matched under)."""
+    out: list[tuple[Any, Any, int]] = []
+    for op, av in items:
+        name = str(op)
+        if name == "SUBPATTERN":
+            out.extend(_flatten(av[3], (flags | int(av[1])) & ~int(av[2])))
+        elif name == "ATOMIC_GROUP":
+            out.extend(_flatten(av, flags))
+        else:
+            out.append((op, av, flags))
+    return out
+
+
+# Words so common in code, configuration and prose that a literal of them is a poor filter.
+COMMON_WORDS = frozenset(
+    b"access admin auth client config data host http https login message pass password "
+    b"private secret service session token user username value".split()
+)
+WEAK_LENGTH = 5
+
+
+def weak_literal(text: bytes, caseless: bool, common: bool = True) -> bool:
+    """Is ``text`` too common in ordinary text to be worth a candidate per occurrence? Short
+    ones, short caseless words (``key``, ``pass``) and common words or parts of them
+    (``password``, ``assword``; only with ``common``)."""
+    if len(text) <= 3:
+        return True
+    alpha = text.isalpha()
+    if caseless and alpha and len(text) <= WEAK_LENGTH:
+        return True
+    lowered = text.lower()
+    return common and alpha and any(lowered in word for word in COMMON_WORDS)
+
+
+def _score(found: Required) -> tuple[int, int, int, int, int]:
+    return (
+        min(found.shortest, 4),
+        not any(weak_literal(text, caseless) for text, caseless in found.literals),
+        found.reach is not None or found.line,
+        found.shortest,
+        -len(found.literals),
+    )
+
+
+def _shift(found: Required, offset: int | None, line: bool) -> Required:
+    reach = None if offset is None or found.reach is None else offset + found.reach
+    return Required(found.literals, reach, line and found.line)
+
+
+_PRODUCT_LIMIT = 256
+
+
+def _product(left: list[LiteralText], right: list[LiteralText]) -> list[LiteralText] | None:
+    out = list(dict.fromkeys((a + b, ca or cb) for a, ca in left for b, cb in right))
+    return out if len(out) <= _PRODUCT_LIMIT else None
+
+
+def _lead(items: Any, flags: int) -> tuple[list[LiteralText], bool]:
+    """The literal texts every match of ``items`` starts with (one of them), and whether
+    that is all ``items`` can match (no other item follows)."""
+    texts: list[LiteralText] = [(b"", False)]
+    for op, av, item_flags in _flatten(items, flags):
+        name = str(op)
+        byte = _literal_byte(op, av, item_flags)
+        small = _small_set(op, av, item_flags) if byte is None else None
+        if byte is not None:
+            texts = [(t + bytes([byte[0]]), c or byte[1]) for t, c in texts]
+        elif small is not None:
+            joined = _product(texts, small)
+            if joined is None:
+                return texts, False
+            texts = joined
+        elif name == "AT":
+            continue
+        elif name == "BRANCH":
+            leads = [_lead(b, item_flags) for b in av[1]]
+            joined = _product(texts, [t for lead, _ in leads for t in lead])
+            if joined is None:
+                return texts, False
+            texts = joined
+            if not all(done for _, done in leads):
+                return texts, False
+        else:
+            return texts, False
+    return texts, True
+
+
+def _required(items: Any, flags: int) -> list[Required]:
+    """Every factor found in ``items`` (offsets relative to the start of ``items``)."""
+    factors: list[Required] = []
+    offset: int | None = 0
+    line = True
+    flat = _flatten(items, flags)
+    index = 0
+    run_end = 0  # runs start only where none is under way (a longer run filters better)
+    while index < len(flat):
+        op, av, item_flags = flat[index]
+        name = str(op)
+        if index >= run_end and (
+            name == "BRANCH" or _lead([(op, av)], item_flags)[0] != [(b"", False)]
+        ):
+            # A literal run, with branches of literals multiplied in: read with ``_lead``.
+            stop = index
+            texts: list[LiteralText] = [(b"", False)]
+            while stop < len(flat):
+                o, a, f = flat[stop]
+                lead, done = _lead([(o, a)], f)
+                joined = _product(texts, lead)
+                if joined is None:
+                    break
+                texts = joined
+                stop += 1
+                if not done:
+                    break
+            run_end = stop
+            if all(text for text, _ in texts):
+                factors.append(Required(tuple(texts), offset, line))
+        if name == "BRANCH":
+            best = [max(_required(b, item_flags), key=_score, default=None) for b in av[1]]
+            if all(b is not None for b in best):
+                chosen = [b for b in best if b is not None]
+                reaches = [b.reach for b in chosen]
+                union = Required(
+                    tuple(dict.fromkeys(lit for b in chosen for lit in b.literals)),
+                    None if None in reaches else max(r or 0 for r in reaches),
+                    all(b.line for b in chosen),
+                )
+                factors.append(_shift(union, offset, line))
+        elif name in _REPEATS and int(av[0]) >= 1:
+            factors.extend(_shift(f, offset, line) for f in _required(av[2], item_flags))
+        high = _width([(op, av)])[1]
+        offset = None if offset is None or high is None else offset + high
+        line = line and not _may_newline(op, av, item_flags)
+        index += 1
+    return factors
+
+
+def required_literals(pattern: bytes, minimum: int = 3) -> Required | None:
+    """The best set of literals (each at least ``minimum`` long) one of which every match of
+    ``pattern`` contains, or None. Byte-exact for case-sensitive literals; caseless ones
+    match ASCII letters of either case (a superset of what the pattern accepts there)."""
+    try:
+        tree = _parse(pattern)
+        found = _required(list(tree), int(tree.state.flags))
+    except UnsupportedRegexError:
+        return None
+    usable = [f for f in found if f.shortest >= minimum]
+    if not usable:
+        return None
+    return max(usable, key=_score)

@@ -17,7 +17,7 @@ import pytest
 from desktop_audit.scan.rules.loader import load_ruleset
 from desktop_audit.scan.rules.matcher import SEGMENT, Matcher, RawMatch, segment_at
 from desktop_audit.scan.rules.prefilter import available_engines
-from desktop_audit.scan.rules.translate import bounded_prefix, translate
+from desktop_audit.scan.rules.translate import bounded_prefix, required_literals, translate
 
 RULES = load_ruleset(check_examples=False)
 CORPUS = Path("/work/shared/corpus/rule-examples.jsonl")
@@ -47,11 +47,12 @@ def _key(matches: list[RawMatch]) -> Key:
 
 @pytest.fixture(scope="module")
 def reference() -> list[Key]:
-    matcher = Matcher(RULES.rules, engine="python")
+    """The definition itself: every segment near a keyword searched from its start."""
+    matcher = Matcher(RULES.rules, engine="python-keywords")
     return [_key(matcher.find(text)) for text in TEXTS]
 
 
-@pytest.mark.parametrize("engine", [e for e in ENGINES if e != "python"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_engine_matches_python_everywhere(engine: str, reference: list[Key]) -> None:
     matcher = Matcher(RULES.rules, engine=engine)
     differing = [i for i, text in enumerate(TEXTS) if _key(matcher.find(text)) != reference[i]]
@@ -125,3 +126,43 @@ def test_threads_share_one_matcher() -> None:
     for thread in threads:
         thread.join()
     assert results == [expected] * 6
+
+
+def test_required_literals_hold_in_every_example_match() -> None:
+    """Every match of a rule (on its examples, and on all texts) holds one of the rule's
+    required literals, starting no further than ``reach`` after the match start."""
+    import re
+
+    for rule in RULES.rules:
+        required = required_literals(rule.compiled.pattern)
+        if required is None:
+            continue
+        assert required.shortest >= 3, rule.id
+        for text in (e.encode() for e in (*rule.examples, *rule.negative_examples)):
+            for match in rule.compiled.finditer(text):
+                start, end = match.span()
+                ok = False
+                for literal, caseless in required.literals:
+                    flags = re.IGNORECASE if caseless else 0
+                    found = re.compile(re.escape(literal), flags).search(text, start, end)
+                    if found is None:
+                        continue
+                    reach_ok = required.reach is None or found.start() - start <= required.reach
+                    line_ok = required.reach is not None or not required.line
+                    line_ok = line_ok or b"\n" not in text[start : found.start()]
+                    ok = ok or (reach_ok and line_ok)
+                assert ok, rule.id
+
+
+def test_required_literals_of_hand_written_patterns() -> None:
+    def lits(pattern: bytes) -> set[bytes] | None:
+        found = required_literals(pattern)
+        return None if found is None else {t for t, _ in found.literals}
+
+    assert lits(rb"\b(?:AKIA|ASIA|A3T[A-Z])[A-Z2-7]{16}\b") == {b"AKIA", b"ASIA", b"A3T"}
+    assert lits(rb"(?:vcp|vci)_[A-Za-z0-9]{56}") == {b"vcp_", b"vci_"}
+    assert lits(rb"\b(?:key-[0-9a-f]{32}|[0-9a-f]{32}-x)") is None
+    assert lits(rb"[a-z]{6}\.[a-z0-9]{16}") is None
+    assert lits(rb"(?i:pass|secret)\w*=") == {b"pass", b"secret"}
+    found = required_literals(rb"(?m)^[ \t]+\w*(?:token|key):")
+    assert found is not None and found.reach is None and found.line
