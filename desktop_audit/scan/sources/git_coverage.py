@@ -76,7 +76,8 @@ class RepoProbe:
             self.error(SHALLOW)
         if self.coverage.partial:
             self.coverage.missing_objects = self._missing()
-            self.error(PARTIAL.format(n=self.coverage.missing_objects))
+            if self.coverage.missing_objects != 0:  # -1: unknown, still worth saying
+                self.error(PARTIAL.format(n=self.coverage.missing_objects))
 
     def _missing(self) -> int:
         """Objects the history names that are absent (``--missing=print`` never fetches)."""
