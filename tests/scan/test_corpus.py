@@ -32,8 +32,9 @@ from desktop_audit.scan.rules.filters import (
 )
 from desktop_audit.scan.rules.loader import load_ruleset
 from desktop_audit.secrecy import Secrecy
+from tests.corpus import RULE_EXAMPLES
 
-CORPUS = Path("/work/shared/corpus/rule-examples.jsonl")
+CORPUS = RULE_EXAMPLES
 METRICS = Path("/tmp/desktop-audit-corpus-metrics.json")
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=.-]{12,}")
 # Corpus provider names that our rule pack files under another provider name.

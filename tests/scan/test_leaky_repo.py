@@ -21,8 +21,9 @@ from desktop_audit.models import FindingKind, Fragment, Origin, SourceKind
 from desktop_audit.scan.detector import Detector
 from desktop_audit.scan.rules.loader import load_ruleset
 from desktop_audit.secrecy import Secrecy
+from tests.corpus import CORPUS_DIR
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = CORPUS_DIR
 BUNDLE = CORPUS / "leaky-repo.bundle"
 EXPECTED = CORPUS / "leaky-repo.expected.json"
 METRICS = Path("/tmp/desktop-audit-leaky-metrics.json")

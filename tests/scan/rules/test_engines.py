@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -18,9 +17,10 @@ from desktop_audit.scan.rules.loader import load_ruleset
 from desktop_audit.scan.rules.matcher import SEGMENT, Matcher, RawMatch, segment_at
 from desktop_audit.scan.rules.prefilter import available_engines
 from desktop_audit.scan.rules.translate import bounded_prefix, required_literals, translate
+from tests.corpus import RULE_EXAMPLES
 
 RULES = load_ruleset(check_examples=False)
-CORPUS = Path("/work/shared/corpus/rule-examples.jsonl")
+CORPUS = RULE_EXAMPLES
 ENGINES = available_engines()
 
 Key = list[tuple[str, str, int, int, bool]]

@@ -19,10 +19,11 @@ from desktop_audit.models import (
 )
 from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.scan.sources.git import GitSource
+from tests.corpus import LEAKY_BUNDLE
 from tests.scan.sources.conftest import check, collect, git, make_ctx, tree_digest
 from tests.scan.sources.gitrepos import PLACES, Fixture, all_blobs, build
 
-BUNDLE = Path("/work/shared/corpus/leaky-repo.bundle")
+BUNDLE = LEAKY_BUNDLE
 
 
 def hit_for(fragment: Fragment, line: int = 1) -> Hit:
