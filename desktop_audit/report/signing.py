@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import re
-import secrets
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -23,18 +21,17 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from desktop_audit.errors import KeyUnavailableError, UsageError
 from desktop_audit.store.keys import (
-    BACKEND_ENV,
-    KEYRING_SERVICE,
-    PASSPHRASE_ENV,
     KeySource,
     PassphrasePrompt,
     derive_from_passphrase,
+    keyring_secret,
+    resolve_passphrase,
+    wanted_source,
 )
 
 SIGNING_KEYRING_USER = "signing-key"
 ALGORITHM = "ed25519"
 _SEED_BYTES = 32
-_MIN_PASSPHRASE = 8
 _HKDF_INFO = b"desktop-audit signing key v1"
 _FINGERPRINT = re.compile(r"\A[0-9a-f]{64}\Z")
 
@@ -109,36 +106,6 @@ def b64decode_strict(text: str) -> bytes:
         raise ValueError("not valid base64") from exc
 
 
-def _keyring_seed() -> bytes:
-    """Read (or create once) the seed in the OS keyring; raise KeyUnavailableError with why."""
-    import keyring  # noqa: PLC0415  (import cost paid only when signing)
-    from keyring.backends import fail  # noqa: PLC0415
-    from keyring.errors import KeyringError  # noqa: PLC0415
-
-    if isinstance(keyring.get_keyring(), fail.Keyring):
-        raise KeyUnavailableError("no OS keyring backend is available")
-    try:
-        stored = keyring.get_password(KEYRING_SERVICE, SIGNING_KEYRING_USER)
-        if stored is None:
-            stored = base64.b64encode(secrets.token_bytes(_SEED_BYTES)).decode()
-            keyring.set_password(KEYRING_SERVICE, SIGNING_KEYRING_USER, stored)
-            if keyring.get_password(KEYRING_SERVICE, SIGNING_KEYRING_USER) != stored:
-                raise KeyUnavailableError("the OS keyring did not keep the signing key")
-    except KeyringError as exc:
-        raise KeyUnavailableError(f"the OS keyring refused access ({type(exc).__name__})") from None
-    except KeyUnavailableError:
-        raise
-    except Exception as exc:  # D-Bus and platform errors surface as many types
-        raise KeyUnavailableError(f"the OS keyring failed ({type(exc).__name__})") from None
-    try:
-        seed = b64decode_strict(stored)
-    except ValueError:
-        seed = b""
-    if len(seed) != _SEED_BYTES:
-        raise KeyUnavailableError("the signing key in the OS keyring is malformed")
-    return seed
-
-
 def seed_from_passphrase(passphrase: str, kdf_salt: bytes) -> bytes:
     """scrypt(passphrase, salt) as in store.keys, then HKDF to a signing-only seed."""
     base = derive_from_passphrase(passphrase, kdf_salt)
@@ -154,24 +121,14 @@ def obtain_signing_key(
     prefer: KeySource | None = None,
 ) -> SigningKey:
     """The signing key: from the keyring, else from the passphrase; never a plain file."""
-    wanted = prefer or KeySource(os.environ.get(BACKEND_ENV, KeySource.KEYRING))
     notice = ""
-    if wanted is KeySource.KEYRING:
+    if wanted_source(prefer) is KeySource.KEYRING:
         try:
-            return SigningKey.from_seed(_keyring_seed(), KeySource.KEYRING)
+            seed = keyring_secret(SIGNING_KEYRING_USER, "signing key")
+            return SigningKey.from_seed(seed, KeySource.KEYRING)
         except KeyUnavailableError as exc:
             notice = f"{exc}; using a passphrase-derived signing key instead"
-    passphrase = os.environ.get(PASSPHRASE_ENV)
-    if passphrase is None and prompt is not None:
-        passphrase = prompt("desktop-audit passphrase (unlocks your signing key): ")
-    if not passphrase:
-        reason = notice or "passphrase mode was requested"
-        raise KeyUnavailableError(
-            f"{reason.split(';')[0]}; set {PASSPHRASE_ENV} or run interactively to enter a "
-            "passphrase"
-        )
-    if len(passphrase) < _MIN_PASSPHRASE:
-        raise KeyUnavailableError(f"the passphrase must have at least {_MIN_PASSPHRASE} characters")
+    passphrase = resolve_passphrase(prompt, "unlocks your signing key", notice)
     return SigningKey.from_seed(
         seed_from_passphrase(passphrase, kdf_salt), KeySource.PASSPHRASE, notice
     )

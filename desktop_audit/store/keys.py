@@ -54,30 +54,57 @@ def keyring_backend_name() -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
-def _keyring_key() -> bytes:
-    """Read (or create once) the key in the OS keyring; raise KeyUnavailableError with why."""
-    import keyring  # noqa: PLC0415
+def keyring_secret(user: str, what: str) -> bytes:
+    """32 random bytes kept in the OS keyring under ``user`` (created once), or
+    KeyUnavailableError saying why; ``what`` names the key in messages."""
+    import keyring  # noqa: PLC0415  (import cost paid only when a key is needed)
     from keyring.backends import fail  # noqa: PLC0415
     from keyring.errors import KeyringError  # noqa: PLC0415
 
-    backend = keyring.get_keyring()
-    if isinstance(backend, fail.Keyring):
+    if isinstance(keyring.get_keyring(), fail.Keyring):
         raise KeyUnavailableError("no OS keyring backend is available")
     try:
-        stored = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
+        stored = keyring.get_password(KEYRING_SERVICE, user)
         if stored is None:
             stored = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
-            keyring.set_password(KEYRING_SERVICE, KEYRING_USER, stored)
-            if keyring.get_password(KEYRING_SERVICE, KEYRING_USER) != stored:
-                raise KeyUnavailableError("the OS keyring did not keep the installation key")
+            keyring.set_password(KEYRING_SERVICE, user, stored)
+            if keyring.get_password(KEYRING_SERVICE, user) != stored:
+                raise KeyUnavailableError(f"the OS keyring did not keep the {what}")
     except KeyringError as exc:
         raise KeyUnavailableError(f"the OS keyring refused access ({type(exc).__name__})") from None
+    except KeyUnavailableError:
+        raise
     except Exception as exc:  # D-Bus and platform errors surface as many types
         raise KeyUnavailableError(f"the OS keyring failed ({type(exc).__name__})") from None
-    key = base64.b64decode(stored)
+    try:
+        key = base64.b64decode(stored, validate=True)
+    except ValueError:
+        key = b""
     if len(key) != KEY_BYTES:
-        raise KeyUnavailableError("the installation key in the OS keyring is malformed")
+        raise KeyUnavailableError(f"the {what} in the OS keyring is malformed")
     return key
+
+
+def resolve_passphrase(prompt: PassphrasePrompt | None, purpose: str, notice: str) -> str:
+    """The passphrase from the environment or the prompt; KeyUnavailableError when there is
+    none or it is too short. ``notice`` says why the keyring was not used (or is empty)."""
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase is None and prompt is not None:
+        passphrase = prompt(f"desktop-audit passphrase ({purpose}): ")
+    if not passphrase:
+        reason = notice or "passphrase mode was requested"
+        raise KeyUnavailableError(
+            f"{reason.split(';')[0]}; set {PASSPHRASE_ENV} or run interactively to enter a "
+            "passphrase"
+        )
+    if len(passphrase) < _MIN_PASSPHRASE:
+        raise KeyUnavailableError(f"the passphrase must have at least {_MIN_PASSPHRASE} characters")
+    return passphrase
+
+
+def wanted_source(prefer: KeySource | None) -> KeySource:
+    """Where keys come from: ``prefer``, else ``$DESKTOP_AUDIT_KEY_BACKEND``, else the keyring."""
+    return prefer or KeySource(os.environ.get(BACKEND_ENV, KeySource.KEYRING))
 
 
 def derive_from_passphrase(passphrase: str, salt: bytes) -> bytes:
@@ -93,24 +120,15 @@ def obtain_key(
     prefer: KeySource | None = None,
 ) -> InstallationKey:
     """The installation key: from the keyring, else from a passphrase; never silently plain."""
-    wanted = prefer or KeySource(os.environ.get(BACKEND_ENV, KeySource.KEYRING))
     notice = ""
-    if wanted is KeySource.KEYRING:
+    if wanted_source(prefer) is KeySource.KEYRING:
         try:
-            return InstallationKey(_keyring_key(), KeySource.KEYRING)
+            return InstallationKey(
+                keyring_secret(KEYRING_USER, "installation key"), KeySource.KEYRING
+            )
         except KeyUnavailableError as exc:
             notice = f"{exc}; using a passphrase-derived key instead"
-    passphrase = os.environ.get(PASSPHRASE_ENV)
-    if passphrase is None and prompt is not None:
-        passphrase = prompt("desktop-audit passphrase (protects the local database): ")
-    if not passphrase:
-        reason = notice or "passphrase mode was requested"
-        raise KeyUnavailableError(
-            f"{reason.split(';')[0]}; set {PASSPHRASE_ENV} or run interactively to enter a "
-            "passphrase"
-        )
-    if len(passphrase) < _MIN_PASSPHRASE:
-        raise KeyUnavailableError(f"the passphrase must have at least {_MIN_PASSPHRASE} characters")
+    passphrase = resolve_passphrase(prompt, "protects the local database", notice)
     return InstallationKey(
         derive_from_passphrase(passphrase, kdf_salt), KeySource.PASSPHRASE, notice
     )
