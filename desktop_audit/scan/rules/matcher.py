@@ -341,6 +341,26 @@ def _keyword_near(index: _KeywordIndex, lo: int, hi: int, plan: _Plan) -> bool:
     return False
 
 
+def _full_match(
+    data: bytes, found: re.Match[bytes], plan: _Plan, keywords: _KeywordIndex
+) -> tuple[re.Match[bytes] | None, int]:
+    """The rule's match starting where its start finder ``found`` one (None when there is
+    none, it is too long or no keyword is near), and where the search goes on."""
+    start = found.start()
+    match = (
+        found
+        if plan.bounded
+        else plan.rule.compiled.match(data, start, min(len(data), start + plan.width + 2))
+    )
+    if match is None or match.end() == start:
+        return None, start + 1
+    if match.end() - start > plan.width:
+        return None, match.end()
+    if plan.keywords and not _keyword_near(keywords, start, start + 1, plan):
+        return None, match.end()
+    return match, match.end()
+
+
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans.sort()
     merged: list[tuple[int, int]] = []
@@ -465,7 +485,6 @@ class Matcher:
         seeing only as far as a match starting in the span can reach; a match found beyond
         the span is not trusted (the shortened view may invent it)."""
         size = len(data)
-        regex = plan.rule.compiled
         starter = plan.starter
         width = plan.starter_width
         bounded_starter = width < MAX_SPAN
@@ -486,21 +505,9 @@ class Matcher:
                     found = starter.search(data, pos, view)
                     if found is None or found.start() >= limit:
                         break
-                    start = found.start()
-                    match = (
-                        found
-                        if plan.bounded
-                        else regex.match(data, start, min(size, start + plan.width + 2))
-                    )
-                    if match is None or match.end() == start:
-                        pos = start + 1
-                        continue
-                    pos = match.end()
-                    if match.end() - start > plan.width:
-                        continue
-                    if plan.keywords and not _keyword_near(keywords, start, start + 1, plan):
-                        continue
-                    yield match
+                    match, pos = _full_match(data, found, plan, keywords)
+                    if match is not None:
+                        yield match
                 if hi > seg_end:  # the span runs on into the next segment
                     lo = seg_end
                     break
@@ -546,7 +553,6 @@ class Matcher:
         """The rule's matches (see the module docstring) in the segments around keyword
         ranges ``spans``, each segment searched from its start."""
         size = len(data)
-        regex = plan.rule.compiled
         starter = plan.starter
         for seg_start in self._segments(data, plan, spans):
             seg_end = segment_at(data, seg_start)[1]
@@ -556,21 +562,9 @@ class Matcher:
                 found = starter.search(data, pos, stop)
                 if found is None or found.start() >= seg_end:
                     break
-                start = found.start()
-                match = (
-                    found
-                    if plan.bounded
-                    else regex.match(data, start, min(size, start + plan.width + 2))
-                )
-                if match is None or match.end() == start:
-                    pos = start + 1
-                    continue
-                pos = match.end()
-                if match.end() - start > plan.width:
-                    continue
-                if plan.keywords and not _keyword_near(keywords, start, start + 1, plan):
-                    continue
-                yield match
+                match, pos = _full_match(data, found, plan, keywords)
+                if match is not None:
+                    yield match
 
     def _accept(self, rule: Rule, data: bytes, match: re.Match[bytes]) -> RawMatch | None:
         m_start, m_end = match.span()
