@@ -7,14 +7,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QProgressBar,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_audit.gui.context import AppContext
 from desktop_audit.gui.summary import when
-from desktop_audit.gui.widgets.cards import Card, PageHeader, label
+from desktop_audit.gui.widgets.cards import Card, label, scrolling_page_layout
 from desktop_audit.profile import ChecklistItem
 
 
@@ -56,22 +55,11 @@ class ChecklistPage(QWidget):
         super().__init__(parent)
         self.setObjectName("Page")
         self._context = context
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        content = QWidget()
-        scroll.setWidget(content)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(32, 28, 32, 28)
-        layout.setSpacing(16)
-        layout.addWidget(
-            PageHeader(
-                "Checklist",
-                "What a scan cannot check for you. Tick each item when it is done; answers are"
-                " saved at once and go into the report.",
-            )
+        layout = scrolling_page_layout(
+            self,
+            "Checklist",
+            "What a scan cannot check for you. Tick each item when it is done; answers are"
+            " saved at once and go into the report.",
         )
         progress = QHBoxLayout()
         self.progress_label = label("", "SectionTitle")

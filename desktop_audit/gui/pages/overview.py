@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +29,7 @@ from desktop_audit.gui.summary import (
     when,
 )
 from desktop_audit.gui.theme import SEVERITY_COLOURS, STATUS_COLOURS, STATUS_LABELS
-from desktop_audit.gui.widgets.cards import Card, PageHeader, StatTile, label
+from desktop_audit.gui.widgets.cards import Card, StatTile, label, scrolling_page_layout
 from desktop_audit.models import Severity, SourceKind, Status
 
 WHAT_IS_READ = (
@@ -114,18 +113,8 @@ class OverviewPage(QWidget):
         super().__init__(parent)
         self.setObjectName("Page")
         self._context = context
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        content = QWidget()
-        scroll.setWidget(content)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(32, 28, 32, 28)
-        layout.setSpacing(16)
-        layout.addWidget(
-            PageHeader("Overview", "Where this machine stands before you hand it back.")
+        layout = scrolling_page_layout(
+            self, "Overview", "Where this machine stands before you hand it back."
         )
         self.welcome = WelcomePanel(context)
         layout.addWidget(self.welcome)

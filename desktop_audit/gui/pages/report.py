@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +31,7 @@ from desktop_audit.errors import UsageError
 from desktop_audit.gui.context import AppContext
 from desktop_audit.gui.summary import read_summary, short_coverage, when
 from desktop_audit.gui.theme import STATUS_LABELS
-from desktop_audit.gui.widgets.cards import Card, PageHeader, label
+from desktop_audit.gui.widgets.cards import Card, label, scrolling_page_layout
 from desktop_audit.gui.workers import ServiceRunnable, run_blocking
 from desktop_audit.models import Status
 
@@ -91,23 +90,12 @@ class ReportPage(QWidget):
         self.result: ReportResult | None = None
         self.verification: ReportVerification | None = None
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        outer.addWidget(scroll)
-        content = QWidget()
-        scroll.setWidget(content)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(32, 28, 32, 28)
-        layout.setSpacing(16)
-        layout.addWidget(
-            PageHeader(
-                "Report",
-                "Sign the offboarding report for IT: what was found, what you did about each,"
-                " the checklist and the scans behind them. Only the JSON file can be verified.",
-            )
+        layout = scrolling_page_layout(
+            self,
+            "Report",
+            "Sign the offboarding report for IT: what was found, what you did about each,"
+            " the checklist and the scans behind them. Only the JSON file can be verified.",
+            horizontal_scroll=False,
         )
         columns = QHBoxLayout()
         columns.setSpacing(16)

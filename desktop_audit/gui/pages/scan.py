@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 from desktop_audit.app.service import ScanOutcome, ScanRequest
 from desktop_audit.gui.context import AppContext, Page
 from desktop_audit.gui.pages.overview import choose_profile
-from desktop_audit.gui.widgets.cards import Card, PageHeader, label
+from desktop_audit.gui.widgets.cards import Card, label, scrolling_page_layout
 from desktop_audit.gui.widgets.source_progress import SourceProgressRow
 from desktop_audit.gui.workers import ServiceRunnable, start
 from desktop_audit.models import ScanStatus, SourceGroup
@@ -66,22 +65,11 @@ class ScanPage(QWidget):
         self._context = context
         self.runnable: ServiceRunnable | None = None
         self._started = 0.0
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        content = QWidget()
-        scroll.setWidget(content)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(32, 28, 32, 28)
-        layout.setSpacing(16)
-        layout.addWidget(
-            PageHeader(
-                "Scan",
-                "Choose what to read, then start. Everything stays on this machine; you can"
-                " cancel at any time and keep what was found.",
-            )
+        layout = scrolling_page_layout(
+            self,
+            "Scan",
+            "Choose what to read, then start. Everything stays on this machine; you can"
+            " cancel at any time and keep what was found.",
         )
 
         columns = QHBoxLayout()

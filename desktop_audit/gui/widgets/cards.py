@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 
 def label(text: str, role: str = "", *, wrap: bool = False) -> QLabel:
@@ -28,6 +28,27 @@ class PageHeader(QWidget):
         self.subtitle = label(subtitle, "PageSubtitle", wrap=True)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
+
+
+def scrolling_page_layout(
+    page: QWidget, title: str, subtitle: str, *, horizontal_scroll: bool = True
+) -> QVBoxLayout:
+    """Give ``page`` a scroll area holding a padded column that opens with its header; return
+    that column's layout for the page's cards."""
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    if not horizontal_scroll:
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    outer.addWidget(scroll)
+    content = QWidget()
+    scroll.setWidget(content)
+    layout = QVBoxLayout(content)
+    layout.setContentsMargins(32, 28, 32, 28)
+    layout.setSpacing(16)
+    layout.addWidget(PageHeader(title, subtitle))
+    return layout
 
 
 class Card(QFrame):
