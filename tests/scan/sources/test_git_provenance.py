@@ -39,7 +39,9 @@ def build(root: Path) -> tuple[Path, dict[str, str]]:
     commit_file(repo, "app.txt", "v0\n", "app")
     for n, text in enumerate(("first", f"token: {TOKENS['stash']}", "third")):
         (repo / "app.txt").write_text(f"{text}\n")
-        git(repo, "stash", "push", "-q", "-m", f"entry {n}")
+        # One fixed date: the entries' index commits are then identical, whatever the clock.
+        stamp = {"GIT_AUTHOR_DATE": "1700000000 +0000", "GIT_COMMITTER_DATE": "1700000000 +0000"}
+        git(repo, "stash", "push", "-q", "-m", f"entry {n}", env=stamp)
     # stash@{1} is the second of three entries
     commits["reflog"] = commit_file(repo, "tmp.txt", f"token: {TOKENS['reflog']}\n", "wip")
     git(repo, "reset", "-q", "--hard", "HEAD~1")
