@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--profile", type=Path, help="engagement profile (TOML) from IT")
     scan.add_argument("--rules", type=Path, action="append", default=[], help="extra rule file")
+    scan.add_argument(
+        "--full",
+        action="store_true",
+        help="read every file and git object again, even those an earlier scan with the same"
+        " rules read unchanged (default: incremental)",
+    )
     _add_db(scan)
     for group in ("git", "dotfiles", "history", "files", "keychain"):
         scan.add_argument(f"--no-{group}", action="store_true", help=f"skip {group}")
@@ -187,6 +193,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         groups=groups,
         profile_path=args.profile,
         extra_rule_files=tuple(args.rules),
+        reuse=not args.full,
     )
     service = _service(args.db)
     cancel = CancelToken()

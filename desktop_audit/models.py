@@ -109,10 +109,19 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class Fragment:
-    """A piece of content to match, with where it came from. Lives in memory only."""
+    """A piece of content to match, with where it came from. Lives in memory only.
+
+    ``unit`` names the file version or git object the fragment belongs to, so its hits can be
+    remembered for the next scan; ``unit_end`` marks the unit's last fragment (only a unit read
+    to its end is remembered). A fragment with ``reused`` set carries no content: those are the
+    unit's hits remembered from an earlier scan with the same rules (nothing to match).
+    """
 
     data: bytes
     origin: Origin
+    unit: str | None = None
+    unit_end: bool = False
+    reused: tuple[Hit, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ plain-Python progress callback and a cancel token, so the GUI can run them in a 
 from __future__ import annotations
 
 import getpass
+import hashlib
 import logging
 import socket
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,8 +28,10 @@ from desktop_audit.models import (
 )
 from desktop_audit.profile import ChecklistItem, Profile, load_profile
 from desktop_audit.progress import CancelToken, ProgressCallback, no_progress
+from desktop_audit.resources import resource_path
 from desktop_audit.scan.detector import Detector
 from desktop_audit.scan.engine import run_sources
+from desktop_audit.scan.reuse import ReuseCache, detection_digest
 from desktop_audit.scan.rules.loader import RuleSet, load_ruleset
 from desktop_audit.scan.sources.base import ScanContext
 from desktop_audit.scan.sources.registry import build_sources
@@ -60,6 +63,8 @@ class ScanRequest:
     groups: tuple[SourceGroup, ...] = tuple(SourceGroup)
     profile_path: Path | None = None
     extra_rule_files: tuple[Path, ...] = ()
+    # False: read everything again, ignoring what earlier scans remember (a full scan).
+    reuse: bool = True
 
 
 @dataclass(frozen=True)
@@ -149,8 +154,18 @@ class AuditService:
         try:
             secrecy = self._unlock(store)
             detector = Detector(ruleset, secrecy, profile)
+            digest = detection_digest(
+                ruleset.digest,
+                profile.sha256 if profile else "",
+                __version__,
+                _file_digest(resource_path("allowlist.toml")),
+            )
             ctx = ScanContext(
-                home=home, roots=roots, cancel=cancel or CancelToken(), progress=progress
+                home=home,
+                roots=roots,
+                cancel=cancel or CancelToken(),
+                progress=progress,
+                reuse=store.load_reuse(digest, trust=request.reuse),
             )
             scan_id = store.begin_scan(
                 home=home,
@@ -175,6 +190,8 @@ class AuditService:
                 status = ScanStatus.FAILED
                 raise
             finally:
+                if status is not ScanStatus.FAILED and ctx.reuse is not None:
+                    _save_reuse(ctx.reuse)
                 stats = {name: dict(s.counters) for name, s in ctx.stats.items()}
                 try:
                     coverage = [c.as_dict() for c in ctx.coverage]
@@ -280,6 +297,21 @@ def _existing_dir(path: Path, flag: str) -> Path:
     if not resolved.is_dir():
         raise UsageError(f"{flag} {resolved}: not a directory")
     return resolved
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _save_reuse(reuse: ReuseCache) -> None:
+    """Keep what this scan read for the next one; losing it only costs a slower rescan."""
+    try:
+        reuse.flush()
+    except StoreError:
+        log.warning("could not remember the units this scan read")
 
 
 def _batched(items: Iterable[LocatedHit], size: int) -> Iterator[list[LocatedHit]]:

@@ -28,9 +28,15 @@ def run_sources(
             break
         name = str(source.group)
         hits: list[Hit] = []
+        unit = _UnitHits(ctx)
         try:
             for fragment in source.iter_fragments(ctx):
-                hits.extend(detect(fragment))
+                if fragment.reused is not None:
+                    hits.extend(fragment.reused)
+                    continue
+                found = detect(fragment) if fragment.data else []
+                hits.extend(found)
+                unit.add(fragment, found)
                 if _stopped(ctx):
                     break
         except Exception as exc:  # one broken source must not end the scan
@@ -43,6 +49,25 @@ def run_sources(
         except Exception as exc:
             ctx.error(name, None, f"could not attribute findings: {type(exc).__name__}")
         ctx.report(ProgressEvent(source=name, done=0, hits=len(hits), finished=True))
+
+
+class _UnitHits:
+    """Collects a unit's hits over its fragments; a unit read to its end is remembered."""
+
+    def __init__(self, ctx: ScanContext) -> None:
+        self._reuse = ctx.reuse
+        self._unit: str | None = None
+        self._hits: list[Hit] = []
+
+    def add(self, fragment: Fragment, found: list[Hit]) -> None:
+        if self._reuse is None or fragment.unit is None:
+            return
+        if fragment.unit != self._unit:  # a unit left unfinished (error, cancel) is dropped
+            self._unit, self._hits = fragment.unit, []
+        self._hits.extend(found)
+        if fragment.unit_end:
+            self._reuse.remember(fragment.unit, self._hits)
+            self._unit, self._hits = None, []
 
 
 def _stopped(ctx: ScanContext) -> bool:

@@ -36,6 +36,7 @@ from desktop_audit.models import (
     SourceKind,
     Status,
 )
+from desktop_audit.scan.reuse import ReuseCache
 from desktop_audit.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -198,6 +199,37 @@ class Store:
     def kdf_salt(self) -> bytes:
         """The scrypt salt used when the key comes from a passphrase, created once."""
         return self._meta_bytes("kdf_salt")
+
+    # ------------------------------------------------------------------- reuse
+    def load_reuse(self, digest: str, *, trust: bool = True) -> ReuseCache:
+        """What earlier scans with detection ``digest`` remember (nothing when not ``trust``:
+        a full scan reads everything and remembers afresh); fresh units are written back in
+        batches as the scan goes."""
+        clean: list[bytes] = []
+        with_hits: dict[bytes, bytes] = {}
+        if trust:
+            for unit, hits in self._conn.execute(
+                "SELECT unit, hits FROM reuse WHERE digest = ?", (digest,)
+            ):
+                if hits is None:
+                    clean.append(unit)
+                else:
+                    with_hits[unit] = hits
+        return ReuseCache(digest, clean, with_hits, flush=self.save_reuse)
+
+    def save_reuse(self, digest: str, units: Sequence[tuple[bytes, bytes | None]]) -> None:
+        """Remember ``units`` for ``digest``; entries of any other digest are dropped."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM reuse WHERE digest != ?", (digest,))
+            conn.executemany(
+                "INSERT OR REPLACE INTO reuse(unit, digest, hits) VALUES (?, ?, ?)",
+                [(unit, digest, hits) for unit, hits in units],
+            )
+
+    def forget_reuse(self) -> int:
+        """Drop every remembered unit (the next scan reads everything); returns how many."""
+        with self._tx() as conn:
+            return conn.execute("DELETE FROM reuse").rowcount
 
     # ------------------------------------------------------------------- scans
     def begin_scan(

@@ -135,5 +135,13 @@ _V3 = """
 ALTER TABLE scans ADD COLUMN coverage TEXT NOT NULL DEFAULT '[]';  -- per-repository records
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_V4 = """
+CREATE TABLE reuse (
+    unit BLOB PRIMARY KEY,          -- BLAKE2b-128 of a unit name (file version, git object id)
+    digest TEXT NOT NULL,           -- detection digest (rules, profile, version) it was read with
+    hits BLOB                       -- its hits, no raw secret (context is ciphertext); NULL: none
+) STRICT, WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

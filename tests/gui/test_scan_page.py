@@ -150,3 +150,13 @@ def test_cancel_stops_quickly_and_keeps_findings(
     assert len(service.findings()) == len(outcome.findings)  # what was found is kept
     assert service.last_scan() is not None
     service.close()
+
+
+def test_full_scan_box_turns_reuse_off(
+    make_window: WindowFactory, small_db: Path, tmp_path: Path
+) -> None:
+    window = make_window(small_db)
+    _prepare(window, tmp_path)
+    assert window.scan.request().reuse is True  # incremental by default
+    window.scan.full_box.setChecked(True)
+    assert window.scan.request().reuse is False

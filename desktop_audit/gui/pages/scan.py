@@ -106,6 +106,13 @@ class ScanPage(QWidget):
             box.toggled.connect(self._scope_changed)
             self.group_boxes[group] = box
             scope.body.addWidget(box)
+        self.full_box = QCheckBox("Full scan — also read what earlier scans read unchanged")
+        self.full_box.setAccessibleName("Full scan: read unchanged files and git objects again")
+        self.full_box.setToolTip(
+            "By default a rescan reads only files and git objects that changed since an earlier"
+            " scan with the same rules; their earlier results are kept."
+        )
+        scope.body.addWidget(self.full_box)
         left.addWidget(scope)
 
         where = Card("Where")
@@ -261,6 +268,7 @@ class ScanPage(QWidget):
             roots=self.root_paths(),
             groups=self.groups(),
             profile_path=self._context.profile_path,
+            reuse=not self.full_box.isChecked(),
         )
 
     def start_scan(self) -> ServiceRunnable | None:

@@ -18,6 +18,7 @@ from desktop_audit.models import (
     SourceStats,
 )
 from desktop_audit.progress import CancelToken, ProgressCallback, ProgressEvent, no_progress
+from desktop_audit.scan.reuse import ReuseCache
 
 
 @dataclass
@@ -37,6 +38,7 @@ class RepositoryCoverage:
     reflog_only_commits: int = 0
     unreachable_commits: int = 0
     shared_blobs: int = 0  # already read from another repository (a clone) in this scan
+    reused_objects: int = 0  # read by an earlier scan with the same rules: not read again
     missing_objects: int = 0
     shallow: bool = False
     partial: bool = False
@@ -61,6 +63,8 @@ class ScanContext:
     claimed_paths: set[Path] = field(default_factory=set)
     # Per-repository coverage records, filled by the git source.
     coverage: list[RepositoryCoverage] = field(default_factory=list)
+    # Units remembered from earlier scans with the same detection settings (None: read all).
+    reuse: ReuseCache | None = None
 
     def error(self, source: str, path: Path | str | None, message: str) -> None:
         """Record a problem with one item; never pass a secret in ``message``."""

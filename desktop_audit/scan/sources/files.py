@@ -3,10 +3,12 @@ zip and tar archives one level deep; notebooks as text; UTF-16 files decoded."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
 from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
+from desktop_audit.scan.reuse import file_unit
 from desktop_audit.scan.sources.archives import is_archive, iter_members
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
@@ -23,7 +25,7 @@ from desktop_audit.scan.sources.reading import (
     too_large,
     utf16_codec,
 )
-from desktop_audit.scan.sources.walk import EntryKind, os_error_message, walk, within
+from desktop_audit.scan.sources.walk import EntryKind, WalkEntry, os_error_message, walk, within
 
 NAME = "files"
 
@@ -93,6 +95,17 @@ def file_fragments(
         yield from _text_fragments(chunk.data, origin, chunk.line_base)
 
 
+def tagged(fragment: Fragment, unit: str | None) -> Fragment:
+    """``fragment`` as a piece of reuse unit ``unit`` (unchanged when there is none)."""
+    return fragment if unit is None else dataclasses.replace(fragment, unit=unit)
+
+
+def unit_end(origin: Origin, unit: str | None) -> Iterator[Fragment]:
+    """The empty marker that closes a unit read to its end (nothing when there is no unit)."""
+    if unit is not None:
+        yield Fragment(b"", origin, unit=unit, unit_end=True)
+
+
 def text_size(fragments: Iterator[Fragment]) -> Iterator[tuple[Fragment, int]]:
     """Each fragment with the bytes it adds to the coverage (decoded extras add none)."""
     for fragment in fragments:
@@ -139,8 +152,19 @@ class FilesSource:
                 stats.add("skipped_too_large")  # decided by stat: never opened
                 ctx.error(NAME, entry.path, too_large(entry.size))
                 continue
+            unit = self._unit(entry, ctx)
+            if unit is not None:
+                remembered = ctx.reuse.lookup(unit) if ctx.reuse else None
+                if remembered is not None:
+                    if remembered:
+                        origin = Origin(SourceKind.FILE, path=entry.path)
+                        yield Fragment(b"", origin, reused=tuple(remembered))
+                    ctx.claimed_paths.add(entry.path)
+                    stats.add("reused_files")
+                    pacer.step(str(entry.path), 0)
+                    continue
             reader = self._archive if archive else self._file
-            size = yield from reader(entry.path, ctx)
+            size = yield from reader(entry.path, ctx, unit)
             if size is None:
                 continue
             ctx.claimed_paths.add(entry.path)
@@ -149,7 +173,16 @@ class FilesSource:
             pacer.step(str(entry.path), size)
         pacer.finish()
 
-    def _file(self, path: Path, ctx: ScanContext) -> Generator[Fragment, None, int | None]:
+    @staticmethod
+    def _unit(entry: WalkEntry, ctx: ScanContext) -> str | None:
+        """The file version's reuse unit, or None when it cannot be remembered."""
+        if ctx.reuse is None or entry.stat is None or ctx.reuse.recent(entry.stat):
+            return None
+        return file_unit(entry.path, entry.stat)
+
+    def _file(
+        self, path: Path, ctx: ScanContext, unit: str | None = None
+    ) -> Generator[Fragment, None, int | None]:
         """Yield one file's fragments; return its size, or None when it was not read."""
         stats = ctx.stat(NAME)
         origin = Origin(SourceKind.FILE, path=path, file_format=guess_format(path))
@@ -157,11 +190,13 @@ class FilesSource:
         try:
             for fragment, nbytes in text_size(file_fragments(path, self.rules, origin)):
                 size += nbytes
-                yield fragment
+                yield tagged(fragment, unit)
         except SkipFile as skip:
             stats.add(skip.counter)
             if skip.report:
                 ctx.error(NAME, path, str(skip))
+            else:
+                yield from unit_end(origin, unit)  # binary: the same answer next time
             return None
         except OSError as exc:
             stats.add("unreadable")
@@ -169,9 +204,12 @@ class FilesSource:
             return None
         if is_notebook(path.name):
             stats.add("notebooks")
+        yield from unit_end(origin, unit)
         return size
 
-    def _archive(self, path: Path, ctx: ScanContext) -> Generator[Fragment, None, int | None]:
+    def _archive(
+        self, path: Path, ctx: ScanContext, unit: str | None = None
+    ) -> Generator[Fragment, None, int | None]:
         """Yield the text members of an archive; return the bytes read, or None."""
         stats = ctx.stat(NAME)
         size = 0
@@ -193,7 +231,7 @@ class FilesSource:
                         content_fragments(member.data, origin, self.rules)
                     ):
                         size += nbytes
-                        yield fragment
+                        yield tagged(fragment, unit)
                 except SkipFile as skip:
                     stats.add(skip.counter)
                     continue
@@ -208,6 +246,8 @@ class FilesSource:
             ctx.error(NAME, path, os_error_message(exc))
             return None
         stats.add("archives")
+        if not ctx.cancel.cancelled:
+            yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
         return size
 
     def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:

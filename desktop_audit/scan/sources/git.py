@@ -18,6 +18,7 @@ from desktop_audit.models import (
     SourceGroup,
     SourceKind,
 )
+from desktop_audit.scan.reuse import object_unit, rebased
 from desktop_audit.scan.sources.base import ScanContext, location_from_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.discovery import Repository, discover
@@ -123,31 +124,55 @@ class GitSource:
         probe: RepoProbe,
     ) -> Iterator[Fragment]:
         stats = ctx.stat(NAME)
+        reuse = ctx.reuse
         objects = iter_objects(
-            git, self.rules.max_file_bytes, self.rules.sniff_bytes, ctx.cancel, counts, self.seen
+            git,
+            self.rules.max_file_bytes,
+            self.rules.sniff_bytes,
+            ctx.cancel,
+            counts,
+            self.seen,
+            known=None if reuse is None else lambda sha: reuse.state(object_unit(sha)),
+            on_binary=None if reuse is None else lambda sha: reuse.remember(object_unit(sha), []),
         )
         for sha, kind, data in objects:
+            unit = None if reuse is None else object_unit(sha)
             if kind == "blob":
                 stats.add("blobs")
                 stats.add("bytes", len(data))
                 probe.coverage.bytes += len(data)
                 pacer.step(str(repo.path), len(data))
-                yield Fragment(data, Origin(SourceKind.GIT_HISTORY, path=repo.path, blob=sha))
+                origin = Origin(SourceKind.GIT_HISTORY, path=repo.path, blob=sha)
+                yield Fragment(data, origin, unit=unit, unit_end=True)
                 continue
             message, _headers = message_of(data)
             if not message.strip() or b"\x00" in message:
+                if reuse is not None:
+                    reuse.remember(object_unit(sha), [])
                 continue
             stats.add("messages")
             stats.add("message_bytes", len(message))
-            yield Fragment(
-                message,
-                Origin(
-                    SourceKind.GIT_HISTORY,
-                    path=repo.path,
-                    commit=sha,
-                    file_format=COMMIT_MESSAGE if kind == "commit" else TAG_MESSAGE,
-                ),
+            origin = Origin(
+                SourceKind.GIT_HISTORY,
+                path=repo.path,
+                commit=sha,
+                file_format=COMMIT_MESSAGE if kind == "commit" else TAG_MESSAGE,
             )
+            yield Fragment(message, origin, unit=unit, unit_end=True)
+        yield from self._remembered(repo, ctx, counts)
+
+    @staticmethod
+    def _remembered(repo: Repository, ctx: ScanContext, counts: ObjectCounts) -> Iterator[Fragment]:
+        """The hits an earlier scan found in objects this one did not read again."""
+        if counts.reused:
+            ctx.stat(NAME).add("reused_objects", counts.reused)
+        if ctx.reuse is None:
+            return
+        for sha in counts.remembered:
+            hits = ctx.reuse.lookup(object_unit(sha))
+            if hits:
+                origin = Origin(SourceKind.GIT_HISTORY, path=repo.path)
+                yield Fragment(b"", origin, reused=rebased(hits, repo.path))
 
     def _work_tree(self, repo: Repository, work_tree: Path, ctx: ScanContext) -> Iterator[Fragment]:
         """Untracked and ignored files (``ls-files --others``), minus skip rules."""

@@ -92,6 +92,7 @@ class RepoProbe:
         cov = self.coverage
         cov.objects, cov.commits, cov.blobs = counts.objects, counts.commits, counts.blobs
         cov.shared_blobs = counts.shared
+        cov.reused_objects = counts.reused
         stats = self.ctx.stat(self.source)
         stats.add("objects", counts.objects)
         stats.add("commits", counts.commits)

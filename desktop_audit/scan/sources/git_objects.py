@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
@@ -17,6 +17,8 @@ CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
 # Blob ids remembered across repositories of one scan (clones share most blobs): about 60 MB.
 MAX_SEEN = 1_000_000
 _READ_KINDS = (b"blob", b"commit", b"tag")
+# Whether an earlier scan read an object: None (no: read it), False (clean), True (had hits).
+Known = Callable[[str], bool | None]
 
 
 @dataclass
@@ -31,6 +33,8 @@ class ObjectCounts:
     binary: int = 0
     missing: int = 0
     shared: int = 0  # blobs already read from another repository of this scan
+    reused: int = 0  # objects an earlier scan with the same rules read (not read again)
+    remembered: list[str] = field(default_factory=list)  # reused objects that had hits
 
 
 class SeenBlobs:
@@ -59,8 +63,10 @@ def _feed(
     max_bytes: int,
     counts: ObjectCounts,
     seen: SeenBlobs | None,
+    known: Known | None = None,
 ) -> None:
-    """Copy ids to read (blobs within the size cap, commits, tags) into the reader's stdin."""
+    """Copy ids to read (blobs within the size cap, commits, tags) into the reader's stdin;
+    objects ``known`` from an earlier scan are counted (and listed when they had hits)."""
     try:
         for line in lister.stdout:
             parts = line.split()
@@ -82,6 +88,13 @@ def _feed(
                     counts.shared += 1
                     continue
             if kind in _READ_KINDS:
+                if known is not None:
+                    answer = known(parts[0].decode("ascii"))
+                    if answer is not None:
+                        counts.reused += 1
+                        if answer:
+                            counts.remembered.append(parts[0].decode("ascii"))
+                        continue
                 reader.stdin.write(parts[0] + b"\n")
     except (OSError, ValueError):
         pass  # the reader went away (cancel or failure); its own error is reported
@@ -97,10 +110,13 @@ def iter_objects(
     cancel: CancelToken,
     counts: ObjectCounts,
     seen: SeenBlobs | None = None,
+    known: Known | None = None,
+    on_binary: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[str, str, bytes]]:
     """Yield ``(id, type, content)`` for text blobs up to ``max_bytes``, commits and tags.
 
-    Blobs in ``seen`` (read from another repository) are passed over. Raises
+    Blobs in ``seen`` (read from another repository) and objects ``known`` from an earlier
+    scan are passed over; ``on_binary`` hears of each binary blob read and skipped. Raises
     :class:`GitError` when the repository cannot be read (corrupt object store).
     """
     lister = git.popen("cat-file", "--batch-all-objects", "--unordered", CHECK_FORMAT)
@@ -111,7 +127,7 @@ def iter_objects(
         raise
     feeder = threading.Thread(
         target=_feed,
-        args=(lister, reader, max_bytes, counts, seen),
+        args=(lister, reader, max_bytes, counts, seen, known),
         daemon=True,
         name="git-feed",
     )
@@ -140,6 +156,8 @@ def iter_objects(
                 counts.blobs += 1
                 if b"\x00" in data[:sniff_bytes]:
                     counts.binary += 1
+                    if on_binary is not None:
+                        on_binary(parts[0].decode("ascii"))
                     continue
             yield parts[0].decode("ascii"), kind, data
     finally:

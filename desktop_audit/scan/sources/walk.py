@@ -43,6 +43,7 @@ class WalkEntry:
     path: Path
     kind: EntryKind
     size: int = 0
+    stat: os.stat_result | None = None  # files: the stat the walk took (reuse stamps)
 
 
 def os_error_message(exc: OSError) -> str:
@@ -87,7 +88,7 @@ def walk(
             continue
         if not stat.S_ISDIR(st.st_mode):
             if stat.S_ISREG(st.st_mode):
-                yield WalkEntry(Path(top), EntryKind.FILE, st.st_size)
+                yield WalkEntry(Path(top), EntryKind.FILE, st.st_size, st)
             else:
                 on_skip("skipped_special")
             continue
@@ -139,8 +140,8 @@ def _walk_dir(
                 else:
                     on_skip("skipped_excluded_dir")
             elif entry.is_file(follow_symlinks=False):
-                size = entry.stat(follow_symlinks=False).st_size
-                yield WalkEntry(Path(entry.path), EntryKind.FILE, size)
+                info = entry.stat(follow_symlinks=False)
+                yield WalkEntry(Path(entry.path), EntryKind.FILE, info.st_size, info)
             else:
                 on_skip("skipped_special")
         except OSError as exc:

@@ -1,0 +1,199 @@
+"""Incremental rescans: what earlier scans with the same detection settings found in each
+*unit* (a file version known by its stat stamp, a git object known by its id).
+
+A unit seen before is not read again: a clean one is passed over, one with hits hands back
+its remembered hits (no raw secret in them: redacted previews, hashes and encrypted context).
+The key of the cache is the *detection digest* (rules, profile, allowlist, tool version):
+any change there makes every unit unknown again. Units are stored under a 16-byte BLAKE2b
+digest of their name, so the table holds no paths.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from desktop_audit.models import FindingKind, Hit, Origin, Severity, SourceKind
+
+# Bump when what a unit's hits are changes without the rules changing (matcher semantics).
+REUSE_FORMAT = "1"
+# A file modified this recently may still be changing within its timestamp's granularity
+# ("racily clean"): it is scanned, not remembered.
+RACY_NS = 2_000_000_000
+FLUSH_EVERY = 20_000
+# Stores fresh units: (detection digest, [(key, encoded hits or None)]).
+Flush = Callable[[str, list[tuple[bytes, bytes | None]]], None]
+
+
+def detection_digest(*parts: str) -> str:
+    """One digest over everything that decides a unit's hits."""
+    digest = hashlib.sha256(REUSE_FORMAT.encode())
+    for part in parts:
+        digest.update(b"\x00" + part.encode())
+    return digest.hexdigest()
+
+
+def unit_key(unit: str) -> bytes:
+    """The stored name of a unit."""
+    return hashlib.blake2b(unit.encode("utf-8", "surrogateescape"), digest_size=16).digest()
+
+
+def file_unit(path: Path, st: os.stat_result) -> str:
+    """A file version: path and stat stamp (size, times, inode, device)."""
+    stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    return "\x00".join(["file", str(path), *map(str, stamp)])
+
+
+def object_unit(sha: str) -> str:
+    """A git object: its id names its content in every repository."""
+    return f"git\x00{sha}"
+
+
+def _origin_json(origin: Origin) -> dict[str, Any]:
+    data = {k: v for k, v in dataclasses.asdict(origin).items() if v not in (None, False, 0)}
+    data["source"] = str(origin.source)
+    if origin.path is not None:
+        data["path"] = str(origin.path)
+    return data
+
+
+def _origin_from(data: dict[str, Any]) -> Origin:
+    values = dict(data)
+    values["source"] = SourceKind(values["source"])
+    if "path" in values:
+        values["path"] = Path(values["path"])
+    return Origin(**values)
+
+
+def encode_hits(hits: Sequence[Hit]) -> bytes:
+    """Hits as compact JSON (context stays ciphertext, base64)."""
+    rows = [
+        {
+            "finding_id": h.finding_id,
+            "rule_id": h.rule_id,
+            "provider": h.provider,
+            "kind": str(h.kind),
+            "severity": str(h.severity),
+            "redacted": h.redacted,
+            "match_hash": h.match_hash,
+            "guide": h.guide,
+            "origin": _origin_json(h.origin),
+            "line": h.line,
+            "context": base64.b64encode(h.context).decode("ascii"),
+            "title": h.title,
+        }
+        for h in hits
+    ]
+    return json.dumps(rows, separators=(",", ":"), sort_keys=True).encode()
+
+
+def decode_hits(payload: bytes) -> list[Hit]:
+    """The inverse of :func:`encode_hits`."""
+    return [
+        Hit(
+            finding_id=row["finding_id"],
+            rule_id=row["rule_id"],
+            provider=row["provider"],
+            kind=FindingKind(row["kind"]),
+            severity=Severity(row["severity"]),
+            redacted=row["redacted"],
+            match_hash=row["match_hash"],
+            guide=row["guide"],
+            origin=_origin_from(row["origin"]),
+            line=row["line"],
+            context=base64.b64decode(row["context"]),
+            title=row["title"],
+        )
+        for row in json.loads(payload)
+    ]
+
+
+class ReuseCache:
+    """The units known for one detection digest, and the ones this scan adds.
+
+    ``clean`` holds keys of units without hits; ``with_hits`` maps keys to encoded hits.
+    Used by one scan thread; the store loads and saves it.
+    """
+
+    def __init__(
+        self,
+        digest: str,
+        clean: Iterable[bytes] = (),
+        with_hits: dict[bytes, bytes] | None = None,
+        started_ns: int | None = None,
+        flush: Flush | None = None,
+    ) -> None:
+        self.digest = digest
+        self._clean = set(clean)
+        self._with_hits = dict(with_hits or {})
+        self._fresh: list[tuple[bytes, bytes | None]] = []
+        self._flush = flush
+        self.started_ns = started_ns if started_ns is not None else time.time_ns()
+        self.reused = 0
+        self.remembered = 0
+
+    def __len__(self) -> int:
+        return len(self._clean) + len(self._with_hits)
+
+    def lookup(self, unit: str) -> list[Hit] | None:
+        """None: unknown, read it; ``[]``: clean; else the hits remembered for it."""
+        key = unit_key(unit)
+        if key in self._clean:
+            self.reused += 1
+            return []
+        payload = self._with_hits.get(key)
+        if payload is None:
+            return None
+        try:
+            hits = decode_hits(payload)
+        except (ValueError, KeyError, TypeError):
+            return None  # an unreadable entry: read the unit again
+        self.reused += 1
+        return hits
+
+    def state(self, unit: str) -> bool | None:
+        """None: unknown; False: known clean; True: known with hits (no counting, so it is
+        safe to ask from another thread while this one remembers)."""
+        key = unit_key(unit)
+        if key in self._clean:
+            return False
+        return True if key in self._with_hits else None
+
+    def remember(self, unit: str, hits: Sequence[Hit]) -> None:
+        """Keep what a fully read unit gave (an empty list for a clean one). Fresh units are
+        handed to ``flush`` in batches, so memory stays bounded on huge scans."""
+        self._fresh.append((unit_key(unit), encode_hits(hits) if hits else None))
+        self.remembered += 1
+        if self._flush is not None and len(self._fresh) >= FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the fresh units to the store (kept in memory when there is no store)."""
+        if self._flush is not None and self._fresh:
+            self._flush(self.digest, self._fresh)
+            self._fresh = []
+
+    def fresh(self) -> list[tuple[bytes, bytes | None]]:
+        """Units remembered since the last flush: ``(key, encoded hits or None when clean)``."""
+        return list(self._fresh)
+
+    def recent(self, st: os.stat_result) -> bool:
+        """Modified too close to the scan's start to be remembered safely."""
+        return max(st.st_mtime_ns, st.st_ctime_ns) > self.started_ns - RACY_NS
+
+
+def rebased(hits: Sequence[Hit], path: Path | None) -> tuple[Hit, ...]:
+    """Remembered hits placed at ``path`` (a git object found again in another clone)."""
+    return tuple(
+        h
+        if h.origin.path == path
+        else dataclasses.replace(h, origin=dataclasses.replace(h.origin, path=path))
+        for h in hits
+    )
