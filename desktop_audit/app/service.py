@@ -20,6 +20,8 @@ from desktop_audit.errors import StoreError, UsageError, WrongKeyError
 from desktop_audit.models import (
     EventRecord,
     FindingRecord,
+    Fragment,
+    Hit,
     LocatedHit,
     ScanRecord,
     ScanStatus,
@@ -148,12 +150,12 @@ class AuditService:
         home = _existing_dir(request.home, "--home")
         roots = tuple(_existing_dir(r, "--root") for r in request.roots) or (home,)
         profile = load_profile(request.profile_path) if request.profile_path else None
-        ruleset = load_ruleset(request.extra_rule_files, profile)
+        ruleset = load_ruleset(request.extra_rule_files, profile, examples=False)
         # The scan writes through its own connection so a GUI can read meanwhile.
         store = Store.open(self.database_path)
         try:
             secrecy = self._unlock(store)
-            detector = Detector(ruleset, secrecy, profile)
+            detect = _LazyDetector(ruleset, secrecy, profile)
             digest = detection_digest(
                 ruleset.digest,
                 profile.sha256 if profile else "",
@@ -179,7 +181,7 @@ class AuditService:
             new = 0
             try:
                 sources = build_sources(request.groups, home, roots)
-                for batch in _batched(run_sources(sources, detector.scan, ctx), _BATCH):
+                for batch in _batched(run_sources(sources, detect, ctx), _BATCH):
                     new += store.record_hits(scan_id, home, batch)
                 if ctx.cancel.cancelled:
                     status = ScanStatus.CANCELLED
@@ -297,6 +299,20 @@ def _existing_dir(path: Path, flag: str) -> Path:
     if not resolved.is_dir():
         raise UsageError(f"{flag} {resolved}: not a directory")
     return resolved
+
+
+class _LazyDetector:
+    """Builds the detector (hundreds of regexes) on the first fragment that needs matching:
+    a rescan that finds nothing new never pays for it."""
+
+    def __init__(self, ruleset: RuleSet, secrecy: Secrecy, profile: Profile | None) -> None:
+        self._args = (ruleset, secrecy, profile)
+        self._detector: Detector | None = None
+
+    def __call__(self, fragment: Fragment) -> list[Hit]:
+        if self._detector is None:
+            self._detector = Detector(*self._args)
+        return self._detector.scan(fragment)
 
 
 def _file_digest(path: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
 import tomllib
@@ -12,10 +13,12 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from desktop_audit import __version__
 from desktop_audit.errors import RuleError
 from desktop_audit.models import FindingKind, Severity
 from desktop_audit.resources import resources_dir
 from desktop_audit.scan.rules.decoders import DECODERS
+from desktop_audit.scan.rules.engines import cache_dir
 from desktop_audit.scan.rules.filters import DEFAULT_FILTERS, FILTERS
 from desktop_audit.scan.rules.matcher import Matcher
 from desktop_audit.scan.rules.model import Rule, RuleProblem, RuleSet
@@ -41,7 +44,10 @@ _OTHER_KEYS = {"min_entropy", "public_prefix", "window_before", "window_after"}
 _KNOWN_KEYS = _STR_KEYS | _OPT_STR_KEYS | _LIST_KEYS | _OTHER_KEYS
 _BUILTIN_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+\Z")
 _PROFILE_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-_CANONICAL_SKIP = {"compiled", "compiled_allow", "compiled_decoded", "source_file"}
+# What does not change what a rule finds stays out of the digest (examples are test data).
+_CANONICAL_SKIP = {"source_file", "examples", "negative_examples"}
+# Test data left out of the checked-pack cache (examples resemble real credentials).
+_EXAMPLE_KEYS = ("examples", "negative_examples")
 
 
 def _re2_error(pattern: str) -> str | None:
@@ -79,7 +85,9 @@ def _strings(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _parse_rule(table: Mapping[str, Any], source: str, *, profile: bool) -> Rule:
+def _parse_rule(
+    table: Mapping[str, Any], source: str, *, profile: bool, validate: bool = True
+) -> Rule:
     rule_id = table.get("id")
     where = f"{source}: rule {rule_id!r}" if isinstance(rule_id, str) else f"{source}: rule"
     unknown = sorted(set(table) - _KNOWN_KEYS)
@@ -106,7 +114,7 @@ def _parse_rule(table: Mapping[str, Any], source: str, *, profile: bool) -> Rule
         raise RuleError(f"{where}: {exc}") from exc
     examples = _strings(table, "examples", where)
     negatives = _strings(table, "negative_examples", where)
-    if not profile and (not examples or not negatives):
+    if validate and not profile and (not examples or not negatives):
         raise RuleError(f"{where}: needs at least one example and one negative example")
     keywords = _strings(table, "keywords", where)
     if any(not k or k != k.lower() or not k.isascii() for k in keywords):
@@ -129,7 +137,7 @@ def _parse_rule(table: Mapping[str, Any], source: str, *, profile: bool) -> Rule
     regex = str(table["regex"])
     decoded_regex = table.get("decoded_regex")
     allow = _strings(table, "allow", where)
-    return Rule(
+    rule = Rule(
         id=rule_id,
         name=str(table.get("name") or table.get("description") or rule_id),
         provider=provider,
@@ -152,28 +160,40 @@ def _parse_rule(table: Mapping[str, Any], source: str, *, profile: bool) -> Rule
         window_before=windows["window_before"],
         window_after=windows["window_after"],
         source_file=source,
-        compiled=_compile(regex, where, "regex"),
-        compiled_allow=tuple(_compile(a, where, "allow regex") for a in allow),
-        compiled_decoded=None
-        if decoded_regex is None
-        else _compile(decoded_regex, where, "decoded_regex"),
     )
+    if validate:  # compile now: a bad regex is reported before the scan starts
+        rule.__dict__["compiled"] = _compile(regex, where, "regex")
+        rule.__dict__["compiled_allow"] = tuple(_compile(a, where, "allow regex") for a in allow)
+        if decoded_regex is not None:
+            rule.__dict__["compiled_decoded"] = _compile(decoded_regex, where, "decoded_regex")
+    return rule
 
 
 def parse_rules(
-    tables: Iterable[Mapping[str, Any]], source: str, *, profile: bool = False
+    tables: Iterable[Mapping[str, Any]],
+    source: str,
+    *,
+    profile: bool = False,
+    validate: bool = True,
 ) -> list[Rule]:
-    """Validate and compile rule tables; ``source`` names the file in error messages."""
+    """Validate and compile rule tables; ``source`` names the file in error messages.
+    ``validate`` False (a pack checked before, see :func:`_builtin_rules`) leaves the regexes
+    to compile on first use."""
     rules = []
     for table in tables:
         if not isinstance(table, Mapping):
             raise RuleError(f"{source}: each [[rules]] entry must be a table")
-        rules.append(_parse_rule(table, source, profile=profile))
+        rules.append(_parse_rule(table, source, profile=profile, validate=validate))
     return rules
 
 
 def load_rule_file(path: Path) -> list[Rule]:
     """All rules of one TOML file with ``[[rules]]`` tables."""
+    return parse_rules(_rule_tables(path), str(path))
+
+
+def _rule_tables(path: Path) -> list[Any]:
+    """The ``[[rules]]`` tables of one TOML file (structure checked, rules not yet)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -186,7 +206,55 @@ def load_rule_file(path: Path) -> list[Rule]:
     tables = data.get("rules", [])
     if not isinstance(tables, list):
         raise RuleError(f"{path}: 'rules' must be an array of tables ([[rules]])")
-    return parse_rules(tables, str(path))
+    return tables
+
+
+_PACK_VERSION = "1"
+
+
+def _builtin_rules(paths: Sequence[Path], *, with_examples: bool) -> list[Rule]:
+    """The shipped rule files' rules. Checking 500+ rules (TOML, every regex with ``re`` and
+    RE2) costs seconds, so a checked pack's tables are cached as JSON without their examples,
+    keyed by the files' paths, sizes and times and the tool version. A scan (no examples
+    needed) reads the cache, and its regexes compile on first use; ``with_examples`` reads and
+    checks the files themselves (and refreshes the cache)."""
+    directory = cache_dir()
+    stamps = json.dumps([_PACK_VERSION, __version__, [_file_stamp(p) for p in paths]])
+    cached = (
+        directory / f"rules-{hashlib.sha256(stamps.encode()).hexdigest()[:32]}.json"
+        if directory is not None
+        else None
+    )
+    if cached is not None and not with_examples:
+        try:
+            files = json.loads(cached.read_text(encoding="utf-8"))
+            return [r for src, tables in files for r in parse_rules(tables, src, validate=False)]
+        except (OSError, ValueError, TypeError, RuleError):
+            pass  # absent or unreadable: check the pack again
+    files, rules = [], []
+    for path in paths:
+        tables = _rule_tables(path)
+        rules.extend(parse_rules(tables, str(path)))
+        files.append([str(path), [_without_examples(t) for t in tables]])
+    if cached is not None and not cached.exists():
+        _write_private(cached, json.dumps(files))
+    return rules
+
+
+def _without_examples(table: Any) -> Any:
+    if not isinstance(table, Mapping):
+        return table
+    return {k: v for k, v in table.items() if k not in _EXAMPLE_KEYS}
+
+
+def _write_private(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # no cache: the next start checks the pack again
 
 
 def _canonical(rule: Rule) -> dict[str, Any]:
@@ -230,6 +298,7 @@ def load_ruleset(
     *,
     check_examples: bool = True,
     check_builtin_examples: bool = False,
+    examples: bool = True,
 ) -> RuleSet:
     """Built-in rules + extra files + the profile's ``[[rules]]``, validated (ids, fields,
     regexes) and self-checked.
@@ -237,8 +306,10 @@ def load_ruleset(
     The self-check (every example matches its rule, no negative example does) runs on the
     extra files' and the profile's rules when ``check_examples``; the built-in rules'
     examples are checked by the test suite and ``rules test``, so every scan does not pay for
-    it (``check_builtin_examples`` forces it). Results are memoised in-process, keyed by the
-    files' paths, sizes and modification times and the profile's rules.
+    it (``check_builtin_examples`` forces it). ``examples`` False (a scan) may leave the
+    built-in rules without their examples, read from the checked-pack cache
+    (:func:`_builtin_rules`). Results are memoised in-process, keyed by the files' paths,
+    sizes and modification times and the profile's rules.
     """
     paths = [*builtin_rule_files(), *extra_files]
     key = (
@@ -246,14 +317,15 @@ def load_ruleset(
         None if profile is None else (str(profile.source_path), repr(profile.rules)),
         check_examples,
         check_builtin_examples,
+        examples,
     )
     with _RULESETS_LOCK:
         cached = _RULESETS.get(key)
     if cached is not None:
         return cached
-    rules: list[Rule] = []
-    for path in paths[: len(paths) - len(extra_files)]:
-        rules.extend(load_rule_file(path))
+    rules = _builtin_rules(
+        paths[: len(paths) - len(extra_files)], with_examples=examples or check_builtin_examples
+    )
     builtin_count = len(rules)
     for path in extra_files:
         rules.extend(load_rule_file(path))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from desktop_audit.models import FindingKind, Severity
 
@@ -34,9 +35,20 @@ class Rule:
     window_before: int = 256
     window_after: int = 1024
     source_file: str = ""
-    compiled: re.Pattern[bytes] = field(default=re.compile(b""), compare=False, repr=False)
-    compiled_allow: tuple[re.Pattern[bytes], ...] = field(default=(), compare=False, repr=False)
-    compiled_decoded: re.Pattern[bytes] | None = field(default=None, compare=False, repr=False)
+
+    # Compiled on first use: a scan that reads nothing new never pays for 500+ regexes. The
+    # loader has checked (or a cache of a checked pack says) that every one compiles.
+    @functools.cached_property
+    def compiled(self) -> re.Pattern[bytes]:
+        return re.compile(self.regex.encode())
+
+    @functools.cached_property
+    def compiled_allow(self) -> tuple[re.Pattern[bytes], ...]:
+        return tuple(re.compile(a.encode()) for a in self.allow)
+
+    @functools.cached_property
+    def compiled_decoded(self) -> re.Pattern[bytes] | None:
+        return None if self.decoded_regex is None else re.compile(self.decoded_regex.encode())
 
     @property
     def secret_groups(self) -> tuple[str, ...]:
