@@ -155,7 +155,6 @@ class AuditService:
         store = Store.open(self.database_path)
         try:
             secrecy = self._unlock(store)
-            detect = _LazyDetector(ruleset, secrecy, profile)
             digest = detection_digest(
                 ruleset.digest,
                 profile.sha256 if profile else "",
@@ -169,6 +168,7 @@ class AuditService:
                 progress=progress,
                 reuse=store.load_reuse(digest, trust=request.reuse),
             )
+            detect = _LazyDetector(ruleset, secrecy, profile, now=not ctx.reuse)
             scan_id = store.begin_scan(
                 home=home,
                 roots=roots,
@@ -195,6 +195,12 @@ class AuditService:
                 if status is not ScanStatus.FAILED and ctx.reuse is not None:
                     _save_reuse(ctx.reuse)
                 stats = {name: dict(s.counters) for name, s in ctx.stats.items()}
+                if ctx.reuse is not None:
+                    stats["reuse"] = {
+                        "known_units": len(ctx.reuse),
+                        "reused_units": ctx.reuse.reused,
+                        "remembered_units": ctx.reuse.remembered,
+                    }
                 try:
                     coverage = [c.as_dict() for c in ctx.coverage]
                     store.finish_scan(scan_id, status, stats, ctx.errors, coverage)
@@ -303,11 +309,14 @@ def _existing_dir(path: Path, flag: str) -> Path:
 
 class _LazyDetector:
     """Builds the detector (hundreds of regexes) on the first fragment that needs matching:
-    a rescan that finds nothing new never pays for it."""
+    a rescan that finds nothing new never pays for it. A scan with nothing to reuse builds it
+    ``now``, before the scan starts (it will be needed, and Ctrl-C is not held up mid-scan)."""
 
-    def __init__(self, ruleset: RuleSet, secrecy: Secrecy, profile: Profile | None) -> None:
+    def __init__(
+        self, ruleset: RuleSet, secrecy: Secrecy, profile: Profile | None, *, now: bool
+    ) -> None:
         self._args = (ruleset, secrecy, profile)
-        self._detector: Detector | None = None
+        self._detector: Detector | None = Detector(*self._args) if now else None
 
     def __call__(self, fragment: Fragment) -> list[Hit]:
         if self._detector is None:

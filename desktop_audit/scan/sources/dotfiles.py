@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import glob
 import os
 from collections.abc import Iterator, Sequence
@@ -10,8 +11,13 @@ from pathlib import Path
 
 from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
-from desktop_audit.scan.sources.catalogue import Catalogue, CatalogueEntry, load_catalogue
-from desktop_audit.scan.sources.files import file_fragments
+from desktop_audit.scan.sources.catalogue import (
+    Catalogue,
+    CatalogueEntry,
+    WalkRules,
+    load_catalogue,
+)
+from desktop_audit.scan.sources.files import file_fragments, reusable
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import SkipFile, read_whole
 from desktop_audit.scan.sources.walk import os_error_message, within
@@ -70,15 +76,12 @@ class DotfilesSource:
             origin = Origin(SourceKind.DOTFILE, path=path, file_format=entry.format)
             size = 0
             try:
-                if entry.format in RAW_FORMATS:
-                    data = read_whole(path, rules, follow=True)
-                    size = len(data)
-                    yield Fragment(data, origin)
-                else:
-                    for fragment in file_fragments(path, rules, origin, follow=True):
-                        if not fragment.origin.fixed_line:
-                            size += len(fragment.data)
-                        yield fragment
+                raw = entry.format in RAW_FORMATS
+                read = functools.partial(_read, path, rules, origin, raw=raw)
+                for fragment in reusable(path, origin, ctx, read, follow=True):
+                    if raw or not fragment.origin.fixed_line:
+                        size += len(fragment.data)
+                    yield fragment
             except SkipFile as skip:
                 stats.add(skip.counter)
                 if skip.report:
@@ -97,3 +100,11 @@ class DotfilesSource:
 
     def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
         return locate_by_origin(hits)
+
+
+def _read(path: Path, rules: WalkRules, origin: Origin, *, raw: bool) -> Iterator[Fragment]:
+    """A dotfile's fragments: raw formats whole (binary databases), others as text."""
+    if raw:
+        yield Fragment(read_whole(path, rules, follow=True), origin)
+    else:
+        yield from file_fragments(path, rules, origin, follow=True)

@@ -4,7 +4,8 @@ zip and tar archives one level deep; notebooks as text; UTF-16 files decoded."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Generator, Iterator, Sequence
+import stat
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 
 from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
@@ -104,6 +105,34 @@ def unit_end(origin: Origin, unit: str | None) -> Iterator[Fragment]:
     """The empty marker that closes a unit read to its end (nothing when there is no unit)."""
     if unit is not None:
         yield Fragment(b"", origin, unit=unit, unit_end=True)
+
+
+def reusable(
+    path: Path,
+    origin: Origin,
+    ctx: ScanContext,
+    fragments: Callable[[], Iterator[Fragment]],
+    *,
+    follow: bool = False,
+) -> Iterator[Fragment]:
+    """A file's ``fragments()``, or what an earlier scan with the same rules found in this
+    very version of it (same stat stamp). Raises what ``fragments()`` raises."""
+    unit = None
+    if ctx.reuse is not None:
+        try:
+            st = path.stat() if follow else path.lstat()
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode) and not ctx.reuse.recent(st):
+            unit = file_unit(path, st)
+            remembered = ctx.reuse.lookup(unit)
+            if remembered is not None:
+                if remembered:
+                    yield Fragment(b"", origin, reused=tuple(remembered))
+                return
+    for fragment in fragments():
+        yield tagged(fragment, unit)
+    yield from unit_end(origin, unit)
 
 
 def text_size(fragments: Iterator[Fragment]) -> Iterator[tuple[Fragment, int]]:

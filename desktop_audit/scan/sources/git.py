@@ -5,6 +5,7 @@ afterwards, only for the blobs that hit. Per-repository coverage goes to ``ctx.c
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from desktop_audit.scan.reuse import object_unit, rebased
 from desktop_audit.scan.sources.base import ScanContext, location_from_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.discovery import Repository, discover
-from desktop_audit.scan.sources.files import file_fragments, guess_format
+from desktop_audit.scan.sources.files import file_fragments, guess_format, reusable
 from desktop_audit.scan.sources.git_attribution import UNREACHABLE, Attribution, attribute
 from desktop_audit.scan.sources.git_coverage import RepoProbe, present_blobs
 from desktop_audit.scan.sources.git_objects import ObjectCounts, SeenBlobs, iter_objects, message_of
@@ -78,7 +79,8 @@ class GitSource:
                 continue
             origin = Origin(SourceKind.GIT_CONFIG, path=path, file_format="gitconfig")
             try:
-                yield from file_fragments(path, self.rules, origin)
+                read = functools.partial(file_fragments, path, self.rules, origin)
+                yield from reusable(path, origin, ctx, read)
                 ctx.stat(NAME).add("config_files")
             except (SkipFile, OSError) as exc:
                 ctx.error(NAME, path, str(exc) if isinstance(exc, SkipFile) else "unreadable")
@@ -203,7 +205,8 @@ class GitSource:
                 file_format=guess_format(path),
             )
             try:
-                for fragment in file_fragments(path, self.rules, origin):
+                read = functools.partial(file_fragments, path, self.rules, origin)
+                for fragment in reusable(path, origin, ctx, read):
                     if not fragment.origin.fixed_line:
                         stats.add("worktree_bytes", len(fragment.data))
                     yield fragment
