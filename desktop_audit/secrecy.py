@@ -30,9 +30,15 @@ class Secrecy:
         if len(installation_key) != KEY_BYTES:
             raise ValueError("installation key must be 32 bytes")
         self._id_key = _derive(installation_key, b"desktop-audit finding id v1")
-        self._aead = AESGCM(_derive(installation_key, b"desktop-audit column encryption v1"))
+        self._aead_key = _derive(installation_key, b"desktop-audit column encryption v1")
+        self._aead = AESGCM(self._aead_key)
         self._check = _derive(installation_key, b"desktop-audit key check v1")
         self.match_salt = match_salt
+
+    def __reduce__(self) -> tuple[object, tuple[bytes, bytes, bytes, bytes]]:
+        """Pickled (for a detection worker process, over a pipe) as the derived sub-keys
+        only, never the installation key."""
+        return _restore, (self._id_key, self._aead_key, self._check, self.match_salt)
 
     @property
     def key_check(self) -> str:
@@ -59,3 +65,11 @@ class Secrecy:
             raise ValueError("unknown ciphertext format")
         nonce = blob[1 : 1 + _NONCE_BYTES]
         return self._aead.decrypt(nonce, blob[1 + _NONCE_BYTES :], aad)
+
+
+def _restore(id_key: bytes, aead_key: bytes, check: bytes, match_salt: bytes) -> Secrecy:
+    secrecy = Secrecy.__new__(Secrecy)
+    secrecy._id_key, secrecy._aead_key, secrecy._check = id_key, aead_key, check
+    secrecy._aead = AESGCM(aead_key)
+    secrecy.match_salt = match_salt
+    return secrecy

@@ -33,6 +33,7 @@ from desktop_audit.progress import CancelToken, ProgressCallback, no_progress
 from desktop_audit.resources import resource_path
 from desktop_audit.scan.detector import Detector
 from desktop_audit.scan.engine import run_sources
+from desktop_audit.scan.parallel import DetectorSpec, ParallelDetect
 from desktop_audit.scan.reuse import ReuseCache, detection_digest
 from desktop_audit.scan.rules.loader import RuleSet, load_ruleset
 from desktop_audit.scan.sources.base import ScanContext
@@ -179,9 +180,12 @@ class AuditService:
             )
             status = ScanStatus.COMPLETE
             new = 0
+            parallel: ParallelDetect | None = None
             try:
                 sources = build_sources(request.groups, home, roots)
-                for batch in _batched(run_sources(sources, detect, ctx), _BATCH):
+                spec = DetectorSpec(secrecy, tuple(request.extra_rule_files), profile)
+                parallel = ParallelDetect(detect, spec)
+                for batch in _batched(run_sources(sources, detect, ctx, parallel), _BATCH):
                     new += store.record_hits(scan_id, home, batch)
                 if ctx.cancel.cancelled:
                     status = ScanStatus.CANCELLED
@@ -195,6 +199,7 @@ class AuditService:
                 if status is not ScanStatus.FAILED and ctx.reuse is not None:
                     _save_reuse(ctx.reuse)
                 stats = {name: dict(s.counters) for name, s in ctx.stats.items()}
+                stats["detection"] = {"worker_processes": parallel.workers if parallel else 0}
                 if ctx.reuse is not None:
                     stats["reuse"] = {
                         "known_units": len(ctx.reuse),

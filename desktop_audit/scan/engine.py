@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from desktop_audit.models import Fragment, Hit, LocatedHit
 from desktop_audit.progress import ProgressEvent
 from desktop_audit.scan import severity
+from desktop_audit.scan.parallel import ParallelDetect
 from desktop_audit.scan.sources.base import ScanContext, Source
 
 log = logging.getLogger(__name__)
@@ -17,38 +18,55 @@ Detect = Callable[[Fragment], list[Hit]]
 
 
 def run_sources(
-    sources: Sequence[Source], detect: Detect, ctx: ScanContext
+    sources: Sequence[Source],
+    detect: Detect,
+    ctx: ScanContext,
+    parallel: ParallelDetect | None = None,
 ) -> Iterator[LocatedHit]:
     """Scan every source in turn; a failing source is reported and the others still run.
+    With ``parallel``, detection may run in worker processes (results in fragment order).
 
     On cancel, what was already found is still located and yielded (nothing is lost).
     """
-    for source in sources:
-        if ctx.cancel.cancelled:
-            break
-        name = str(source.group)
-        hits: list[Hit] = []
-        unit = _UnitHits(ctx)
+    pipeline = parallel or ParallelDetect(detect, None)
+    try:
+        for source in sources:
+            if ctx.cancel.cancelled:
+                break
+            yield from _run_source(source, pipeline, ctx)
+    finally:
+        pipeline.close()
+
+
+def _run_source(source: Source, pipeline: ParallelDetect, ctx: ScanContext) -> Iterator[LocatedHit]:
+    name = str(source.group)
+    hits: list[Hit] = []
+    unit = _UnitHits(ctx)
+    try:
         try:
             for fragment in source.iter_fragments(ctx):
                 if fragment.reused is not None:
                     hits.extend(fragment.reused)
                     continue
-                found = detect(fragment) if fragment.data else []
-                hits.extend(found)
-                unit.add(fragment, found)
+                for done, found in pipeline.feed(fragment):
+                    hits.extend(found)
+                    unit.add(done, found)
                 if _stopped(ctx):
                     break
-        except Exception as exc:  # one broken source must not end the scan
-            # Only the type: a message could quote scanned content.
-            ctx.error(name, None, f"source stopped early: {type(exc).__name__}")
-            log.debug("source %s failed", name, exc_info=False)
-        try:
-            for located in source.locate(hits, ctx):
-                yield _with_place_severity(located, str(ctx.home))
-        except Exception as exc:
-            ctx.error(name, None, f"could not attribute findings: {type(exc).__name__}")
-        ctx.report(ProgressEvent(source=name, done=0, hits=len(hits), finished=True))
+        finally:
+            for done, found in pipeline.drain():  # what is in flight is kept, even on cancel
+                hits.extend(found)
+                unit.add(done, found)
+    except Exception as exc:  # one broken source must not end the scan
+        # Only the type: a message could quote scanned content.
+        ctx.error(name, None, f"source stopped early: {type(exc).__name__}")
+        log.debug("source %s failed", name, exc_info=False)
+    try:
+        for located in source.locate(hits, ctx):
+            yield _with_place_severity(located, str(ctx.home))
+    except Exception as exc:
+        ctx.error(name, None, f"could not attribute findings: {type(exc).__name__}")
+    ctx.report(ProgressEvent(source=name, done=0, hits=len(hits), finished=True))
 
 
 class _UnitHits:
