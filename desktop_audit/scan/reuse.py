@@ -51,6 +51,11 @@ def file_unit(path: Path, st: os.stat_result) -> str:
     return "\x00".join(["file", str(path), *map(str, stamp)])
 
 
+def repository_unit(kind: str, git_dir: Path, state: str) -> str:
+    """Facts about a repository in one state (its refs, reflogs and objects)."""
+    return f"repo\x00{kind}\x00{git_dir}\x00{state}"
+
+
 def object_unit(sha: str) -> str:
     """A git object: its id names its content in every repository."""
     return f"git\x00{sha}"
@@ -183,6 +188,18 @@ class ReuseCache:
     def fresh(self) -> list[tuple[bytes, bytes | None]]:
         """Units remembered since the last flush: ``(key, encoded hits or None when clean)``."""
         return list(self._fresh)
+
+    def payload(self, unit: str) -> bytes | None:
+        """A stored value other than hits (a repository's attribution), or None."""
+        return self._with_hits.get(unit_key(unit))
+
+    def keep(self, unit: str, payload: bytes) -> None:
+        """Store ``payload`` under ``unit`` for this scan and the next ones."""
+        key = unit_key(unit)
+        self._with_hits[key] = payload
+        self._fresh.append((key, payload))
+        if self._flush is not None and len(self._fresh) >= FLUSH_EVERY:
+            self.flush()
 
     def recent(self, st: os.stat_result) -> bool:
         """Modified too close to the scan's start to be remembered safely."""

@@ -142,3 +142,30 @@ def test_the_reuse_table_holds_no_secret_and_names_units_by_digest(
         assert needle.encode() not in blob
     assert all(len(unit) == 16 for unit, _ in rows)
     assert sum(hits is not None for _, hits in rows) >= 2  # the .env file and the old blob
+
+
+def _locations(outcome: ScanOutcome) -> set[tuple[object, ...]]:
+    return {
+        (f.rule_id, loc.location.path, loc.location.commit, loc.location.ref)
+        for f in outcome.findings
+        for loc in f.locations
+        if loc.present
+    }
+
+
+def test_attribution_is_remembered_until_the_refs_change(tmp_path: Path, home: Path) -> None:
+    service = AuditService(db_path=tmp_path / "audit.db")
+    first = _scan(service, home)
+    second = _scan(service, home)
+    assert _stats(second, "git").get("reused_attributions") == 1
+    assert _locations(second) == _locations(first)
+    assert second.scan.coverage[0]["blobs"] == first.scan.coverage[0]["blobs"]
+    repo = home / "repo"  # the same blob (known, not read again) committed at a new path
+    _git(repo, "checkout", "-q", "-b", "side")
+    (repo / "copy.py").write_text(f'TOKEN = "{GITHUB}"\n', encoding="utf-8")
+    _git(repo, "add", "copy.py")
+    _git(repo, "commit", "-q", "-m", "copy")
+    third = _scan(service, home)
+    assert "reused_attributions" not in _stats(third, "git")
+    paths = {Path(path).name for _, path, _, _ in _locations(third) if path}
+    assert {"config.py", "copy.py"} <= paths

@@ -5,6 +5,7 @@ afterwards, only for the blobs that hit. Per-repository coverage goes to ``ctx.c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import defaultdict
 from collections.abc import Generator, Iterator, Sequence
@@ -19,12 +20,19 @@ from desktop_audit.models import (
     SourceGroup,
     SourceKind,
 )
-from desktop_audit.scan.reuse import object_unit, rebased
+from desktop_audit.scan.reuse import object_unit, rebased, repository_unit
 from desktop_audit.scan.sources.base import ScanContext, location_from_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.discovery import Repository, discover
 from desktop_audit.scan.sources.files import file_fragments, guess_format, reusable
-from desktop_audit.scan.sources.git_attribution import UNREACHABLE, Attribution, attribute
+from desktop_audit.scan.sources.git_attribution import (
+    UNREACHABLE,
+    Attribution,
+    attribute,
+    decode_attribution,
+    encode_attribution,
+    repository_state,
+)
 from desktop_audit.scan.sources.git_coverage import RepoProbe, present_blobs
 from desktop_audit.scan.sources.git_objects import ObjectCounts, SeenBlobs, iter_objects, message_of
 from desktop_audit.scan.sources.gitcmd import Git, GitError, objects_only
@@ -50,6 +58,7 @@ class GitSource:
         self.repositories: dict[Path, Repository] = {}
         self.seen = SeenBlobs()
         self.sharing: list[Path] = []  # repositories that passed over blobs read elsewhere
+        self.states: dict[Path, str] = {}  # repository fingerprints (``repository_state``)
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         pacer = Pacer(ctx, NAME)
@@ -113,6 +122,12 @@ class GitSource:
             readable = False
         if counts.shared:
             self.sharing.append(repo.path)
+        if readable and ctx.reuse is not None:
+            # without a fingerprint, attribution and history are worked out afresh
+            with contextlib.suppress(GitError):
+                probe.state = self.states[repo.path] = repository_state(
+                    Git(repo.git_dir), counts.objects
+                )
         probe.after(counts, readable=readable, max_bytes=self.rules.max_file_bytes)
         return readable
 
@@ -243,6 +258,31 @@ class GitSource:
         for repo_path, repo_hits in by_repo.items():
             yield from self._locate_repo(repo_path, repo_hits, ctx)
 
+    def _attribution(
+        self, repo_path: Path, blobs: set[str], commits: frozenset[str], ctx: ScanContext
+    ) -> Attribution:
+        """Where the blobs and commits live: remembered for a repository whose refs, reflogs
+        and objects are as an earlier scan left them, else worked out (the slow part of a
+        rescan: it reads the whole commit graph)."""
+        git = self._git(repo_path)
+        state = self.states.get(repo_path)
+        if ctx.reuse is None or state is None:
+            return attribute(git, blobs, ctx.cancel, commits)
+        unit = repository_unit("attribution", git.git_dir, state)
+        payload = ctx.reuse.payload(unit)
+        if payload is not None:
+            try:
+                known = decode_attribution(payload)
+            except (ValueError, KeyError, TypeError):
+                known = None
+            if known and blobs <= known.places.keys() and commits <= known.commit_refs.keys():
+                ctx.stat(NAME).add("reused_attributions")
+                return known
+        found = attribute(git, blobs, ctx.cancel, commits)
+        if not ctx.cancel.cancelled:
+            ctx.reuse.keep(unit, encode_attribution(found))
+        return found
+
     def _git(self, repo_path: Path) -> Git:
         repo = self.repositories.get(repo_path)
         return Git(repo.git_dir if repo is not None else _guess_git_dir(repo_path))
@@ -257,7 +297,7 @@ class GitSource:
             if hit.origin.commit and hit.origin.file_format == COMMIT_MESSAGE
         )
         try:
-            found = attribute(self._git(repo_path), blobs, ctx.cancel, commits)
+            found = self._attribution(repo_path, blobs, commits, ctx)
         except GitError as exc:
             ctx.error(NAME, repo_path, f"cannot attribute findings to commits: {exc}")
             found = Attribution({}, {}, {})

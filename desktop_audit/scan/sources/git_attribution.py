@@ -13,6 +13,8 @@ walked). A blob is therefore reported in every path of the strongest kind that h
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -296,3 +298,32 @@ def _places(
         found.append(BlobPlace(None, None, UNREACHABLE))
     found.sort(key=lambda p: (_ref_rank(p.ref), p.ref, p.inner_path or ""))
     return found
+
+
+def repository_state(git: Git, objects: int) -> str:
+    """A fingerprint of what attribution depends on: every ref, every reflog entry and the
+    number of objects (a fetch, commit, gc or stash changes one of them)."""
+    digest = hashlib.sha256(str(objects).encode())
+    digest.update(git.run("for-each-ref", f"--format={REF_FORMAT}"))
+    digest.update(git.run("rev-list", "--no-walk", "--reflog", "--stdin"))
+    return digest.hexdigest()
+
+
+def encode_attribution(found: Attribution) -> bytes:
+    """An attribution as JSON (paths, commit ids and ref names; no content)."""
+    places = {
+        blob: [[p.inner_path, p.commit, p.ref] for p in spots]
+        for blob, spots in found.places.items()
+    }
+    data = {"places": places, "commits": found.commit_refs, "tags": found.tag_refs}
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+
+def decode_attribution(payload: bytes) -> Attribution:
+    """The inverse of :func:`encode_attribution`."""
+    data = json.loads(payload)
+    places = {
+        blob: [BlobPlace(path, commit, ref) for path, commit, ref in spots]
+        for blob, spots in data["places"].items()
+    }
+    return Attribution(places, dict(data["commits"]), dict(data["tags"]))

@@ -4,8 +4,11 @@ unreachable). Every count comes from a read-only git command; nothing is ever fe
 
 from __future__ import annotations
 
+import contextlib
+import json
 from pathlib import Path
 
+from desktop_audit.scan.reuse import repository_unit
 from desktop_audit.scan.sources.base import RepositoryCoverage, ScanContext
 from desktop_audit.scan.sources.git_attribution import stash_commits
 from desktop_audit.scan.sources.git_objects import ObjectCounts
@@ -61,6 +64,7 @@ class RepoProbe:
         self.ctx = ctx
         self.source = source
         self.coverage = RepositoryCoverage(str(path))
+        self.state: str | None = None  # the repository's fingerprint, when known
         ctx.coverage.append(self.coverage)
 
     def error(self, message: str) -> None:
@@ -90,7 +94,10 @@ class RepoProbe:
     def after(self, counts: ObjectCounts, *, readable: bool, max_bytes: int) -> None:
         """Record what the object stream saw, then where the commits live."""
         cov = self.coverage
-        cov.objects, cov.commits, cov.blobs = counts.objects, counts.commits, counts.blobs
+        # Covered: read now, or read unchanged by an earlier scan with the same rules.
+        cov.objects, cov.commits = counts.objects, counts.commits
+        cov.blobs = counts.blobs + counts.reused_blobs
+        cov.bytes += counts.reused_bytes
         cov.shared_blobs = counts.shared
         cov.reused_objects = counts.reused
         stats = self.ctx.stat(self.source)
@@ -112,6 +119,23 @@ class RepoProbe:
             cov.refs = cov.stashes = cov.reflog_only_commits = cov.unreachable_commits = -1
 
     def _history(self, commits: int) -> None:
+        cov = self.coverage
+        reuse, unit = self.ctx.reuse, None
+        if reuse is not None and self.state is not None:
+            unit = repository_unit("history", self.git.git_dir, self.state)
+            remembered = reuse.payload(unit)
+            if remembered is not None:
+                with contextlib.suppress(ValueError, TypeError):
+                    (cov.refs, cov.stashes, cov.reflog_only_commits, cov.unreachable_commits) = (
+                        json.loads(remembered)
+                    )
+                    return
+        self._count_history(commits)
+        if reuse is not None and unit is not None and cov.unreachable_commits >= 0:
+            counted = [cov.refs, cov.stashes, cov.reflog_only_commits, cov.unreachable_commits]
+            reuse.keep(unit, json.dumps(counted).encode())
+
+    def _count_history(self, commits: int) -> None:
         cov = self.coverage
         try:
             refs = self.git.run("for-each-ref", "--format=%(refname)").splitlines()

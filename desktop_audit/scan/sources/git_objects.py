@@ -34,6 +34,8 @@ class ObjectCounts:
     missing: int = 0
     shared: int = 0  # blobs already read from another repository of this scan
     reused: int = 0  # objects an earlier scan with the same rules read (not read again)
+    reused_blobs: int = 0
+    reused_bytes: int = 0
     remembered: list[str] = field(default_factory=list)  # reused objects that had hits
 
 
@@ -92,6 +94,9 @@ def _feed(
                     answer = known(parts[0].decode("ascii"))
                     if answer is not None:
                         counts.reused += 1
+                        if kind == b"blob":
+                            counts.reused_blobs += 1
+                            counts.reused_bytes += int(parts[2])
                         if answer:
                             counts.remembered.append(parts[0].decode("ascii"))
                         continue
