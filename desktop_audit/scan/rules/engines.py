@@ -1,9 +1,9 @@
 """Candidate engines: where in a fragment may a rule's match start?
 
 Every engine answers, per rule, with ranges of offsets that hold every offset where the
-rule's regex matches at all (a superset; see ``matcher.py`` for what a match is), or leaves
-the rule ``unfiltered`` (the matcher then uses its keyword windows). They differ only in how
-cheaply they do it.
+rule's regex matches at all (a superset; see ``matcher.py`` for what a match is) in every
+segment where a match the matcher keeps may start, or leaves the rule ``unfiltered`` (the
+matcher then uses its keyword windows). They differ only in how cheaply they do it.
 
 ``hyperscan``, ``re2``, ``python`` (:class:`TieredEngine`)
     Tier A: rules whose every match holds one of a few distinctive literals
@@ -12,7 +12,12 @@ cheaply they do it.
     each hit on, or ``bytes.find``); a hit at ``p`` bounds a match start to
     ``[p - reach, p]``. Tier B: rules without one, or whose literals are common words
     (``weak_literal``: ``key``, ``password``), go to the backend's whole-regex engine below
-    (``python``: keyword windows).
+    (``python``: keyword windows). Tier C (``hyperscan`` only, :func:`placement`): rules
+    with keywords whose pattern has no literal hyperscan can start from
+    (``translate.literal_led``: ``[a-z0-9]{6}[.][a-z0-9]{16}``), which would slow the
+    tier B database at every byte, get a database of their own, scanned only over the
+    segments around their keywords' occurrences (found by the tier A literal scan), since
+    a kept match starts near a keyword.
 
 The whole-regex engines, also selectable alone as ``hyperscan-full``, ``re2-full`` and
 ``python-keywords``:
@@ -39,8 +44,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,6 +58,18 @@ from desktop_audit.scan.rules.translate import (
 )
 
 Ranges = dict[int, list[tuple[int, int]]]
+
+SEGMENT = 4096  # longest segment (lines longer than this are cut at multiples of it)
+
+
+def segment_at(data: bytes, pos: int) -> tuple[int, int]:
+    """The segment (see ``matcher.py``) holding offset ``pos``."""
+    block = pos - pos % SEGMENT
+    newline = data.rfind(b"\n", block, pos)
+    start = newline + 1 if newline != -1 else block
+    newline = data.find(b"\n", pos, block + SEGMENT)
+    end = newline + 1 if newline != -1 else min(len(data), block + SEGMENT)
+    return start, max(end, pos + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +94,17 @@ class EnginePattern:
     literals: tuple[tuple[bytes, bool], ...] = ()
     reach: int = 0
     line: bool = False
+    # Does every match hold a required literal at a bounded distance from its start
+    # (``translate.literal_led``)?
+    led: bool = True
+    single_line: bool = False  # no match holds a newline (``translate.single_line``)
+    # Are its required literals (before the matcher drops far ones) weak (``weak_literal``)?
+    weak: bool = False
+    # The rule's keywords (lowercase) and the matcher's keyword gate: a kept match starts at
+    # most ``keyword_before`` bytes before a keyword or ``keyword_after`` bytes after its end.
+    keywords: tuple[bytes, ...] = ()
+    keyword_before: int = 0
+    keyword_after: int = 0
 
     def hyperscan_shape(self) -> tuple[bytes, int, int]:
         """Expression, min and max width of what hyperscan scans for."""
@@ -97,9 +126,10 @@ class CandidateEngine(Protocol):
     name: str
 
     def ranges(self, data: bytes) -> Ranges:
-        """Rule index -> ``(lo, hi)`` offset ranges holding every match start of that rule;
-        rules absent from the result have no match in ``data``. Rules listed in
-        ``unfiltered`` are never in the result (the caller uses their keyword ranges)."""
+        """Rule index -> ``(lo, hi)`` offset ranges holding every match start of that rule
+        (every one, in each segment where a kept match may start); rules absent from the
+        result have no kept match in ``data``. Rules listed in ``unfiltered`` are never in
+        the result (the caller uses their keyword ranges)."""
         ...
 
     @property
@@ -150,9 +180,14 @@ class HyperscanEngine:
             scratch = self._local.scratch = self._prototype.clone()
         return scratch
 
-    def ends(self, data: bytes) -> list[tuple[int, int]]:
+    @property
+    def widest(self) -> int:
+        """The longest text a compiled expression may need to see from a match start."""
+        return max(self._before, default=0)
+
+    def ends(self, data: bytes | memoryview) -> list[tuple[int, int]]:
         """``(rule index, end offset)`` of every match report, in report order."""
-        if self._db is None or not data:
+        if self._db is None or not len(data):
             return []
         found: list[tuple[int, int]] = []
         append = found.append
@@ -165,10 +200,24 @@ class HyperscanEngine:
 
     def ranges(self, data: bytes) -> Ranges:
         out: Ranges = {}
+        self.add_ranges(out, data, 0, len(data))
+        return out
+
+    def add_ranges(self, out: Ranges, data: bytes, lo: int, hi: int) -> None:
+        """Add to ``out`` the ranges of the matches that start at or after ``lo`` and end by
+        ``hi``, from a scan of ``data[lo - 1 : hi]`` (the byte before ``lo`` makes anchors at
+        ``lo`` read as in the whole of ``data``); appended in order, so calls must come in
+        increasing, disjoint ``[lo, hi)``."""
+        base = lo - 1 if lo > 0 else 0
+        view = memoryview(data)[base:hi] if base or hi < len(data) else data
         before, after = self._before, self._after
-        for index, end in self.ends(data):
-            start = max(0, end - before[index])
-            stop = max(start + 1, end - after[index] + 1)
+        for index, report in self.ends(view):
+            end = report + base
+            last = end - after[index]  # the latest start of a match ending at ``end``
+            if last < lo:
+                continue
+            start = max(end - before[index], lo)
+            stop = last + 1
             spans = out.get(index)
             if spans is None:
                 out[index] = [(start, stop)]
@@ -177,7 +226,6 @@ class HyperscanEngine:
                     spans[-1] = (spans[-1][0], stop)
             else:
                 spans.append((start, stop))
-        return out
 
 
 _DATABASES: dict[str, Any] = {}
@@ -444,55 +492,190 @@ class _PythonLiterals:
         return found
 
 
+class Placement(StrEnum):
+    """Where the hyperscan tiers look for one rule (see :func:`placement`)."""
+
+    LITERALS = "literals"  # tier A: the literal scan
+    FRAGMENT = "fragment"  # tier B: the whole-regex database, over the whole fragment
+    WINDOWS = "windows"  # tier C: a whole-regex database, near the rule's keywords only
+
+
+def placement(pattern: EnginePattern) -> Placement:
+    """The hyperscan tier of a rule, from its shape alone.
+
+    A pattern hyperscan cannot start from a literal (``translate.literal_led``) slows the
+    whole database it is in, at every byte: when the rule has keywords (every kept match
+    lies near one) and the pattern's matches cannot run far past a window (bounded width,
+    or single-line), it is scanned only around its keywords. Patterns with strong required
+    literals use the literal scan; the rest go to the whole-regex database.
+    """
+    if pattern.keywords and not pattern.led and not pattern.weak and _short(pattern):
+        return Placement.WINDOWS
+    if pattern.literals and not pattern.weak:
+        return Placement.LITERALS
+    return Placement.FRAGMENT
+
+
+_LONG_TAIL = 4 * SEGMENT  # longest match a window scan looks for past its segments
+
+
+def _bounded_scan(pattern: EnginePattern) -> bool:
+    """Does what hyperscan scans for end at most :data:`_LONG_TAIL` bytes after its start?"""
+    try:
+        return pattern.hyperscan_shape()[2] <= _LONG_TAIL
+    except UnsupportedRegexError:
+        return False
+
+
+def _short(pattern: EnginePattern) -> bool:
+    """Do a pattern's matches end close to where they start (or on their first line)?"""
+    return _bounded_scan(pattern) or pattern.single_line
+
+
+class _WindowGroup:
+    """Rules whose every kept match starts near one of their keywords: one hyperscan
+    database of their regexes, scanned only over the segments around keyword occurrences
+    (whole segments, so their ranges there hold every offset where a regex matches)."""
+
+    def __init__(self, patterns: Sequence[EnginePattern], indices: list[int]) -> None:
+        self.engine = HyperscanEngine([patterns[i] for i in indices])
+        self.indices = indices
+        self.tail = self.engine.widest + 2  # what a match starting in a segment may see
+        self.single_line = all(patterns[i].single_line for i in indices)
+
+    def add_ranges(self, out: Ranges, data: bytes, windows: list[tuple[int, int]]) -> None:
+        """Add the ranges of the group's rules within the segments of ``windows``."""
+        found: Ranges = {}
+        regions = self._regions(data, windows)
+        if 2 * sum(hi - lo for lo, hi in regions) > len(data):
+            regions = [(0, len(data))]  # one scan is cheaper (and as exact)
+        for lo, hi in regions:
+            self.engine.add_ranges(found, data, lo, hi)
+        for sub, spans in found.items():
+            out[self.indices[sub]] = spans
+
+    def _regions(self, data: bytes, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """``windows`` grown to whole segments plus the tail a match may run on into,
+        sorted and disjoint."""
+        size = len(data)
+        regions: list[tuple[int, int]] = []
+        for first, last in _merged(windows):
+            lo, hi = max(first, 0), min(last, size)
+            if lo >= hi:
+                continue
+            start = segment_at(data, lo)[0]
+            end = segment_at(data, hi - 1)[1]
+            stop = min(size, end + self.tail)
+            if self.single_line:  # a match ends by its line's newline (seen as context)
+                newline = data.find(b"\n", end - 1, stop)
+                stop = stop if newline == -1 else newline + 2
+            if regions and start <= regions[-1][1]:
+                regions[-1] = (regions[-1][0], max(stop, regions[-1][1]))
+            else:
+                regions.append((start, stop))
+        return regions
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` sorted, overlapping and touching ones joined."""
+    spans.sort()
+    merged = [spans[0]] if spans else []
+    for lo, hi in spans[1:]:
+        last_lo, last_hi = merged[-1]
+        if lo <= last_hi:
+            if hi > last_hi:
+                merged[-1] = (last_lo, hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 class TieredEngine:
     """Tier A: rules with required literals, from one scan for all the literals (a hit at
     ``p`` bounds a match start to ``[p - reach, p]``, on ``p``'s line when the rule says so).
-    Tier B: rules without such literals or with a weak one (``weak_literal``), through the
-    whole-regex engine of ``backend`` (``python``: their keyword ranges). Hits are the same
-    whatever the split: it only moves work between the tiers."""
+    Tier B: the whole-regex engine of ``backend`` (``python``: keyword ranges). Tier C
+    (hyperscan only): whole-regex databases scanned near keyword occurrences, found by the
+    same literal scan. Hits are the same whatever the split: it only moves work between
+    the tiers.
+
+    With ``hyperscan``, :func:`placement` splits the rules. With ``re2`` and ``python``,
+    tier B takes the rules without literals or with a weak one (``weak_literal``; ``python``:
+    every literal is used, as keyword windows searched from each segment start cost more
+    than a bounded search per literal hit).
+    """
 
     def __init__(self, patterns: Sequence[EnginePattern], backend: str) -> None:
         self.name = backend
-        # Common-word literals (``password``) go to the whole-regex tier only where that tier
-        # is cheap (hyperscan); RE2's per-rule ``finditer`` costs more than their candidates.
-        # The python backend has no whole-regex tier (keyword windows searched from each
-        # segment start cost more than a bounded search per literal hit): every literal.
-        common = backend == "hyperscan"
-        weak = backend != "python"
+        places = self._places(patterns, backend)
         table: dict[tuple[bytes, bool], int] = {}
         self._targets: list[list[tuple[int, int, bool]]] = []
-        rest: list[int] = []
-        for index, pattern in enumerate(patterns):
-            if not pattern.literals or (
-                weak and any(weak_literal(text, c, common) for text, c in pattern.literals)
-            ):
-                rest.append(index)
-                continue
-            for text, caseless in pattern.literals:
-                key = (text.lower() if caseless else text, caseless)
-                ident = table.setdefault(key, len(table))
-                if ident == len(self._targets):
-                    self._targets.append([])
-                self._targets[ident].append((index, pattern.reach, pattern.line))
-        literals = list(table)
-        scanner: _LiteralScanner
-        other: CandidateEngine | None = None
-        subset = [patterns[i] for i in rest]
-        if backend == "hyperscan":
-            scanner = _HyperscanLiterals(literals)
-            other = HyperscanEngine(subset) if subset else None
-        elif backend == "re2":
-            scanner = _Re2Literals(literals)
-            other = Re2Engine(subset) if subset else None
-        elif backend == "python":
-            scanner = _PythonLiterals(literals)
-        else:
-            raise ValueError(f"unknown prefilter engine {backend!r}")
-        self._scanner = scanner
+        self._keyword_targets: list[list[tuple[int, int, int]]] = []
+
+        def ident(text: bytes, caseless: bool) -> int:
+            key = (text.lower() if caseless else text, caseless)
+            found = table.setdefault(key, len(table))
+            if found == len(self._targets):
+                self._targets.append([])
+                self._keyword_targets.append([])
+            return found
+
+        for index, place in enumerate(places):
+            if place == Placement.LITERALS:
+                pattern = patterns[index]
+                for text, caseless in pattern.literals:
+                    self._targets[ident(text, caseless)].append(
+                        (index, pattern.reach, pattern.line)
+                    )
+        rest = [i for i, place in enumerate(places) if place == Placement.FRAGMENT]
+        # Single-line patterns of long width apart: their scans stop at the line's end.
+        windowed = [i for i, place in enumerate(places) if place == Placement.WINDOWS]
+        long = [i for i in windowed if patterns[i].single_line and not _bounded_scan(patterns[i])]
+        groups = [[i for i in windowed if i not in long], long]
+        self._windows = [_WindowGroup(patterns, group) for group in groups if group]
+        for number, group in enumerate(self._windows):
+            self._add_keywords(patterns, number, group, ident)
+        self._scanner, other = _backend(list(table), [patterns[i] for i in rest], backend)
         self._other = other
         self._rest = rest
         unfiltered = set(rest) if other is None else {rest[i] for i in other.unfiltered}
+        for group in self._windows:
+            unfiltered.update(group.indices[i] for i in group.engine.unfiltered)
         self._unfiltered = frozenset(unfiltered)
+
+    @staticmethod
+    def _places(patterns: Sequence[EnginePattern], backend: str) -> list[Placement]:
+        if backend == "hyperscan":
+            return [placement(p) for p in patterns]
+        # RE2's per-rule ``finditer`` costs more than the candidates of common-word literals.
+        weak = backend != "python"
+        return [
+            Placement.FRAGMENT
+            if not p.literals
+            or (weak and any(weak_literal(t, c, common=False) for t, c in p.literals))
+            else Placement.LITERALS
+            for p in patterns
+        ]
+
+    def _add_keywords(
+        self,
+        patterns: Sequence[EnginePattern],
+        number: int,
+        group: _WindowGroup,
+        ident: Callable[[bytes, bool], int],
+    ) -> None:
+        """Register the keywords of ``group``'s rules: each hit opens, for the group, the
+        widest window any of its rules with that keyword allows."""
+        widest: dict[bytes, tuple[int, int]] = {}
+        for index in group.indices:
+            pattern = patterns[index]
+            for keyword in pattern.keywords:
+                before, after = widest.get(keyword, (0, 0))
+                widest[keyword] = (
+                    max(before, pattern.keyword_before),
+                    max(after, pattern.keyword_after + len(keyword) + 1),
+                )
+        for keyword, (before, after) in widest.items():
+            self._keyword_targets[ident(keyword, True)].append((number, before, after))
 
     @property
     def unfiltered(self) -> frozenset[int]:
@@ -500,7 +683,8 @@ class TieredEngine:
 
     def ranges(self, data: bytes) -> Ranges:
         found: dict[int, list[tuple[int, int]]] = {}
-        targets = self._targets
+        windows: list[list[tuple[int, int]]] = [[] for _ in self._windows]
+        targets, keyword_targets = self._targets, self._keyword_targets
         rfind = data.rfind
         for ident, pos in self._scanner.scan(data):
             for index, reach, line in targets[ident]:
@@ -512,23 +696,30 @@ class TieredEngine:
                     found[index] = [(lo, pos + 1)]
                 else:
                     spans.append((lo, pos + 1))
-        out: Ranges = {}
-        for index, spans in found.items():
-            spans.sort()
-            merged = [spans[0]]
-            for lo, hi in spans[1:]:
-                last_lo, last_hi = merged[-1]
-                if lo <= last_hi:
-                    if hi > last_hi:
-                        merged[-1] = (last_lo, hi)
-                else:
-                    merged.append((lo, hi))
-            out[index] = merged
+            for number, before, after in keyword_targets[ident]:
+                windows[number].append((pos - before, pos + after))
+        out: Ranges = {index: _merged(spans) for index, spans in found.items()}
         if self._other is not None:
             rest = self._rest
             for sub, spans in self._other.ranges(data).items():
                 out[rest[sub]] = spans
+        for group, spans in zip(self._windows, windows, strict=True):
+            if spans:
+                group.add_ranges(out, data, spans)
         return out
+
+
+def _backend(
+    literals: list[tuple[bytes, bool]], rest: list[EnginePattern], backend: str
+) -> tuple[_LiteralScanner, CandidateEngine | None]:
+    """The literal scanner and whole-regex engine (None: keyword ranges) of ``backend``."""
+    if backend == "hyperscan":
+        return _HyperscanLiterals(literals), HyperscanEngine(rest) if rest else None
+    if backend == "re2":
+        return _Re2Literals(literals), Re2Engine(rest) if rest else None
+    if backend == "python":
+        return _PythonLiterals(literals), None
+    raise ValueError(f"unknown prefilter engine {backend!r}")
 
 
 def make_engine(patterns: Sequence[EnginePattern], engine: str) -> CandidateEngine:

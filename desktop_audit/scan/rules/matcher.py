@@ -15,11 +15,12 @@ What a match of a rule is (the same for every engine, so all engines give identi
 * The match then passes the rule's allowlists, entropy and filters (``_accept``).
 
 The candidate engines (``engines.py``) only say where a match may start; segments elsewhere
-are never searched. Their ranges hold every offset where the rule's regex matches at all
-(not only the matches kept), so within a segment the search skips from range to range,
-bounded to what a match starting in the range can see: the same matches as a search from
-the segment start. Keyword ranges (rules an engine leaves ``unfiltered``) are searched from
-each segment's start. Pure and thread-safe: no state is kept between calls.
+are never searched. In every segment where a kept match may start (for a rule with
+keywords: one within reach of a keyword), their ranges hold every offset where the rule's
+regex matches at all (not only the matches kept), so within a segment the search skips from
+range to range, bounded to what a match starting in the range can see: the same matches as
+a search from the segment start. Keyword ranges (rules an engine leaves ``unfiltered``) are
+searched from each segment's start. Pure and thread-safe: no state is kept between calls.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ from typing import Any
 from desktop_audit.scan.rules import translate as translate_module
 from desktop_audit.scan.rules.decoders import DECODERS
 from desktop_audit.scan.rules.engines import (
+    SEGMENT,
     CandidateEngine,
     EnginePattern,
     cache_dir,
     make_engine,
+    segment_at,
 )
 from desktop_audit.scan.rules.entropy import shannon_entropy
 from desktop_audit.scan.rules.filters import (
@@ -56,12 +59,14 @@ from desktop_audit.scan.rules.prefilter import available_engines
 from desktop_audit.scan.rules.translate import (
     UnsupportedRegexError,
     bounded_prefix,
+    literal_led,
     required_literals,
+    single_line,
     translate,
+    weak_literal,
 )
 from desktop_audit.scan.rules.validators import VALIDATORS
 
-SEGMENT = 4096  # longest segment (lines longer than this are cut at multiples of it)
 SNAP = 512  # slack around the keyword window (the old windows snapped to lines this far)
 MAX_SPAN = 1 << 16  # longest match of an unbounded regex that is reported
 _REFINE = 2 * SEGMENT  # candidate ranges longer than this are narrowed with the regex first
@@ -100,16 +105,6 @@ def line_bounds(
     return line_start, (hi if line_end == -1 else line_end)
 
 
-def segment_at(data: bytes, pos: int) -> tuple[int, int]:
-    """The segment (see the module docstring) holding offset ``pos``."""
-    block = pos - pos % SEGMENT
-    newline = data.rfind(b"\n", block, pos)
-    start = newline + 1 if newline != -1 else block
-    newline = data.find(b"\n", pos, block + SEGMENT)
-    end = newline + 1 if newline != -1 else min(len(data), block + SEGMENT)
-    return start, max(end, pos + 1)
-
-
 _compile_starter = functools.lru_cache(maxsize=None)(re.compile)
 
 
@@ -137,7 +132,7 @@ class _Plan:
 
 
 _MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
-_SHAPES_VERSION = "2"
+_SHAPES_VERSION = "4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +149,8 @@ class _Shape:
     literals: list[list[Any]]  # [latin-1 text, caseless] of ``required_literals`` ([]: none)
     reach: int  # -1: unbounded
     line: bool
+    led: bool  # ``translate.literal_led``
+    single_line: bool  # ``translate.single_line``
 
 
 def _compute_shape(pattern: bytes) -> _Shape:
@@ -162,7 +159,7 @@ def _compute_shape(pattern: bytes) -> _Shape:
         prefix = bounded_prefix(pattern, "python")
         re.compile(prefix.pattern)
     except (UnsupportedRegexError, re.error):
-        return _Shape(0, None, None, 0, 0, "", "", [], -1, False)
+        return _Shape(0, None, None, 0, 0, "", "", [], -1, False, False, False)
     required = required_literals(pattern)
     literals: list[list[Any]] = []
     reach, line = -1, False
@@ -189,6 +186,8 @@ def _compute_shape(pattern: bytes) -> _Shape:
         literals,
         reach,
         line,
+        literal_led(required),
+        single_line(pattern),
     )
 
 
@@ -273,6 +272,12 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
         else (),
         reach=reach,
         line=shape.line and shape.reach < 0,
+        led=shape.led,
+        weak=any(weak_literal(text.encode("latin-1"), c) for text, c in shape.literals),
+        single_line=shape.single_line,
+        keywords=keywords,
+        keyword_before=rule.window_before + SNAP,
+        keyword_after=rule.window_after + SNAP,
     )
     longest_keyword = max((len(k) for k in keywords), default=0)
     plan = _Plan(

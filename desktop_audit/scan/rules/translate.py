@@ -370,6 +370,17 @@ def _may_newline(op: Any, av: Any, flags: int) -> bool:
     raise UnsupportedRegexError(f"construct {name}")
 
 
+def single_line(pattern: bytes) -> bool:
+    """Can no match of ``pattern`` hold a newline (so a match ends by its first line's
+    end)? False for what the rewrite does not handle."""
+    try:
+        tree = _parse(pattern)
+        flags = int(tree.state.flags)
+        return not any(_may_newline(op, av, flags) for op, av in tree)
+    except UnsupportedRegexError:
+        return False
+
+
 def _flatten(items: Any, flags: int) -> list[tuple[Any, Any, int]]:
     """``items`` with groups spliced in (each item with the flags it is matched under)."""
     out: list[tuple[Any, Any, int]] = []
@@ -403,6 +414,14 @@ def weak_literal(text: bytes, caseless: bool, common: bool = True) -> bool:
         return True
     lowered = text.lower()
     return common and alpha and any(lowered in word for word in COMMON_WORDS)
+
+
+def literal_led(required: Required | None) -> bool:
+    """Can a scanner find every match from one of its literals? Only with a literal (of at
+    least 3 bytes) at a bounded distance from the match start: without one (``\\b[a-z0-9]{6}
+    \\.[a-z0-9]{16}``), or behind an unbounded run (``^\\s*...=``), hyperscan must track the
+    pattern at every byte, which slows a whole database down."""
+    return required is not None and required.reach is not None
 
 
 def _score(found: Required) -> tuple[int, int, int, int, int]:

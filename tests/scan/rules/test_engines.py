@@ -13,8 +13,9 @@ import threading
 
 import pytest
 
+from desktop_audit.scan.rules.engines import SEGMENT, segment_at
 from desktop_audit.scan.rules.loader import load_ruleset
-from desktop_audit.scan.rules.matcher import SEGMENT, Matcher, RawMatch, segment_at
+from desktop_audit.scan.rules.matcher import Matcher, RawMatch
 from desktop_audit.scan.rules.prefilter import available_engines
 from desktop_audit.scan.rules.translate import bounded_prefix, required_literals, translate
 from tests.corpus import RULE_EXAMPLES

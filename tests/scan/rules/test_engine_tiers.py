@@ -1,0 +1,184 @@
+"""Tier C of the tiered engine: rules hyperscan cannot start from a literal, scanned only
+around their keywords, give the same matches as every other engine."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+
+from desktop_audit.scan.rules.engines import (
+    SEGMENT,
+    EnginePattern,
+    Placement,
+    TieredEngine,
+    placement,
+)
+from desktop_audit.scan.rules.loader import parse_rules
+from desktop_audit.scan.rules.matcher import Matcher, RawMatch
+from desktop_audit.scan.rules.model import Rule
+from desktop_audit.scan.rules.prefilter import available_engines
+from desktop_audit.scan.rules.translate import literal_led, required_literals, single_line
+
+HAS_HYPERSCAN = "hyperscan" in available_engines()
+ENGINES = [*available_engines(), "python-keywords"]
+
+
+def _rules() -> list[Rule]:
+    return parse_rules(
+        [
+            {  # no literal of 3 bytes, bounded width
+                "id": "test.dotted",
+                "regex": r"\b(?P<secret>[a-z0-9]{6}\.[a-z0-9]{16})\b",
+                "keywords": ["tok:"],
+            },
+            {  # no literal, unbounded but single-line
+                "id": "test.run",
+                "regex": r"\b(?P<secret>[a-z]{2}_[A-Za-z0-9]{4,})",
+                "keywords": ["ident:"],
+            },
+            {  # a strong literal: the literal scan
+                "id": "test.literal",
+                "regex": r"qzv_(?P<secret>[A-Za-z0-9]{20})",
+                "keywords": ["qzv_"],
+            },
+        ],
+        "test",
+        profile=True,
+    )
+
+
+def _key(matches: list[RawMatch]) -> list[tuple[str, str, int, int]]:
+    return sorted(
+        (m.rule.id, hashlib.sha256(m.secret).hexdigest()[:12], m.start, m.end) for m in matches
+    )
+
+
+def _token(rng: random.Random, alphabet: str, length: int) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(length))
+
+
+def _text(seed: int, keyword_every: int) -> bytes:
+    """Lines of filler with tokens of every rule, some near a keyword, most far from one;
+    long lines cut into segments; tokens at segment boundaries after word characters."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible filler, not keys
+    lower = "abcdefghijklmnopqrstuvwxyz0123456789"
+    mixed = lower + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    lines: list[str] = []
+    for number in range(3000):
+        words = [_token(rng, "abcdefghij", rng.randint(2, 8)) for _ in range(rng.randint(3, 12))]
+        if number % 7 == 0:
+            words.insert(
+                rng.randint(0, len(words)), f"{_token(rng, lower, 6)}.{_token(rng, lower, 16)}"
+            )
+        if number % 11 == 0:
+            words.append(f"ab_{_token(rng, mixed, rng.randint(10, 40))}")
+        if number % 13 == 0:
+            words.append(f"qzv_{_token(rng, mixed, 20)}")
+        if number % keyword_every == 0:
+            words.insert(0, rng.choice(["tok:", "ident:", "TOK:", "Ident:"]))
+        if number % 500 == 0:  # a long line: segments cut inside it
+            pad = "w" * (SEGMENT - 3)
+            words.append(f"{pad} {_token(rng, lower, 6)}.{_token(rng, lower, 16)} tok:")
+            words.append(f"{pad}ab_{_token(rng, mixed, 30)}x ident: {pad}")
+        lines.append(" ".join(words))
+    return "\n".join(lines).encode()
+
+
+def test_literal_led_needs_a_literal_near_the_start() -> None:
+    def led(pattern: bytes) -> bool:
+        return literal_led(required_literals(pattern))
+
+    assert led(rb"ghp_[A-Za-z0-9]{36}")
+    assert led(rb"(?i:token)[\w.-]{0,20}=\s{0,3}[a-f0-9]{40}")
+    assert not led(rb"\b[a-z0-9]{6}\.[a-z0-9]{16}\b")  # no literal of 3 bytes
+    assert not led(rb"(?m)^\s*_authToken\s*=\s*\S{16,}")  # behind an unbounded run
+
+
+def test_single_line_patterns_cannot_match_a_newline() -> None:
+    assert single_line(rb"ghp_[A-Za-z0-9]{36}")
+    assert single_line(rb"(?m)^x[^\n]*$")
+    assert single_line(rb"a.+b")
+    assert not single_line(rb"(?s)a.+b")
+    assert not single_line(rb"user=\S+\s+pass=\S+")
+
+
+def _pattern(regex: bytes, **fields: object) -> EnginePattern:
+    return EnginePattern(regex=regex, min_width=1, width=64, **fields)  # type: ignore[arg-type]
+
+
+def test_placement_of_rule_shapes() -> None:
+    unled = _pattern(rb"\b[a-z0-9]{6}\.[a-z0-9]{16}\b", led=False, keywords=(b"tok:",))
+    assert placement(unled) == Placement.WINDOWS
+    # No keyword: nothing to narrow the scan to.
+    assert placement(_pattern(unled.regex, led=False)) == Placement.FRAGMENT
+    strong = _pattern(rb"ghp_[A-Za-z0-9]{36}", literals=((b"ghp_", False),), keywords=(b"ghp_",))
+    assert placement(strong) == Placement.LITERALS
+    weak = _pattern(rb"(?i:password)\s*=\s*\S{6,40}", literals=((b"password", True),), weak=True)
+    assert placement(weak) == Placement.FRAGMENT
+    # Matches that may run on over many lines: a window scan would need a long tail.
+    long = EnginePattern(
+        regex=rb"(?s)\bz[0-9]{2}\..*?;",
+        min_width=5,
+        width=1 << 16,
+        led=False,
+        keywords=(b"z",),
+    )
+    assert placement(long) == Placement.FRAGMENT
+
+
+@pytest.mark.skipif(not HAS_HYPERSCAN, reason="hyperscan not installed")
+def test_unled_rules_are_scanned_in_windows() -> None:
+    matcher = Matcher(_rules(), engine="hyperscan")
+    assert isinstance(matcher.engine, TieredEngine)
+    assert [len(group.indices) for group in matcher.engine._windows] == [1, 1]
+
+
+@pytest.mark.parametrize("keyword_every", [1, 40, 400])
+def test_window_tier_matches_every_engine(keyword_every: int) -> None:
+    rules = _rules()
+    text = _text(keyword_every, keyword_every)
+    results = {e: _key(Matcher(rules, engine=e).find(text)) for e in ENGINES}
+    reference = results["python-keywords"]
+    assert {item[0] for item in reference} == {r.id for r in rules}
+    assert all(result == reference for result in results.values())
+
+
+def test_anchor_at_a_window_start_reads_the_byte_before() -> None:
+    """A token right at a segment cut mid-line, where a keyword window's scan starts:
+    ``\\B`` there depends on the byte before it."""
+    rules = parse_rules(
+        [
+            {
+                "id": "test.nb",
+                "regex": r"\B(?P<secret>[0-9]{6}\.[a-z0-9]{16})\b",
+                "keywords": ["tok:"],
+            }
+        ],
+        "test",
+        profile=True,
+    )
+    token = b"493817.a8d7f6g5h4j3k2l1"
+    reach = rules[0].window_before + 512  # the keyword may follow the match start this far
+    for before, expected in ((b"w", 1), (b" ", 0)):
+        text = b"v" * (3 * SEGMENT - 1) + before + token + b" "
+        text += b"y" * (reach - len(token) - 1) + b"tok:\n"
+        results = {e: _key(Matcher(rules, engine=e).find(text)) for e in ENGINES}
+        assert len(results["python-keywords"]) == expected
+        assert all(result == results["python-keywords"] for result in results.values())
+
+
+def test_window_scan_sees_a_match_run_past_its_last_segment() -> None:
+    """A token starting at the far end of a keyword's window, across a segment cut."""
+    rules = _rules()[:1]
+    token = b"k3x9q2.a8d7f6g5h4j3k2l1"
+    reach = rules[0].window_after + 512 + len(b"tok:")  # latest start after the keyword
+    cut = 3 * SEGMENT
+    keyword_at = cut - 10 - reach + 5
+    text = b"v" * 5000 + b"\n" + b"u" * (keyword_at - 5001) + b" tok: "
+    text += b"y" * (cut - 10 - len(text) - 1) + b" " + token + b" " + b"z" * 9000 + b"\n"
+    assert text.index(token) == cut - 10
+    results = {e: _key(Matcher(rules, engine=e).find(text)) for e in ENGINES}
+    assert len(results["python-keywords"]) == 1
+    assert all(result == results["python-keywords"] for result in results.values())
