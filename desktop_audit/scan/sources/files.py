@@ -3,7 +3,6 @@ zip and tar archives one level deep; notebooks as text; UTF-16 files decoded."""
 
 from __future__ import annotations
 
-import dataclasses
 import stat
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
@@ -98,7 +97,9 @@ def file_fragments(
 
 def tagged(fragment: Fragment, unit: str | None) -> Fragment:
     """``fragment`` as a piece of reuse unit ``unit`` (unchanged when there is none)."""
-    return fragment if unit is None else dataclasses.replace(fragment, unit=unit)
+    if unit is None:
+        return fragment
+    return Fragment(fragment.data, fragment.origin, unit, fragment.unit_end, fragment.reused)
 
 
 def unit_end(origin: Origin, unit: str | None) -> Iterator[Fragment]:

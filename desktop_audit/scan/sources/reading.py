@@ -3,6 +3,7 @@ keep access times untouched where allowed, cap sizes and sniff binaries."""
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from desktop_audit.scan.sources.catalogue import WalkRules
 
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
+SMALL_FILE = 256 * 1024  # read whole in one call (a larger one is sniffed first)
 _BASE_FLAGS = (
     os.O_RDONLY
     | getattr(os, "O_NOFOLLOW", 0)
@@ -85,8 +87,12 @@ def decode_utf16(data: bytes, codec: str) -> bytes:
 
 
 def has_suffix(path: Path, suffixes: frozenset[str]) -> bool:
-    name = path.name.lower()
-    return any(name.endswith(suffix) for suffix in suffixes)
+    return path.name.lower().endswith(_as_tuple(suffixes))
+
+
+@functools.lru_cache(maxsize=64)
+def _as_tuple(suffixes: frozenset[str]) -> tuple[str, ...]:
+    return tuple(suffixes)
 
 
 def read_chunks(path: Path, rules: WalkRules, *, follow: bool = False) -> Iterator[Chunk]:
@@ -102,13 +108,22 @@ def read_chunks(path: Path, rules: WalkRules, *, follow: bool = False) -> Iterat
             raise SkipFile("not a regular file", report=False, counter="skipped_special")
         if st.st_size > rules.max_file_bytes:
             raise SkipFile(too_large(st.st_size), counter="skipped_too_large")
-        head = _read_at_least(fd, rules.sniff_bytes)
-        codec = utf16_codec(head)
+        whole = False
+        if st.st_size <= min(SMALL_FILE, rules.chunk_bytes):  # one read (+1: did it grow?)
+            head = os.read(fd, st.st_size + 1)
+            whole = len(head) == st.st_size
+        else:  # sniff first: a large binary file is never read further
+            head = _read_at_least(fd, rules.sniff_bytes)
+        sniff = head[: rules.sniff_bytes]
+        codec = utf16_codec(sniff)
         if codec is not None:
-            yield Chunk(decode_utf16(head + _read_rest(fd), codec), 0)
+            yield Chunk(decode_utf16(head if whole else head + _read_rest(fd), codec), 0)
             return
-        if is_binary(head) and not has_suffix(path, rules.key_container_suffixes):
+        if is_binary(sniff) and not has_suffix(path, rules.key_container_suffixes):
             raise SkipFile("binary, skipped", report=False, counter="skipped_binary")
+        if whole:
+            yield Chunk(head, 0)
+            return
         yield from _chunks(fd, head, rules)
     finally:
         os.close(fd)
