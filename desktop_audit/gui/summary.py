@@ -158,7 +158,10 @@ def short_coverage(scan: ScanRecord) -> str:
             if repos:
                 parts.append(f"{repos:,} git repo{'' if repos == 1 else 's'} ({commits:,} commits)")
         else:
-            count = counters.get("files", counters.get("items", 0))
+            # files read now, or read unchanged by an earlier scan (incremental rescans)
+            count = counters.get("files", counters.get("items", 0)) + counters.get(
+                "reused_files", 0
+            )
             if count:
                 parts.append(f"{count:,} {_COVER_NOUNS.get(source, source)}")
     return ", ".join(parts) or "no statistics recorded"
