@@ -26,7 +26,10 @@ The whole-regex engines, also selectable alone as ``hyperscan-full``, ``re2-full
     One block-mode database of every rule regex itself (rewritten by ``translate.py``:
     explicit byte classes, plain groups, multi-line anchors; ``HS_FLAG_PREFILTER`` for a
     pattern hyperscan cannot compile exactly, no ``SINGLEMATCH``, no ``SOM``). A report's end
-    offset ``x`` of rule ``r`` bounds a match start to ``[x - max width, x - min width]``.
+    offset ``x`` of rule ``r`` bounds a match start to ``[x - max width, x - min width]``;
+    for a long pattern whose matches hold at most ``n`` newlines
+    (``translate.max_newlines``: ``(?m)^user=...\n(?:#...\n){0,4}pass=...``), also to
+    after the ``n + 1``-th newline before ``x`` (hyperscan cannot report such starts).
     Scratch space is per thread, cloned from a prototype.
 ``re2``
     One ``re2.Set`` of every rule regex says which rules match the fragment at all; for
@@ -98,6 +101,8 @@ class EnginePattern:
     # (``translate.literal_led``)?
     led: bool = True
     single_line: bool = False  # no match holds a newline (``translate.single_line``)
+    # The most newlines a match holds (``translate.max_newlines``; None: unbounded).
+    newlines: int | None = None
     # Are its required literals (before the matcher drops far ones) weak (``weak_literal``)?
     weak: bool = False
     # The rule's keywords (lowercase) and the matcher's keyword gate: a kept match starts at
@@ -150,6 +155,8 @@ class HyperscanEngine:
         translated: dict[int, bytes] = {}
         self._before = [p.width for p in patterns]
         self._after = [p.min_width for p in patterns]
+        # Long patterns whose matches hold few newlines: how many (see ``add_ranges``).
+        self._lines: dict[int, int] = {}
         for index, pattern in enumerate(patterns):
             try:
                 expression, low, high = pattern.hyperscan_shape()
@@ -157,6 +164,8 @@ class HyperscanEngine:
                 continue
             translated[index] = expression
             self._before[index], self._after[index] = high, low
+            if pattern.newlines is not None and high > _FEW_LINES * SEGMENT:
+                self._lines[index] = pattern.newlines
         base = {
             i: hyperscan.HS_FLAG_MULTILINE
             | (hyperscan.HS_FLAG_ALLOWEMPTY if self._after[i] == 0 else 0)
@@ -203,20 +212,47 @@ class HyperscanEngine:
         self.add_ranges(out, data, 0, len(data))
         return out
 
+    @staticmethod
+    def _floor(
+        data: bytes, lo: int, end: int, newlines: int, previous: tuple[int, int] | None
+    ) -> int:
+        """The earliest start (not before ``lo``) of a match ending at ``end`` that holds at
+        most ``newlines`` newlines: just after the ``newlines + 1``-th newline before
+        ``end``. ``previous`` is the last (end, floor) of the same rule: with no newline in
+        between, the floor is the same."""
+        if previous is not None and previous[0] <= end and data.find(b"\n", previous[0], end) < 0:
+            return previous[1]
+        floor = end
+        for _ in range(newlines + 1):
+            floor = data.rfind(b"\n", lo, floor)
+            if floor < 0:
+                return lo
+        return floor + 1
+
     def add_ranges(self, out: Ranges, data: bytes, lo: int, hi: int) -> None:
         """Add to ``out`` the ranges of the matches that start at or after ``lo`` and end by
         ``hi``, from a scan of ``data[lo - 1 : hi]`` (the byte before ``lo`` makes anchors at
         ``lo`` read as in the whole of ``data``); appended in order, so calls must come in
-        increasing, disjoint ``[lo, hi)``."""
+        increasing, disjoint ``[lo, hi)``.
+
+        A pattern of long width whose matches hold at most ``n`` newlines
+        (``EnginePattern.newlines``) starts after the ``n + 1``-th newline before the end.
+        """
         base = lo - 1 if lo > 0 else 0
         view = memoryview(data)[base:hi] if base or hi < len(data) else data
-        before, after = self._before, self._after
+        before, after, lines = self._before, self._after, self._lines
+        floors: dict[int, tuple[int, int]] = {}  # rule -> (last end, its earliest start)
         for index, report in self.ends(view):
             end = report + base
             last = end - after[index]  # the latest start of a match ending at ``end``
             if last < lo:
                 continue
-            start = max(end - before[index], lo)
+            start = end - before[index]
+            start = max(start, lo)
+            if index in lines:
+                floor = self._floor(data, lo, end, lines[index], floors.get(index))
+                floors[index] = (end, floor)
+                start = max(start, floor)
             stop = last + 1
             spans = out.get(index)
             if spans is None:
@@ -226,6 +262,9 @@ class HyperscanEngine:
                     spans[-1] = (spans[-1][0], stop)
             else:
                 spans.append((start, stop))
+
+
+_FEW_LINES = 2  # patterns wider than this many segments get their newline bound applied
 
 
 _DATABASES: dict[str, Any] = {}
@@ -623,8 +662,9 @@ class TieredEngine:
             if place == Placement.LITERALS:
                 pattern = patterns[index]
                 for text, caseless in pattern.literals:
+                    # With no reach, the hit's line starts at or before the hit anyway.
                     self._targets[ident(text, caseless)].append(
-                        (index, pattern.reach, pattern.line)
+                        (index, pattern.reach, pattern.line and pattern.reach > 0)
                     )
         rest = [i for i, place in enumerate(places) if place == Placement.FRAGMENT]
         # Single-line patterns of long width apart: their scans stop at the line's end.
@@ -698,7 +738,9 @@ class TieredEngine:
                     spans.append((lo, pos + 1))
             for number, before, after in keyword_targets[ident]:
                 windows[number].append((pos - before, pos + after))
-        out: Ranges = {index: _merged(spans) for index, spans in found.items()}
+        out: Ranges = {
+            index: spans if len(spans) == 1 else _merged(spans) for index, spans in found.items()
+        }
         if self._other is not None:
             rest = self._rest
             for sub, spans in self._other.ranges(data).items():

@@ -36,7 +36,9 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Allowlist:
-    """Data behind the filters (see ``resources/allowlist.toml``)."""
+    """Data behind the filters (see ``resources/allowlist.toml``). The placeholder words are
+    searched as one alternation, and the placeholder patterns without groups or flags of
+    their own as one, both built once per allowlist."""
 
     known_examples: frozenset[bytes] = frozenset()
     placeholder_words: tuple[bytes, ...] = ()
@@ -47,10 +49,45 @@ class Allowlist:
     low_entropy_bits: float = 3.0
     min_sequential: float = 0.6
     extra: dict[str, object] = field(default_factory=dict)
+    # Built once from the lists above (see ``__post_init__``).
+    _words: re.Pattern[bytes] | None = field(init=False, repr=False, compare=False)
+    _patterns: tuple[re.Pattern[bytes], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        words = self.placeholder_words
+        joined = re.compile(b"|".join(re.escape(w) for w in words)) if words else None
+        object.__setattr__(self, "_words", joined)
+        object.__setattr__(self, "_patterns", _joined_patterns(self.placeholder_patterns))
+
+    def placeholder_word_in(self, lowered: bytes) -> bool:
+        """Does ``lowered`` hold one of ``placeholder_words``?"""
+        return self._words is not None and self._words.search(lowered) is not None
+
+    def placeholder_pattern_in(self, secret: bytes) -> bool:
+        """Does one of ``placeholder_patterns`` match somewhere in ``secret``?"""
+        return any(p.search(secret) for p in self._patterns)
 
     def path_allowed(self, path: str) -> bool:
         """True when findings under ``path`` are suppressed (vendored test fixtures ...)."""
         return any(p.search(path) for p in self.path_patterns)
+
+
+_PLAIN_FLAGS = re.compile(b"").flags
+
+
+def _joined_patterns(patterns: tuple[re.Pattern[bytes], ...]) -> tuple[re.Pattern[bytes], ...]:
+    """``patterns`` with those that can be joined into one alternation (no groups, no flags of
+    their own: one search of ``(?:a)|(?:b)`` matches where a search of ``a`` or of ``b``
+    would) joined, the others kept as they are."""
+    plain = [p for p in patterns if p.groups == 0 and p.flags == _PLAIN_FLAGS]
+    rest = [p for p in patterns if p.groups or p.flags != _PLAIN_FLAGS]
+    if len(plain) < 2:
+        return patterns
+    try:
+        joined = re.compile(b"|".join(b"(?:" + p.pattern + b")" for p in plain))
+    except re.error:
+        return patterns
+    return (joined, *rest)
 
 
 def load_allowlist(path: Path | None = None) -> Allowlist:
@@ -98,9 +135,9 @@ def placeholder(c: Candidate, allow: Allowlist) -> bool:
     lowered = c.secret.strip().lower()
     if not lowered or lowered in allow.placeholder_values:
         return True
-    if any(word in lowered for word in allow.placeholder_words):
+    if allow.placeholder_word_in(lowered):
         return True
-    return any(p.search(c.secret) for p in allow.placeholder_patterns)
+    return allow.placeholder_pattern_in(c.secret)
 
 
 def low_entropy(c: Candidate, allow: Allowlist) -> bool:
@@ -255,11 +292,7 @@ def stand_in_words(c: Candidate, allow: Allowlist) -> bool:
     """Only the word lists of ``placeholder`` (no syntax patterns): for values such as
     WordPress salts where ``$`` and braces are ordinary random characters."""
     lowered = c.secret.strip().lower()
-    return (
-        not lowered
-        or lowered in allow.placeholder_values
-        or any(word in lowered for word in allow.placeholder_words)
-    )
+    return not lowered or lowered in allow.placeholder_values or allow.placeholder_word_in(lowered)
 
 
 _DOTTED = re.compile(rb"\A[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*)+(?:\(\S*\))?\Z")

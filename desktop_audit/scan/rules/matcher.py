@@ -19,8 +19,12 @@ are never searched. In every segment where a kept match may start (for a rule wi
 keywords: one within reach of a keyword), their ranges hold every offset where the rule's
 regex matches at all (not only the matches kept), so within a segment the search skips from
 range to range, bounded to what a match starting in the range can see: the same matches as
-a search from the segment start. Keyword ranges (rules an engine leaves ``unfiltered``) are
-searched from each segment's start. Pure and thread-safe: no state is kept between calls.
+a search from the segment start. A rule whose every match starts at a line start
+(``translate.line_led``: ``(?m)^...``) has at most one start per segment, its own, so its
+matches are tried line start by line start in the ranges (long ranges: found by searching
+with the rule's regex, which sees at least as far). Keyword ranges (rules an engine
+leaves ``unfiltered``) are searched from each segment's start. Pure and thread-safe: no
+state is kept between calls.
 """
 
 from __future__ import annotations
@@ -59,7 +63,9 @@ from desktop_audit.scan.rules.prefilter import available_engines
 from desktop_audit.scan.rules.translate import (
     UnsupportedRegexError,
     bounded_prefix,
+    line_led,
     literal_led,
+    max_newlines,
     required_literals,
     single_line,
     translate,
@@ -122,6 +128,7 @@ class _Plan:
     starter_width: int
     reach_before: int  # a keyword may start this far before a match start
     reach_after: int  # ... or this far after it
+    line_led: bool  # every match starts at a line start (``translate.line_led``)
 
     @property
     def starter(self) -> re.Pattern[bytes]:
@@ -132,7 +139,7 @@ class _Plan:
 
 
 _MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
-_SHAPES_VERSION = "4"
+_SHAPES_VERSION = "5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +158,8 @@ class _Shape:
     line: bool
     led: bool  # ``translate.literal_led``
     single_line: bool  # ``translate.single_line``
+    newlines: int  # ``translate.max_newlines`` (-1: unbounded)
+    line_led: bool  # ``translate.line_led``
 
 
 def _compute_shape(pattern: bytes) -> _Shape:
@@ -159,8 +168,9 @@ def _compute_shape(pattern: bytes) -> _Shape:
         prefix = bounded_prefix(pattern, "python")
         re.compile(prefix.pattern)
     except (UnsupportedRegexError, re.error):
-        return _Shape(0, None, None, 0, 0, "", "", [], -1, False, False, False)
+        return _Shape(0, None, None, 0, 0, "", "", [], -1, False, False, False, -1, False)
     required = required_literals(pattern)
+    newlines = max_newlines(pattern)
     literals: list[list[Any]] = []
     reach, line = -1, False
     if required is not None:
@@ -188,6 +198,8 @@ def _compute_shape(pattern: bytes) -> _Shape:
         line,
         literal_led(required),
         single_line(pattern),
+        -1 if newlines is None else newlines,
+        line_led(pattern),
     )
 
 
@@ -275,6 +287,7 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
         led=shape.led,
         weak=any(weak_literal(text.encode("latin-1"), c) for text, c in shape.literals),
         single_line=shape.single_line,
+        newlines=None if shape.newlines < 0 else shape.newlines,
         keywords=keywords,
         keyword_before=rule.window_before + SNAP,
         keyword_after=rule.window_after + SNAP,
@@ -291,6 +304,7 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
         starter_width=starter_width,
         reach_before=rule.window_after + longest_keyword + SNAP,
         reach_after=rule.window_before + SNAP,
+        line_led=shape.line_led,
     )
     return plan, engine_pattern
 
@@ -315,13 +329,32 @@ def _compiled(rules: tuple[Rule, ...], engine: str) -> tuple[list[_Plan], Candid
 
 
 class _KeywordIndex:
-    """Where each keyword starts in one fragment (lower-cased), found on first use."""
+    """Where each keyword starts in one fragment (lower-cased on first use: most fragments
+    have no match to gate), found on first use."""
 
-    __slots__ = ("_positions", "lowered")
+    __slots__ = ("_data", "_lowered", "_positions")
 
-    def __init__(self, lowered: bytes) -> None:
-        self.lowered = lowered
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._lowered: bytes | None = None
         self._positions: dict[bytes, list[int]] = {}
+
+    @property
+    def lowered(self) -> bytes:
+        lowered = self._lowered
+        if lowered is None:
+            lowered = self._lowered = self._data.lower()
+        return lowered
+
+    def window(self, first: int, end: int) -> tuple[bytes, int]:
+        """``lowered[first:end]`` as a text and the offset it starts at (the whole lowered
+        fragment once that exists, a lowered slice until then)."""
+        lowered = self._lowered
+        if lowered is not None:
+            return lowered, 0
+        if 4 * (end - first) >= len(self._data):
+            return self.lowered, 0
+        return self._data[first:end].lower(), first
 
     def positions(self, keyword: bytes) -> list[int]:
         found = self._positions.get(keyword)
@@ -338,10 +371,15 @@ class _KeywordIndex:
 def _keyword_near(index: _KeywordIndex, lo: int, hi: int, plan: _Plan) -> bool:
     """Does a keyword of the rule start close enough to some offset in ``[lo, hi)``?"""
     rule = plan.rule
+    # One lower-cased window holding every keyword's (the fragment's, once lowered).
+    before, after = rule.window_after + SNAP, rule.window_before + SNAP
+    longest = plan.reach_before - before
+    text, base = index.window(max(0, lo - plan.reach_before), hi - 1 + after + longest)
     for keyword in plan.keywords:
-        first = max(0, lo - rule.window_after - len(keyword) - SNAP)
-        last = hi - 1 + rule.window_before + SNAP  # latest allowed keyword start
-        if index.lowered.find(keyword, first, last + len(keyword)) != -1:
+        size = len(keyword)
+        first = max(0, lo - before - size)
+        last = hi - 1 + after  # latest allowed keyword start
+        if text.find(keyword, first - base, last + size - base) != -1:
             return True
     return False
 
@@ -417,7 +455,7 @@ class Matcher:
         out: dict[int, list[tuple[int, int]]] = {}
         if not data:
             return out
-        keywords = _KeywordIndex(data.lower())
+        keywords = _KeywordIndex(data)
         for index, engine_spans in self.engine.ranges(data).items():
             plan = self._plans[index]
             spans = engine_spans
@@ -436,13 +474,14 @@ class Matcher:
         out: list[RawMatch] = []
         if not data:
             return out
-        keywords = _KeywordIndex(data.lower())
+        keywords = _KeywordIndex(data)
         found: list[tuple[int, Iterator[re.Match[bytes]]]] = []
         for index, exhaustive in self.engine.ranges(data).items():
             # Every offset where the regex matches is in ``exhaustive``: no keyword gate on
             # the ranges first (``_confirm_exhaustive`` applies it to each match).
             plan = self._plans[index]
-            found.append((index, self._confirm_exhaustive(data, keywords, plan, exhaustive)))
+            confirm = self._confirm_lines if plan.line_led else self._confirm_exhaustive
+            found.append((index, confirm(data, keywords, plan, exhaustive)))
         for index in self._unfiltered:
             plan = self._plans[index]
             spans = self._keyword_ranges(data, keywords, plan)
@@ -462,7 +501,10 @@ class Matcher:
     ) -> list[tuple[int, int]]:
         """``spans`` with long ones narrowed to the starter's leftmost non-overlapping
         matches (every match start lies in one of them), sorted and disjoint."""
-        if all(hi - lo <= _REFINE for lo, hi in spans):
+        for lo, hi in spans:
+            if hi - lo > _REFINE:
+                break
+        else:
             return spans
         size = len(data)
         out: list[tuple[int, int]] = []
@@ -488,31 +530,84 @@ class Matcher:
         its regex matches: segment by segment, the search jumps from span to span (the same
         leftmost non-overlapping matches as a search from the segment start), each search
         seeing only as far as a match starting in the span can reach; a match found beyond
-        the span is not trusted (the shortened view may invent it)."""
+        the span is not trusted (the shortened view may invent it).
+
+        Only the segment's end matters here (a new segment restarts the chain, at or before
+        the span's start): it is the first newline after the span start within the span's
+        ``SEGMENT`` block. Where one offset is left to try, the start finder is matched
+        there rather than searched for."""
         size = len(data)
         starter = plan.starter
+        search, match_at = starter.search, starter.match
+        find = data.find
         width = plan.starter_width
         bounded_starter = width < MAX_SPAN
+        bounded = plan.bounded
+        full_width = plan.width
+        gated = bool(plan.keywords)
+        full_match = plan.rule.compiled.match
         spans = self._refined(data, plan, spans)
         count = len(spans)
         i = 0
         lo = spans[0][0] if spans else 0
         while i < count:
-            seg_start, seg_end = segment_at(data, lo)
-            stop = min(size, seg_end + width + 2)
-            pos = seg_start  # the chain of matches restarts at each segment
+            if bounded_starter and spans[i][1] - lo == 1:
+                # One offset, first of its segment's chain: its view is its own reach.
+                reach = lo + width + 2
+                if match_at(data, lo, reach if reach < size else size) is None:
+                    i += 1
+                    if i < count:
+                        lo = spans[i][0]
+                    continue
+            # The segment holding ``lo`` ends at its first newline (inclusive) or its block.
+            block_end = lo - lo % SEGMENT + SEGMENT
+            newline = find(b"\n", lo, block_end)
+            if newline >= 0:
+                seg_end = newline + 1
+            else:
+                seg_end = block_end if block_end < size else size
+                if seg_end <= lo:
+                    seg_end = lo + 1
+            stop = seg_end + width + 2
+            stop = min(stop, size)
+            pos = lo  # the chain of matches restarts at each segment (at or before ``lo``)
             while True:
                 hi = spans[i][1]
-                limit = min(hi, seg_end)
-                view = min(stop, limit + width + 1) if bounded_starter else stop
+                limit = hi if hi < seg_end else seg_end
+                if bounded_starter:
+                    view = limit + width + 1
+                    view = min(view, stop)
+                else:
+                    view = stop
                 pos = max(pos, lo)
                 while pos < limit:
-                    found = starter.search(data, pos, view)
-                    if found is None or found.start() >= limit:
-                        break
-                    match, pos = _full_match(data, found, plan, keywords)
-                    if match is not None:
-                        yield match
+                    if limit - pos == 1:
+                        found = match_at(data, pos, view)
+                        if found is None:
+                            break
+                    else:
+                        found = search(data, pos, view)
+                        if found is None or found.start() >= limit:
+                            break
+                    start = found.start()
+                    if bounded:
+                        match: re.Match[bytes] | None = found
+                    else:
+                        reach = start + full_width + 2
+                        match = full_match(data, start, reach if reach < size else size)
+                    if match is None:
+                        pos = start + 1
+                        continue
+                    end = match.end()
+                    if end == start:
+                        pos = start + 1
+                        continue
+                    pos = end
+                    if end - start > full_width:
+                        continue
+                    if gated and not _keyword_near(keywords, start, start + 1, plan):
+                        continue
+                    yield match
                 if hi > seg_end:  # the span runs on into the next segment
                     lo = seg_end
                     break
@@ -522,6 +617,69 @@ class Matcher:
                 lo = spans[i][0]
                 if lo >= seg_end:
                     break
+
+    def _confirm_lines(
+        self,
+        data: bytes,
+        keywords: _KeywordIndex,
+        plan: _Plan,
+        spans: list[tuple[int, int]],
+    ) -> Iterator[re.Match[bytes]]:
+        """``_confirm_exhaustive`` for a line-led rule: a segment holds at most one start of
+        its matches, the segment's own start when that is a line start, and its search ends
+        there; so the matches are those at the line starts in ``spans``, each on its own.
+        Short spans try each line start; long ones are searched with the rule's regex (its
+        view reaches past every match start's own, so it finds every start a match has
+        there, then the match is taken again in the start's own view)."""
+        size = len(data)
+        width = plan.width
+        regex = plan.rule.compiled
+        match_at, search, find = regex.match, regex.search, data.find
+        gated = bool(plan.keywords)
+        for lo, hi in spans:
+            if hi - lo > _REFINE:
+                view = min(size, hi + width + 2)
+                pos = lo
+                while pos < hi:
+                    match = search(data, pos, view)
+                    if match is None:
+                        break
+                    start = match.start()
+                    if start >= hi:
+                        break
+                    pos = start + 1
+                    if view > start + width + 2:
+                        match = match_at(data, start, start + width + 2)
+                        if match is None:
+                            continue
+                    end = match.end()
+                    if end == start or end - start > width:
+                        continue
+                    if gated and not _keyword_near(keywords, start, pos, plan):
+                        continue
+                    yield match
+                continue
+            if lo == 0 or data[lo - 1] == 0x0A:
+                start = lo
+            else:
+                start = find(b"\n", lo, hi - 1) + 1
+                if start == 0:
+                    continue
+            while True:
+                end_view = start + width + 2
+                match = match_at(data, start, end_view if end_view < size else size)
+                if match is not None:
+                    end = match.end()
+                    if (
+                        end != start
+                        and end - start <= width
+                        and (not gated or _keyword_near(keywords, start, start + 1, plan))
+                    ):
+                        yield match
+                newline = find(b"\n", start, hi - 1)
+                if newline < 0:
+                    break
+                start = newline + 1
 
     def _segments(self, data: bytes, plan: _Plan, spans: list[tuple[int, int]]) -> list[int]:
         """Start offsets of the segments to search: those holding an offset of ``spans``,

@@ -8,7 +8,9 @@ single-line ones). The result matches a superset of what the Python regex matche
 hyperscan (block mode, no UTF-8), RE2 (Latin-1) and Python ``re`` alike; candidate engines
 only need a superset, Python ``re`` with the rule's own regex confirms.
 
-Also computes the width bounds of a pattern (``None`` for unbounded).
+Also computes the width bounds of a pattern (``None`` for unbounded), the most newlines a
+match can hold (``max_newlines``) and whether every match starts at a line start
+(``line_led``).
 """
 
 from __future__ import annotations
@@ -379,6 +381,69 @@ def single_line(pattern: bytes) -> bool:
         return not any(_may_newline(op, av, flags) for op, av in tree)
     except UnsupportedRegexError:
         return False
+
+
+def _newlines(items: Any, flags: int) -> int | None:
+    """The most newlines a match of ``items`` can hold (None: unbounded)."""
+    total = 0
+    for op, av in items:
+        name = str(op)
+        count: int | None
+        if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
+            count = int(_may_newline(op, av, flags))
+        elif name == "AT":
+            count = 0
+        elif name == "SUBPATTERN":
+            count = _newlines(av[3], (flags | int(av[1])) & ~int(av[2]))
+        elif name == "ATOMIC_GROUP":
+            count = _newlines(av, flags)
+        elif name == "BRANCH":
+            counts = [_newlines(b, flags) for b in av[1]]
+            count = None if None in counts else max(c or 0 for c in counts)
+        elif name in _REPEATS:
+            sub = _newlines(av[2], flags)
+            if sub == 0 or int(av[1]) == 0:
+                count = 0
+            elif sub is None or int(av[1]) == _MAXREPEAT:
+                count = None
+            else:
+                count = sub * int(av[1])
+        else:
+            raise UnsupportedRegexError(f"construct {name}")
+        if count is None:
+            return None
+        total += count
+    return total
+
+
+def max_newlines(pattern: bytes) -> int | None:
+    """The most newlines one match of ``pattern`` can hold, or None (unbounded, or a
+    construct the rewrite does not handle). ``(?m)^user=.*\\n(?:#.*\\n){0,4}pass=.*`` holds
+    at most 5, however long its lines: a match ending at ``x`` starts after the sixth
+    newline before ``x``."""
+    try:
+        tree = _parse(pattern)
+        return _newlines(list(tree), int(tree.state.flags))
+    except UnsupportedRegexError:
+        return None
+
+
+_MULTILINE = int(_const.SRE_FLAG_MULTILINE)
+
+
+def line_led(pattern: bytes) -> bool:
+    """Does every match of ``pattern`` start at a line start (a leading ``^`` under a global
+    ``(?m)``), with nothing the rewrite does not handle (no lookaround, no backreference)?"""
+    try:
+        tree = _parse(pattern)
+        _width(list(tree))
+    except UnsupportedRegexError:
+        return False
+    items = list(tree)
+    if not items or not int(tree.state.flags) & _MULTILINE:
+        return False
+    op, av = items[0]
+    return str(op) == "AT" and str(av) == "AT_BEGINNING"
 
 
 def _flatten(items: Any, flags: int) -> list[tuple[Any, Any, int]]:
