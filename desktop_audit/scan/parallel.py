@@ -17,7 +17,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_audit.models import Fragment, Hit
@@ -146,7 +146,7 @@ class ParallelDetect:
         batch, self._batch, self._batch_bytes = self._batch, [], 0
         future = self._pool.submit(_worker_detect, batch)
         # Keep only what unit bookkeeping needs: the content can go once it is sent.
-        light = [replace(f, data=b"") if f.data else f for f in batch]
+        light = [Fragment(b"", f.origin, f.unit, f.unit_end) for f in batch]
         self._flight.append((light, future))
 
     def _collect(self, *, block: bool) -> Iterator[tuple[Fragment, list[Hit]]]:

@@ -61,8 +61,15 @@ def object_unit(sha: str) -> str:
     return f"git\x00{sha}"
 
 
+_ORIGIN_FIELDS = tuple(f.name for f in dataclasses.fields(Origin))
+
+
 def _origin_json(origin: Origin) -> dict[str, Any]:
-    data = {k: v for k, v in dataclasses.asdict(origin).items() if v not in (None, False, 0)}
+    data: dict[str, Any] = {}
+    for name in _ORIGIN_FIELDS:
+        value = getattr(origin, name)
+        if value not in (None, False, 0):
+            data[name] = value
     data["source"] = str(origin.source)
     if origin.path is not None:
         data["path"] = str(origin.path)
