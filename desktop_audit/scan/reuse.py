@@ -179,22 +179,9 @@ class ReuseCache:
         return True if key in self._with_hits else None
 
     def remember(self, unit: str, hits: Sequence[Hit]) -> None:
-        """Keep what a fully read unit gave (an empty list for a clean one). Fresh units are
-        handed to ``flush`` in batches, so memory stays bounded on huge scans."""
-        self._fresh.append((unit_key(unit), encode_hits(hits) if hits else None))
+        """Keep what a fully read unit gave (an empty list for a clean one)."""
+        self._add(unit_key(unit), encode_hits(hits) if hits else None)
         self.remembered += 1
-        if self._flush is not None and len(self._fresh) >= FLUSH_EVERY:
-            self.flush()
-
-    def flush(self) -> None:
-        """Hand the fresh units to the store (kept in memory when there is no store)."""
-        if self._flush is not None and self._fresh:
-            self._flush(self.digest, self._fresh)
-            self._fresh = []
-
-    def fresh(self) -> list[tuple[bytes, bytes | None]]:
-        """Units remembered since the last flush: ``(key, encoded hits or None when clean)``."""
-        return list(self._fresh)
 
     def payload(self, unit: str) -> bytes | None:
         """A stored value other than hits (a repository's attribution), or None."""
@@ -204,9 +191,19 @@ class ReuseCache:
         """Store ``payload`` under ``unit`` for this scan and the next ones."""
         key = unit_key(unit)
         self._with_hits[key] = payload
+        self._add(key, payload)
+
+    def _add(self, key: bytes, payload: bytes | None) -> None:
+        """Queue a fresh unit; they go to ``flush`` in batches, so memory stays bounded."""
         self._fresh.append((key, payload))
         if self._flush is not None and len(self._fresh) >= FLUSH_EVERY:
             self.flush()
+
+    def flush(self) -> None:
+        """Hand the fresh units to the store (kept in memory when there is no store)."""
+        if self._flush is not None and self._fresh:
+            self._flush(self.digest, self._fresh)
+            self._fresh = []
 
     def recent(self, st: os.stat_result) -> bool:
         """Modified too close to the scan's start to be remembered safely."""

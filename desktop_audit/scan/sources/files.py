@@ -3,6 +3,7 @@ zip and tar archives one level deep; notebooks as text; UTF-16 files decoded."""
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from desktop_audit.scan.sources.reading import (
     too_large,
     utf16_codec,
 )
-from desktop_audit.scan.sources.walk import EntryKind, WalkEntry, os_error_message, walk, within
+from desktop_audit.scan.sources.walk import EntryKind, os_error_message, walk, within
 
 NAME = "files"
 
@@ -108,6 +109,23 @@ def unit_end(origin: Origin, unit: str | None) -> Iterator[Fragment]:
         yield Fragment(b"", origin, unit=unit, unit_end=True)
 
 
+def file_version(path: Path, st: os.stat_result | None, ctx: ScanContext) -> str | None:
+    """The reuse unit of a regular file in the state ``st``, or None when it cannot be
+    remembered (no reuse in this scan, not a regular file, changed too recently)."""
+    if ctx.reuse is None or st is None or not stat.S_ISREG(st.st_mode) or ctx.reuse.recent(st):
+        return None
+    return file_unit(path, st)
+
+
+def remembered(unit: str | None, origin: Origin, ctx: ScanContext) -> list[Fragment] | None:
+    """None: read the unit; else what to yield instead of reading it (the marker carrying
+    the hits an earlier scan found in it, or nothing for a clean one)."""
+    hits = ctx.reuse.lookup(unit) if ctx.reuse is not None and unit is not None else None
+    if hits is None:
+        return None
+    return [Fragment(b"", origin, reused=tuple(hits))] if hits else []
+
+
 def reusable(
     path: Path,
     origin: Origin,
@@ -121,16 +139,14 @@ def reusable(
     unit = None
     if ctx.reuse is not None:
         try:
-            st = path.stat() if follow else path.lstat()
+            st: os.stat_result | None = path.stat() if follow else path.lstat()
         except OSError:
             st = None
-        if st is not None and stat.S_ISREG(st.st_mode) and not ctx.reuse.recent(st):
-            unit = file_unit(path, st)
-            remembered = ctx.reuse.lookup(unit)
-            if remembered is not None:
-                if remembered:
-                    yield Fragment(b"", origin, reused=tuple(remembered))
-                return
+        unit = file_version(path, st, ctx)
+    instead = remembered(unit, origin, ctx)
+    if instead is not None:
+        yield from instead
+        return
     for fragment in fragments():
         yield tagged(fragment, unit)
     yield from unit_end(origin, unit)
@@ -182,17 +198,14 @@ class FilesSource:
                 stats.add("skipped_too_large")  # decided by stat: never opened
                 ctx.error(NAME, entry.path, too_large(entry.size))
                 continue
-            unit = self._unit(entry, ctx)
-            if unit is not None:
-                remembered = ctx.reuse.lookup(unit) if ctx.reuse else None
-                if remembered is not None:
-                    if remembered:
-                        origin = Origin(SourceKind.FILE, path=entry.path)
-                        yield Fragment(b"", origin, reused=tuple(remembered))
-                    ctx.claimed_paths.add(entry.path)
-                    stats.add("reused_files")
-                    pacer.step(str(entry.path), 0)
-                    continue
+            unit = file_version(entry.path, entry.stat, ctx)
+            instead = remembered(unit, Origin(SourceKind.FILE, path=entry.path), ctx)
+            if instead is not None:
+                yield from instead
+                ctx.claimed_paths.add(entry.path)
+                stats.add("reused_files")
+                pacer.step(str(entry.path), 0)
+                continue
             reader = self._archive if archive else self._file
             size = yield from reader(entry.path, ctx, unit)
             if size is None:
@@ -202,13 +215,6 @@ class FilesSource:
             stats.add("bytes", size)
             pacer.step(str(entry.path), size)
         pacer.finish()
-
-    @staticmethod
-    def _unit(entry: WalkEntry, ctx: ScanContext) -> str | None:
-        """The file version's reuse unit, or None when it cannot be remembered."""
-        if ctx.reuse is None or entry.stat is None or ctx.reuse.recent(entry.stat):
-            return None
-        return file_unit(entry.path, entry.stat)
 
     def _file(
         self, path: Path, ctx: ScanContext, unit: str | None = None

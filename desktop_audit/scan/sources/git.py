@@ -164,8 +164,8 @@ class GitSource:
                 continue
             message, _headers = message_of(data)
             if not message.strip() or b"\x00" in message:
-                if reuse is not None:
-                    reuse.remember(object_unit(sha), [])
+                if reuse is not None and unit is not None:
+                    reuse.remember(unit, [])
                 continue
             stats.add("messages")
             stats.add("message_bytes", len(message))
