@@ -112,6 +112,13 @@ class ScanPage(QWidget):
             "By default a rescan reads only files and git objects that changed since an earlier"
             " scan with the same rules; their earlier results are kept."
         )
+        scope.body.addSpacing(6)
+        scope.body.addWidget(
+            label(
+                "A rescan reads only what changed since an earlier scan with the same rules.",
+                "Muted",
+            )
+        )
         scope.body.addWidget(self.full_box)
         left.addWidget(scope)
 
