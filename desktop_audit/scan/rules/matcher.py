@@ -56,7 +56,7 @@ from desktop_audit.scan.rules.filters import (
     Allowlist,
     Candidate,
     default_allowlist,
-    rejected_by,
+    rejects,
 )
 from desktop_audit.scan.rules.model import Rule
 from desktop_audit.scan.rules.prefilter import available_engines
@@ -771,4 +771,4 @@ class Matcher:
             return False
         if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
             return False
-        return rejected_by(Candidate(secret, whole, line), rule.filters, self.allowlist) is None
+        return not rejects(Candidate(secret, whole, line), rule.filters, self.allowlist)

@@ -50,7 +50,7 @@ class Rule:
     def compiled_decoded(self) -> re.Pattern[bytes] | None:
         return None if self.decoded_regex is None else re.compile(self.decoded_regex.encode())
 
-    @property
+    @functools.cached_property
     def secret_groups(self) -> tuple[str, ...]:
         """Named groups holding the secret (``secret``, then ``secret_*`` alternatives)."""
         names = sorted(self.compiled.groupindex, key=self.compiled.groupindex.__getitem__)

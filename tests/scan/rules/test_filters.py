@@ -95,6 +95,32 @@ def test_path_allowlist() -> None:
     assert not ALLOW.path_allowed("/home/u/app/.env")
 
 
+def test_every_filter_has_a_cost_rank() -> None:
+    ordered = f.cheapest_first(tuple(f.FILTERS))
+    assert set(ordered) == set(f.FILTERS.values())
+    assert ordered[-1] is f.lockfile_integrity  # the dearest: it reads the whole line
+
+
+@pytest.mark.parametrize(
+    ("secret", "line"),
+    [
+        ("changeme", ""),
+        ("Zq8vR2mXp4TnW7yB", "token = Zq8vR2mXp4TnW7yB"),
+        ("self.session.get_token", ""),
+        ("abcdef1234567890", ""),
+        ("sha512-Zq8vR2mXp4TnW7yBZq8vR2mXp4TnW7yB", '"integrity": "sha512-..."'),
+        ("Zq8vR2mXp4TnW7yB", "resolved https://registry/x.tgz#Zq8vR2mXp4TnW7yB"),
+        ("5f4dcc3b5aa765d61d8327deb882cf99", "md5 = 5f4dcc3b5aa765d61d8327deb882cf99"),
+    ],
+)
+def test_rejects_agrees_with_rejected_by_in_any_order(secret: str, line: str) -> None:
+    candidate = c(secret, line, line)
+    for names in (tuple(f.FILTERS), tuple(reversed(f.FILTERS)), f.DEFAULT_FILTERS):
+        assert f.rejects(candidate, names, ALLOW) == (
+            f.rejected_by(candidate, names, ALLOW) is not None
+        )
+
+
 def test_rejected_by_names_the_filter() -> None:
     assert f.rejected_by(c("changeme"), ("known_example", "placeholder"), ALLOW) == "placeholder"
     # not_placeholder is the complement of placeholder (weak-credential rules): it drops

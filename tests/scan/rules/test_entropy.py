@@ -1,0 +1,49 @@
+"""The shape measures against straightforward per-byte reference versions."""
+
+from __future__ import annotations
+
+import random
+from itertools import pairwise
+
+from desktop_audit.scan.rules.entropy import longest_run, sequential_fraction
+
+
+def _sequential_reference(value: bytes) -> float:
+    if len(value) < 2:
+        return 0.0
+    lowered = value.lower()
+    steps = sum(
+        1
+        for left, right in pairwise(lowered)
+        if right - left in (1, -1) or (left == 0x39 and right == 0x30)
+    )
+    return steps / (len(value) - 1)
+
+
+def _longest_run_reference(value: bytes) -> int:
+    best = run = 1 if value else 0
+    for left, right in pairwise(value.lower()):
+        run = run + 1 if right - left == 1 else 1
+        best = max(best, run)
+    return best
+
+
+def test_examples() -> None:
+    assert sequential_fraction(b"abcd") == 1.0
+    assert sequential_fraction(b"7890") == 1.0  # 9 -> 0 wraps
+    assert sequential_fraction(b"a") == 0.0
+    assert longest_run(b"xxABCDEFGHyy") == 8
+    assert longest_run(b"") == 0
+    assert longest_run(b"z") == 1
+
+
+def test_same_as_reference_on_random_values() -> None:
+    rng = random.Random(7)  # noqa: S311 (seeded test data, not security)
+    alphabets = [b"0123456789", b"abcdefABCDEF0123456789", bytes(range(256)), b"90ab"]
+    for _ in range(5000):
+        alphabet = rng.choice(alphabets)
+        value = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        if rng.random() < 0.3:
+            value = b"abcdefghijklmnop"[: rng.randint(0, 16)] + value
+        assert sequential_fraction(value) == _sequential_reference(value)
+        assert longest_run(value) == _longest_run_reference(value)
