@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -76,11 +77,17 @@ def _origin_json(origin: Origin) -> dict[str, Any]:
     return data
 
 
+@functools.lru_cache(maxsize=4096)
+def _path(text: str) -> Path:
+    """One ``Path`` per text: remembered hits of a repository all name its directory."""
+    return Path(text)
+
+
 def _origin_from(data: dict[str, Any]) -> Origin:
     values = dict(data)
     values["source"] = SourceKind(values["source"])
     if "path" in values:
-        values["path"] = Path(values["path"])
+        values["path"] = _path(values["path"])
     return Origin(**values)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import PurePosixPath
 
 from desktop_audit.models import FindingKind, Location, Severity, SourceKind
 from desktop_audit.resources import resource_path
@@ -56,8 +55,8 @@ def in_fixture_dir(path: str | None, home: str | None, rules: Placement) -> bool
         return False
     if home and path.startswith(home.rstrip("/") + "/"):
         path = path[len(home.rstrip("/")) + 1 :]
-    parts = PurePosixPath(path).parts[:-1]
-    return any(part.lower() in rules.fixture_dirs for part in parts)
+    directories = path.split("/")[:-1]  # the file name is not a directory
+    return any(part.lower() in rules.fixture_dirs for part in directories if part)
 
 
 def adjust(

@@ -25,6 +25,7 @@ from desktop_audit.models import (
     EventRecord,
     FindingKind,
     FindingRecord,
+    Hit,
     LocatedHit,
     Location,
     LocationRecord,
@@ -261,61 +262,26 @@ class Store:
         return scan_id
 
     def record_hits(self, scan_id: str, home: Path, located: Iterable[LocatedHit]) -> int:
-        """Upsert findings and locations seen by a scan (one transaction); returns new findings."""
+        """Upsert findings and locations seen by a scan (one transaction); returns new findings.
+
+        Each finding is read and written once per call (many locations share one), and the
+        locations go in one ``executemany``."""
         now = utcnow()
         new = 0
+        severities: dict[str, Severity] = {}  # finding -> the highest severity seen
+        locations: list[tuple[Any, ...]] = []
         with self._tx() as conn:
             for item in located:
                 hit, loc = item.hit, item.location
-                row = conn.execute(
-                    "SELECT severity, status FROM findings WHERE id = ?", (hit.finding_id,)
-                ).fetchone()
-                if row is None:
-                    new += 1
-                    conn.execute(
-                        "INSERT INTO findings(id, kind, rule_id, provider, title, severity, status,"
-                        " redacted, match_hash, guide, first_seen_scan, last_seen_scan,"
-                        " first_seen, last_seen, present)"
-                        " VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, 1)",
-                        (
-                            hit.finding_id,
-                            str(hit.kind),
-                            hit.rule_id,
-                            hit.provider,
-                            hit.title or hit.rule_id,
-                            str(hit.severity),
-                            hit.redacted,
-                            hit.match_hash,
-                            hit.guide,
-                            scan_id,
-                            scan_id,
-                            now,
-                            now,
-                        ),
-                    )
-                    self._insert_event(conn, hit.finding_id, Status.OPEN, "scan", "found", scan_id)
+                known = severities.get(hit.finding_id)
+                if known is not None:
+                    if hit.severity.rank > known.rank:
+                        severities[hit.finding_id] = hit.severity
                 else:
-                    severity = max(Severity(row[0]), hit.severity, key=lambda s: s.rank)
-                    conn.execute(
-                        "UPDATE findings SET last_seen_scan = ?, last_seen = ?, present = 1,"
-                        " severity = ? WHERE id = ?",
-                        (scan_id, now, str(severity), hit.finding_id),
-                    )
-                    if row[1] == Status.REMOVED:
-                        self._insert_event(
-                            conn,
-                            hit.finding_id,
-                            Status.REVOKED,
-                            "scan",
-                            "a copy reappeared on this machine",
-                            scan_id,
-                        )
-                conn.execute(
-                    "INSERT INTO locations(finding_id, identity, source, path, line, git_commit,"
-                    " ref, keychain_item, home, context, first_seen_scan, last_seen_scan,"
-                    " first_seen, last_seen, present) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)"
-                    " ON CONFLICT(identity) DO UPDATE SET last_seen_scan = excluded.last_seen_scan,"
-                    " last_seen = excluded.last_seen, present = 1, context = excluded.context",
+                    severity, inserted = self._seen_finding(conn, scan_id, hit, now)
+                    severities[hit.finding_id] = severity
+                    new += inserted
+                locations.append(
                     (
                         hit.finding_id,
                         _location_identity(hit.finding_id, loc),
@@ -331,9 +297,65 @@ class Store:
                         scan_id,
                         now,
                         now,
-                    ),
+                    )
                 )
+            conn.executemany(
+                "UPDATE findings SET last_seen_scan = ?, last_seen = ?, present = 1,"
+                " severity = ? WHERE id = ?",
+                [(scan_id, now, str(sev), fid) for fid, sev in severities.items()],
+            )
+            conn.executemany(
+                "INSERT INTO locations(finding_id, identity, source, path, line, git_commit,"
+                " ref, keychain_item, home, context, first_seen_scan, last_seen_scan,"
+                " first_seen, last_seen, present) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)"
+                " ON CONFLICT(identity) DO UPDATE SET last_seen_scan = excluded.last_seen_scan,"
+                " last_seen = excluded.last_seen, present = 1, context = excluded.context",
+                locations,
+            )
         return new
+
+    def _seen_finding(
+        self, conn: sqlite3.Connection, scan_id: str, hit: Hit, now: str
+    ) -> tuple[Severity, bool]:
+        """Insert a finding not stored yet, or note that a stored one was seen again (an event
+        when a removed one reappears); returns the severity to keep and whether it is new."""
+        row = conn.execute(
+            "SELECT severity, status FROM findings WHERE id = ?", (hit.finding_id,)
+        ).fetchone()
+        if row is None:
+            conn.execute(
+                "INSERT INTO findings(id, kind, rule_id, provider, title, severity, status,"
+                " redacted, match_hash, guide, first_seen_scan, last_seen_scan,"
+                " first_seen, last_seen, present)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, 1)",
+                (
+                    hit.finding_id,
+                    str(hit.kind),
+                    hit.rule_id,
+                    hit.provider,
+                    hit.title or hit.rule_id,
+                    str(hit.severity),
+                    hit.redacted,
+                    hit.match_hash,
+                    hit.guide,
+                    scan_id,
+                    scan_id,
+                    now,
+                    now,
+                ),
+            )
+            self._insert_event(conn, hit.finding_id, Status.OPEN, "scan", "found", scan_id)
+            return hit.severity, True
+        if row[1] == Status.REMOVED:
+            self._insert_event(
+                conn,
+                hit.finding_id,
+                Status.REVOKED,
+                "scan",
+                "a copy reappeared on this machine",
+                scan_id,
+            )
+        return max(Severity(row[0]), hit.severity, key=lambda s: s.rank), False
 
     def finish_scan(
         self,

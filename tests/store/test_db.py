@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from desktop_audit.errors import NotADatabaseError, SchemaTooNewError, StoreError
-from desktop_audit.models import ScanErrorRecord, ScanStatus, SourceGroup, SourceKind, Status
+from desktop_audit.models import (
+    ScanErrorRecord,
+    ScanStatus,
+    Severity,
+    SourceGroup,
+    SourceKind,
+    Status,
+)
 from desktop_audit.store import Store
 from desktop_audit.store.schema import SCHEMA_VERSION
 from tests.factories import located, make_hit
@@ -136,6 +143,40 @@ def test_status_survives_rescan_and_absence_is_marked(tmp_path: Path) -> None:
         store.record_hits(third, home, [located(moved, home / "b")])
         store.finish_scan(third, ScanStatus.COMPLETE, {}, [])
         assert store.finding(moved.finding_id).status is Status.REVOKED
+
+
+def test_one_batch_keeps_the_highest_severity_and_one_reappearance_event(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    low, high = make_hit(1, severity=Severity.LOW), make_hit(1, severity=Severity.CRITICAL)
+    gone = make_hit(2)
+    with Store.open(tmp_path / "a.db") as store:
+        first = _begin(store, home)
+        assert store.record_hits(first, home, [located(gone, home / "g")]) == 1
+        store.finish_scan(first, ScanStatus.COMPLETE, {}, [])
+        store.add_event(gone.finding_id, Status.REVOKED, "rotated", "me")
+        second = _begin(store, home)
+        store.finish_scan(second, ScanStatus.COMPLETE, {}, [])
+        assert store.finding(gone.finding_id).status is Status.REMOVED
+
+        third = _begin(store, home)
+        batch = [
+            located(low, home / "a"),
+            located(high, home / "b"),
+            located(low, home / "c"),
+            located(gone, home / "g"),
+            located(gone, home / "h"),
+        ]
+        assert store.record_hits(third, home, batch) == 1  # only finding 1 is new
+        store.finish_scan(third, ScanStatus.COMPLETE, {}, [])
+        one = store.finding(low.finding_id)
+        assert one.severity is Severity.CRITICAL
+        assert len(one.locations) == 3
+        back = store.finding(gone.finding_id)
+        assert back.present
+        assert back.status is Status.REVOKED
+        reappeared = [e for e in back.events if e.scan_id == third]
+        assert len(reappeared) == 1
+        assert sum(loc.present for loc in back.locations) == 2
 
 
 def test_open_finding_with_no_copy_left_stays_open_but_not_present(tmp_path: Path) -> None:
