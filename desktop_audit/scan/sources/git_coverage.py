@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from desktop_audit.scan.reuse import repository_unit
@@ -65,6 +66,7 @@ class RepoProbe:
         self.source = source
         self.coverage = RepositoryCoverage(str(path))
         self.state: str | None = None  # the repository's fingerprint, when known
+        self._missing_count: Future[int] | None = None
         ctx.coverage.append(self.coverage)
 
     def error(self, message: str) -> None:
@@ -72,16 +74,27 @@ class RepoProbe:
         self.ctx.error(self.source, self.path, message)
 
     def before(self) -> None:
-        """Note shallow and partial clones (their missing history is an error entry)."""
+        """Note shallow and partial clones (their missing history is an error entry). A
+        partial clone's missing objects are counted by a git walk that runs while the
+        objects are read (:meth:`after` collects it)."""
         git_dir = self.git.git_dir
         self.coverage.shallow = (git_dir / "shallow").is_file()
         self.coverage.partial = is_partial(git_dir)
         if self.coverage.shallow:
             self.error(SHALLOW)
         if self.coverage.partial:
-            self.coverage.missing_objects = self._missing()
-            if self.coverage.missing_objects != 0:  # -1: unknown, still worth saying
-                self.error(PARTIAL.format(n=self.coverage.missing_objects))
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="git-missing")
+            self._missing_count = pool.submit(self._missing)
+            pool.shutdown(wait=False)  # the walk goes on; its thread ends with it
+
+    def _partial_counted(self) -> None:
+        """The missing-object count of a partial clone, once its walk is done."""
+        if self._missing_count is None:
+            return
+        self.coverage.missing_objects = self._missing_count.result()
+        self._missing_count = None
+        if self.coverage.missing_objects != 0:  # -1: unknown, still worth saying
+            self.error(PARTIAL.format(n=self.coverage.missing_objects))
 
     def _missing(self) -> int:
         """Objects the history names that are absent (``--missing=print`` never fetches)."""
@@ -93,6 +106,7 @@ class RepoProbe:
 
     def after(self, counts: ObjectCounts, *, readable: bool, max_bytes: int) -> None:
         """Record what the object stream saw, then where the commits live."""
+        self._partial_counted()
         cov = self.coverage
         # Covered: read now, or read unchanged by an earlier scan with the same rules.
         cov.objects, cov.commits = counts.objects, counts.commits
