@@ -211,7 +211,7 @@ def _translator_fingerprint() -> bytes:
     """Identifies the translator's code for the shapes cache: its source in a checkout or
     wheel, its compiled code where no source ships (a frozen bundle)."""
     try:
-        return Path(translate_module.__file__ or "").read_bytes()
+        source = Path(translate_module.__file__ or "").read_bytes()
     except OSError:
         import marshal  # noqa: PLC0415
 
@@ -220,7 +220,9 @@ def _translator_fingerprint() -> bytes:
             for name, value in vars(translate_module).items()
             if callable(value) and hasattr(value, "__code__")
         )
-        return marshal.dumps([(name, code) for name, code in functions])
+        source = marshal.dumps([(name, code) for name, code in functions])
+    # The common literals steer which literals a shape requires (``weak_literal``).
+    return source + b"\x00".join(sorted(translate_module.common_literals()))
 
 
 def _shapes(patterns: Sequence[bytes]) -> dict[bytes, _Shape]:
@@ -307,6 +309,16 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
         line_led=shape.line_led,
     )
     return plan, engine_pattern
+
+
+def rule_literals(rules: Sequence[Rule]) -> set[tuple[bytes, bool]]:
+    """The required literals (text, caseless) the engine may find ``rules`` from."""
+    shapes = _shapes([r.compiled.pattern for r in rules])
+    return {
+        (text.encode("latin-1"), bool(caseless))
+        for rule in rules
+        for text, caseless in shapes[rule.compiled.pattern].literals
+    }
 
 
 _COMPILED: dict[tuple[str, tuple[Rule, ...]], tuple[list[_Plan], CandidateEngine]] = {}

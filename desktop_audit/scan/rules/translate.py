@@ -20,6 +20,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from desktop_audit.resources import resource_path
+
 _parser: Any = importlib.import_module("re._parser")
 _const: Any = importlib.import_module("re._constants")
 
@@ -468,16 +470,27 @@ COMMON_WORDS = frozenset(
 WEAK_LENGTH = 5
 
 
+@functools.cache
+def common_literals() -> frozenset[bytes]:
+    """Literals measured to be common in ordinary code and documentation (lower case), from
+    ``resources/common_literals.txt`` (``benchmarks/common_literals.py`` makes it)."""
+    text = resource_path("common_literals.txt").read_bytes()
+    lines = (line.strip() for line in text.splitlines())
+    return frozenset(line for line in lines if line and not line.startswith(b"#"))
+
+
 def weak_literal(text: bytes, caseless: bool, common: bool = True) -> bool:
     """Is ``text`` too common in ordinary text to be worth a candidate per occurrence? Short
-    ones, short caseless words (``key``, ``pass``) and common words or parts of them
-    (``password``, ``assword``; only with ``common``)."""
+    ones, short caseless words (``key``, ``pass``) and, with ``common``, common words or parts
+    of them (``password``, ``assword``) and the measured :func:`common_literals`."""
     if len(text) <= 3:
         return True
     alpha = text.isalpha()
     if caseless and alpha and len(text) <= WEAK_LENGTH:
         return True
     lowered = text.lower()
+    if common and lowered in common_literals():
+        return True
     return common and alpha and any(lowered in word for word in COMMON_WORDS)
 
 

@@ -19,7 +19,13 @@ from desktop_audit.scan.rules.loader import parse_rules
 from desktop_audit.scan.rules.matcher import Matcher, RawMatch
 from desktop_audit.scan.rules.model import Rule
 from desktop_audit.scan.rules.prefilter import available_engines
-from desktop_audit.scan.rules.translate import literal_led, required_literals, single_line
+from desktop_audit.scan.rules.translate import (
+    common_literals,
+    literal_led,
+    required_literals,
+    single_line,
+    weak_literal,
+)
 
 HAS_HYPERSCAN = "hyperscan" in available_engines()
 ENGINES = [*available_engines(), "python-keywords"]
@@ -182,3 +188,34 @@ def test_window_scan_sees_a_match_run_past_its_last_segment() -> None:
     results = {e: _key(Matcher(rules, engine=e).find(text)) for e in ENGINES}
     assert len(results["python-keywords"]) == 1
     assert all(result == results["python-keywords"] for result in results.values())
+
+
+def test_measured_common_literals_are_weak_only_with_common() -> None:
+    common = common_literals()
+    assert common
+    assert all(line == line.lower() and not line.startswith(b"#") for line in common)
+    assert b"github" in common
+    assert weak_literal(b"github", caseless=True)
+    assert not weak_literal(b"github", caseless=True, common=False)
+    assert not weak_literal(b"xoxb-", caseless=False)  # a vendor prefix stays strong
+
+
+@pytest.mark.skipif(not HAS_HYPERSCAN, reason="tiers are placed for hyperscan only")
+def test_a_rule_led_by_a_common_literal_gives_the_same_matches_in_either_tier() -> None:
+    rules = parse_rules(
+        [
+            {
+                "id": "test.github-secret",
+                "regex": r"(?i:github)[\w.-]{0,20}?\s*=\s*(?P<secret>[a-f0-9]{40})\b",
+                "keywords": ["github"],
+            }
+        ],
+        "test",
+        profile=True,
+    )
+    rng = random.Random(3)  # noqa: S311 (seeded test data)
+    secret = _token(rng, "0123456789abcdef", 40)
+    text = ("see github.com/psf/requests\n" * 50 + f"GITHUB_SECRET = {secret}\n").encode()
+    found = {engine: _key(Matcher(rules, engine=engine).find(text)) for engine in ENGINES}
+    assert len(found["hyperscan"]) == 1
+    assert all(keys == found["hyperscan"] for keys in found.values())
