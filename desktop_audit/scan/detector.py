@@ -71,6 +71,14 @@ def _drop_overlapped_generic(found: list[_Found]) -> list[_Found]:
     return kept
 
 
+def _encodes_a_decoded_hit(raw: RawMatch, decoded: Sequence[_Found]) -> bool:
+    """Does ``raw`` (a rule matching encoded text as it stands, ``privatekey.base64-pem``)
+    cover a payload another rule decoded into a credential (``privatekey.pem``)? Then both
+    are one credential: the decoded hit stands for it (it is the same finding as that key in
+    a plain file), located at the payload."""
+    return raw.decoded is None and any(d.start < raw.end and raw.start < d.end for d in decoded)
+
+
 def _one_rule_per_secret(found: list[_Found]) -> list[_Found]:
     """One credential, one finding: when several rules report the same secret bytes, keep
     only the most specific rule's matches (a provider-specific rule beats a generic one, then
@@ -117,10 +125,13 @@ class Detector:
             return []
         data = fragment.data
         raws = self._matcher.find(data)
-        found = [self._credential(r, r.start, r.end) for r in raws if r.report]
-        for raw in raws:
-            if raw.decoded is not None:
-                found.extend(self._decoded(raw))
+        decoded = [inner for raw in raws if raw.decoded is not None for inner in self._decoded(raw)]
+        found = [
+            self._credential(r, r.start, r.end)
+            for r in raws
+            if r.report and not _encodes_a_decoded_hit(r, decoded)
+        ]
+        found.extend(decoded)
         found = _one_rule_per_secret(_drop_overlapped_generic(found))
         if self._endpoints is not None:
             found.extend(self._endpoint(m) for m in self._endpoints.find(data))

@@ -16,12 +16,16 @@ from tests.scan.sources.detection import detector, run
 from tests.scan.sources.dotfile_home import Planted, build_home
 
 # Rule-pack gaps (reported to the rule pack's owner): planted here, not found yet.
-RULE_PACK_MISSES = {"gpg-private-key"}
-# Detector: a base64 PEM key is reported both encoded (privatekey.base64-pem) and decoded
-# (privatekey.pem), two match hashes for one key.
-DECODED_TWICE = {"kubeconfig"}
+RULE_PACK_MISSES: set[str] = set()
 # Planted values whose exact matched text is chosen by the rule (keys, base64 auths).
-WHOLE_BLOCKS = {"pem", "docker-config", "kubeconfig", "ssh-private-key", "sqlite"}
+WHOLE_BLOCKS = {
+    "pem",
+    "docker-config",
+    "kubeconfig",
+    "ssh-private-key",
+    "sqlite",
+    "gpg-private-key",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +57,7 @@ def test_exactly_the_planted_credentials_and_nothing_else(scanned: tuple) -> Non
         if plant.secret is None or fmt in RULE_PACK_MISSES:
             assert found == set(), f"{fmt}: unexpected hits"
         elif fmt in WHOLE_BLOCKS:
-            want = 2 if fmt in DECODED_TWICE else 1
-            assert len(found) == want, f"{fmt}: {len(found)} distinct matches, want {want}"
+            assert len(found) == 1, f"{fmt}: {len(found)} distinct matches, want 1"
         else:
             check(found == {secrecy.match_hash(plant.secret.encode())}, f"{fmt}: not exact")
 
@@ -66,20 +69,17 @@ def test_every_hit_is_a_credential_with_a_line(scanned: tuple) -> None:
             assert item.hit.kind.value == "credential" and item.location.line
 
 
-@pytest.mark.xfail(reason="rule pack: no rule for GnuPG private-key files yet", strict=True)
 def test_gpg_private_key_file_is_found(scanned: tuple) -> None:
     planted, by_path = scanned
     assert by_path.get(planted["gpg-private-key"].path)
 
 
-@pytest.mark.xfail(reason="detector: base64 key reported encoded and decoded", strict=True)
 def test_base64_key_is_one_match(scanned: tuple) -> None:
     planted, by_path = scanned
     hits = by_path[planted["kubeconfig"].path]
     assert len({h.hit.match_hash for h in hits}) == 1
 
 
-@pytest.mark.xfail(reason="rule pack: overlapping rules report one secret 2-4 times", strict=True)
 def test_one_rule_per_planted_credential(scanned: tuple) -> None:
     _planted, by_path = scanned
     overlaps = {
