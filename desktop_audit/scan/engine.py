@@ -10,7 +10,7 @@ from desktop_audit.models import Fragment, Hit, LocatedHit
 from desktop_audit.progress import ProgressEvent
 from desktop_audit.scan import severity
 from desktop_audit.scan.parallel import ParallelDetect
-from desktop_audit.scan.sources.base import ScanContext, Source
+from desktop_audit.scan.sources.base import ScanContext, Source, reader_processes
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ def _run_source(source: Source, pipeline: ParallelDetect, ctx: ScanContext) -> I
     name = str(source.group)
     hits: list[Hit] = []
     unit = _UnitHits(ctx)
+    pipeline.begin_source(reader_processes(source))
     try:
         try:
             for fragment in source.iter_fragments(ctx):

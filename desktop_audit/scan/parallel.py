@@ -99,12 +99,20 @@ class ParallelDetect:
         self._batch: list[Fragment] = []
         self._batch_bytes = 0
         self._flight: deque[tuple[list[Fragment], Future[list[list[Hit]]]]] = deque()
+        self._in_process = False  # this source's fragments are detected here (begin_source)
         self.workers = 0  # worker processes started (0: detection stayed in this process)
+
+    def begin_source(self, readers: int) -> None:
+        """A source starts that keeps ``readers`` other processes busy while it reads (git's
+        ``cat-file`` inflating objects). Workers pay only where at least two cores are left
+        for them: with fewer, its fragments are detected in this process (two cores and a git
+        history: workers measured 30-50% slower). Call between sources (nothing in flight)."""
+        self._in_process = self._workers - readers < 2
 
     def feed(self, fragment: Fragment) -> Iterator[tuple[Fragment, list[Hit]]]:
         """Detect ``fragment`` (now or later); yields whatever results are ready."""
         self._seen += len(fragment.data)
-        if self._pool is None and not self._want_pool():
+        if self._in_process or (self._pool is None and not self._want_pool()):
             yield fragment, self._detect(fragment) if fragment.data else []
             return
         self._batch.append(fragment)

@@ -94,3 +94,25 @@ def test_a_scan_through_workers_locates_the_same_hits(detector: Detector, tmp_pa
     workers = ParallelDetect(detector.scan, DetectorSpec(SECRECY), workers=2, start_after=0)
     assert scan(workers) == inline
     assert len(inline) == 8 and workers.workers == 2
+
+
+def test_a_source_with_a_reader_process_keeps_detection_in_process(detector: Detector) -> None:
+    # Two cores, one of them busy with git's cat-file: workers would only compete for it.
+    parallel = ParallelDetect(detector.scan, DetectorSpec(SECRECY), workers=2, start_after=0)
+    try:
+        parallel.begin_source(readers=1)
+        pairs = [pair for f in _fragments(50) for pair in parallel.feed(f)]
+        assert len(pairs) == 50 and parallel.workers == 0
+        parallel.begin_source(readers=0)  # the next source (files) may use them
+        pairs = [pair for f in _fragments(50) for pair in parallel.feed(f)]
+        pairs += list(parallel.drain())
+        assert len(pairs) == 50 and parallel.workers == 2
+    finally:
+        parallel.close()
+    wider = ParallelDetect(detector.scan, DetectorSpec(SECRECY), workers=4, start_after=0)
+    try:
+        wider.begin_source(readers=1)  # three cores left: worth it
+        pairs = [pair for f in _fragments(50) for pair in wider.feed(f)] + list(wider.drain())
+        assert len(pairs) == 50 and wider.workers == 4
+    finally:
+        wider.close()

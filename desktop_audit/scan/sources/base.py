@@ -91,6 +91,12 @@ class Source(Protocol):
         ...
 
 
+def reader_processes(source: Source) -> int:
+    """Processes a source keeps busy besides the scanning one while it reads (its optional
+    ``reader_processes`` attribute; git: the ``cat-file`` that inflates objects)."""
+    return int(getattr(source, "reader_processes", 0))
+
+
 def keep_hits(hits: Sequence[Hit], allowed: Callable[[Hit], bool]) -> Iterator[LocatedHit]:
     """:func:`locate_by_origin` for the hits ``allowed`` accepts (sources that restrict what a
     fragment may produce, e.g. keychain attributes: endpoint references only)."""

@@ -51,6 +51,7 @@ class GitSource:
     """Repositories under the roots: blobs (git-history), config, untracked work-tree files."""
 
     group = SourceGroup.GIT
+    reader_processes = 1  # git cat-file inflates objects on a core of its own
 
     def __init__(self, roots: Sequence[Path], rules: WalkRules | None = None) -> None:
         self.roots = tuple(roots)
