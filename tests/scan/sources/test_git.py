@@ -352,3 +352,24 @@ def test_bare_clone_and_its_source_each_place_a_shared_blob(
     commit = fixture.commits["main"]
     assert (f"{fixture.bare}/config.py", "refs/heads/main", commit) in located
     assert (f"{fixture.repo}/config.py", "refs/heads/main", commit) in located
+
+
+def test_sha256_repository_is_read_and_attributed(tmp_path: Path) -> None:
+    repo = tmp_path / "sha256"
+    repo.mkdir()
+    git(repo, "init", "-q", "--object-format=sha256")
+    (repo / "settings.env").write_text("API=placeholder\n", encoding="utf-8")
+    git(repo, "add", "settings.env")
+    git(repo, "commit", "-q", "-m", "add settings")
+    added = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "rm", "-q", "settings.env")
+    git(repo, "commit", "-q", "-m", "remove settings")
+    assert len(added) == 64
+    source = GitSource([tmp_path])
+    fragments = collect(source, make_ctx(tmp_path))
+    blobs = [f for f in fragments if f.origin.source is SourceKind.GIT_HISTORY and f.origin.blob]
+    assert len(blobs) == 1 and len(blobs[0].origin.blob or "") == 64
+    located = list(source.locate([hit_for(blobs[0])], make_ctx(tmp_path)))
+    assert {(loc.location.path, loc.location.commit) for loc in located} == {
+        (str(repo / "settings.env"), added)
+    }
