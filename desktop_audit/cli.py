@@ -106,7 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _names_as_bytes() -> None:
+    """Print a file name that is not UTF-8 as its bytes (as ``ls`` does) instead of failing
+    on it in a UTF-8 locale."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _names_as_bytes()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -14,6 +14,7 @@ from typing import Any
 from desktop_audit.app.service import AuditService
 from desktop_audit.errors import LivenessError, RemediationError, UsageError
 from desktop_audit.models import FindingRecord, Fragment, LocationRecord, SourceKind
+from desktop_audit.pathtext import on_disk
 from desktop_audit.profile import Profile
 from desktop_audit.remediate import rescan
 from desktop_audit.remediate.actions import files, git, keychain
@@ -163,7 +164,7 @@ class Remediation:
         """The actions possible at a location, the recommended one first."""
         loc = record.location
         if loc.source in FILE_SOURCES and loc.path:
-            if files.is_key_file(loc.path):
+            if files.is_key_file(on_disk(loc.path)):
                 return (ActionKind.DELETE_FILE, ActionKind.REMOVE_LINES)
             return (ActionKind.REMOVE_LINES, ActionKind.DELETE_FILE)
         if loc.source is SourceKind.KEYCHAIN and loc.keychain_item is not None:
@@ -194,7 +195,7 @@ class Remediation:
 
     def _plan(self, finding: FindingRecord, record: LocationRecord, kind: ActionKind) -> Plan:
         loc, fid, lid = record.location, finding.id, record.id
-        path = loc.path or ""
+        path = on_disk(loc.path or "")
         if kind is ActionKind.REMOVE_LINES:
             return files.plan_remove_lines(self.scan, self._reveal, fid, lid, path, loc.source)
         if kind is ActionKind.DELETE_FILE:
@@ -315,7 +316,7 @@ class Remediation:
     def _still_there(self, finding_id: str, record: LocationRecord) -> bool:
         loc = record.location
         if loc.source in FILE_SOURCES and loc.path:
-            path = Path(loc.path)
+            path = Path(on_disk(loc.path))
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
@@ -338,7 +339,7 @@ class Remediation:
     def _git_still_there(self, finding_id: str, record: LocationRecord) -> bool:
         loc = record.location
         try:
-            repo = git.find_repo(loc.path or "")
+            repo = git.find_repo(on_disk(loc.path or ""))
         except RemediationError:
             return False
         if loc.ref == git.STASH_REF:
@@ -392,8 +393,8 @@ class Remediation:
         loc = record.location
         if loc.source in FILE_SOURCES and loc.path:
             try:
-                data = Path(loc.path).read_bytes()
+                data = Path(on_disk(loc.path)).read_bytes()
             except OSError:
                 return []
-            return list(rescan.fragments(Path(loc.path), loc.source, data))
+            return list(rescan.fragments(Path(on_disk(loc.path)), loc.source, data))
         return []

@@ -15,6 +15,7 @@ from typing import Any
 
 from desktop_audit.errors import StoreError
 from desktop_audit.models import Status
+from desktop_audit.pathtext import storable
 from desktop_audit.store.db import Store, utcnow
 
 _COLUMNS = (
@@ -89,7 +90,7 @@ def record_action(store: Store, action: ActionRecord, note: str) -> None:
                 action.location_id,
                 action.kind,
                 str(action.status),
-                action.summary,
+                storable(action.summary),
                 json.dumps(action.details, sort_keys=True),
                 action.backup_path,
                 action.backup_shredded_at,

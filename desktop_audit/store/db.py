@@ -36,6 +36,7 @@ from desktop_audit.models import (
     SourceKind,
     Status,
 )
+from desktop_audit.pathtext import storable
 from desktop_audit.scan.reuse import ReuseCache
 from desktop_audit.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
@@ -61,7 +62,12 @@ def utcnow() -> str:
 def _location_identity(finding_id: str, loc: Location) -> str:
     parts = [finding_id, loc.source, loc.path or "", str(loc.line or ""), loc.commit or ""]
     parts += [loc.ref or "", loc.keychain_item or ""]
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+    return hashlib.sha256(storable("\x00".join(parts)).encode()).hexdigest()
+
+
+def _text(value: str | None) -> str | None:
+    """A path or name as SQLite can hold it (see :mod:`desktop_audit.pathtext`)."""
+    return None if value is None else storable(value)
 
 
 def _under(path: str, scopes: Sequence[str]) -> bool:
@@ -260,8 +266,8 @@ class Store:
                 (
                     scan_id,
                     utcnow(),
-                    str(home),
-                    json.dumps([str(r) for r in roots]),
+                    storable(str(home)),
+                    json.dumps([storable(str(r)) for r in roots]),
                     json.dumps([str(g) for g in groups]),
                     profile_sha256,
                     ruleset_digest,
@@ -295,12 +301,12 @@ class Store:
                         hit.finding_id,
                         _location_identity(hit.finding_id, loc),
                         str(loc.source),
-                        loc.path,
+                        _text(loc.path),
                         loc.line,
                         loc.commit,
-                        loc.ref,
-                        loc.keychain_item,
-                        str(home),
+                        _text(loc.ref),
+                        _text(loc.keychain_item),
+                        storable(str(home)),
                         hit.context,
                         scan_id,
                         scan_id,
@@ -389,7 +395,7 @@ class Store:
             )
             conn.executemany(
                 "INSERT INTO scan_errors(scan_id, source, path, message) VALUES (?, ?, ?, ?)",
-                [(scan_id, e.source, e.path, e.message) for e in errors],
+                [(scan_id, e.source, _text(e.path), storable(e.message)) for e in errors],
             )
             if status is ScanStatus.COMPLETE:
                 self._mark_absent(conn, scan_id)
@@ -589,7 +595,7 @@ class Store:
         conn.execute(
             "INSERT INTO events(finding_id, at, status, actor, note, scan_id)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (finding_id, utcnow(), str(status), actor, note, scan_id),
+            (finding_id, utcnow(), str(status), storable(actor), storable(note), scan_id),
         )
         conn.execute("UPDATE findings SET status = ? WHERE id = ?", (str(status), finding_id))
 
@@ -640,7 +646,7 @@ class Store:
             conn.execute(
                 "INSERT INTO attestations(id, created_at, path, sha256, signer_fingerprint)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (attestation_id, utcnow(), path, sha256, signer),
+                (attestation_id, utcnow(), _text(path), sha256, signer),
             )
 
 
