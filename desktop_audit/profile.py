@@ -42,7 +42,7 @@ class Profile:
     domains: tuple[str, ...] = ()
     hosts: tuple[re.Pattern[str], ...] = ()
     keywords: tuple[str, ...] = ()
-    cidrs: tuple[ipaddress.IPv4Network, ...] = ()
+    cidrs: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     rules: tuple[dict[str, Any], ...] = ()
     checklist: tuple[ChecklistItem, ...] = ()
     guides: Mapping[str, str] = field(default_factory=dict)
@@ -96,13 +96,24 @@ def _check_keys(ctx: _Ctx, data: Mapping[str, Any]) -> None:
                 raise ctx.error(f"{section}.{key}", "unknown key")
 
 
+def _idna(name: str) -> str | None:
+    """The ASCII form of a domain name (``bücher.example`` -> ``xn--bcher-kva.example``), or
+    None when it cannot be one."""
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
 def _endpoints(ctx: _Ctx, table: Mapping[str, Any]) -> dict[str, Any]:
-    domains = []
+    domains: list[str] = []
     for domain in _strs(ctx, table, "endpoints", "domains"):
         name = domain.lower().removeprefix("*.").rstrip(".")
-        if not _DOMAIN.match(name):
+        ascii_name = _idna(name)
+        if ascii_name is None or not _DOMAIN.match(ascii_name):
             raise ctx.error("endpoints.domains", "not a domain name", domain)
-        domains.append(name)
+        # An internationalised name is matched as written and in its ASCII (IDNA) form.
+        domains.extend(n for n in dict.fromkeys((ascii_name, name)) if n not in domains)
     hosts = []
     for pattern in _strs(ctx, table, "endpoints", "hosts"):
         try:
@@ -115,8 +126,8 @@ def _endpoints(ctx: _Ctx, table: Mapping[str, Any]) -> dict[str, Any]:
             network = ipaddress.ip_network(cidr, strict=False)
         except ValueError as exc:
             raise ctx.error("endpoints.cidrs", f"bad CIDR range {cidr!r}", cidr) from exc
-        if not isinstance(network, ipaddress.IPv4Network):
-            raise ctx.error("endpoints.cidrs", "only IPv4 ranges are supported", cidr)
+        if isinstance(network, ipaddress.IPv6Network) and network.prefixlen < 8:
+            raise ctx.error("endpoints.cidrs", "IPv6 ranges must be /8 or narrower", cidr)
         cidrs.append(network)
     keywords = tuple(k.lower() for k in _strs(ctx, table, "endpoints", "keywords"))
     return {

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 _HOST_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
 _WORD_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _IPV4 = re.compile(rb"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+# An IPv6 address as written: hex groups and colons (an IPv4 tail allowed), at most 45 bytes.
+_IPV6 = re.compile(rb"[0-9A-Fa-f:]{2,39}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?")
+_HEX_OR_COLON = frozenset(b"0123456789abcdefABCDEF:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +36,29 @@ class EndpointMatch:
     label: str
 
 
-def _cidr_prefixes(network: ipaddress.IPv4Network) -> list[str]:
+def _cidr_prefixes(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> list[str]:
     """Literal text prefixes every address in ``network`` starts with (for the prefilter)."""
+    if isinstance(network, ipaddress.IPv6Network):
+        return _cidr6_prefixes(network)
     first, second = network.network_address.packed[:2]
     if network.prefixlen >= 16:
         return [f"{first}.{second}."]
     if network.prefixlen >= 8:
         return [f"{first}.{second + i}." for i in range(1 << (16 - network.prefixlen))]
     return [f"{first + i}." for i in range(1 << (8 - network.prefixlen))]
+
+
+def _cidr6_prefixes(network: ipaddress.IPv6Network) -> list[str]:
+    """The first group of every address in ``network`` as written (``fd00:``; ``::`` where
+    it may be zero and compressed away). The profile loader allows prefixes of /8 or longer."""
+    first = int.from_bytes(network.network_address.packed[:2], "big")
+    count = 1 << max(0, 16 - network.prefixlen)
+    out: list[str] = []
+    for group in range(first, first + count):
+        out.append(f"{group:x}:")
+        if group == 0:
+            out.append("::")
+    return out
 
 
 class EndpointMatcher:
@@ -123,6 +141,8 @@ class EndpointMatcher:
         return EndpointMatch("endpoint.keyword", word, start, end, f"keyword #{index + 1}")
 
     def _cidr(self, data: bytes, start: int, end: int, index: int) -> EndpointMatch | None:
+        if isinstance(self._profile.cidrs[index], ipaddress.IPv6Network):
+            return self._cidr6(data, start, index)
         del end
         if start and (data[start - 1] in _WORD_CHARS or data[start - 1] == ord(".")):
             return None
@@ -140,6 +160,28 @@ class EndpointMatcher:
         if address not in network:
             return None
         return EndpointMatch("endpoint.cidr", m.group(), m.start(), m.end(), str(network))
+
+    def _cidr6(self, data: bytes, start: int, index: int) -> EndpointMatch | None:
+        """An IPv6 address of the range starting at ``start`` (``[fd00:12::5]:22``, ``fd00::1``)."""
+        if start and (data[start - 1] in _HEX_OR_COLON or data[start - 1] in _WORD_CHARS):
+            return None
+        m = _IPV6.match(data, start, start + 45)
+        if m is None:
+            return None
+        text = m.group()
+        if text.endswith(b":") and not text.endswith(b"::"):
+            text = text[:-1]  # a colon after the address ("fd00::1: up")
+        after = data[start + len(text) : start + len(text) + 1]
+        if after and (after in b"gG" or after[0] in _WORD_CHARS):
+            return None
+        try:
+            address = ipaddress.IPv6Address(text.decode("ascii"))
+        except ValueError:
+            return None
+        network = self._profile.cidrs[index]
+        if address not in network:
+            return None
+        return EndpointMatch("endpoint.cidr", text.lower(), start, start + len(text), str(network))
 
 
 def known_hosts_matches(profile: Profile, hashed_entry: str) -> str | None:
