@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_audit.app.service import AuditService
 from desktop_audit.gui.context import AppContext, Page
 from desktop_audit.gui.errors import install_excepthook
+from desktop_audit.gui.gc_policy import freeze_startup_objects
 from desktop_audit.gui.icons import icon
 from desktop_audit.gui.main_window import MainWindow
 from desktop_audit.gui.passphrase import PassphraseDialogPrompt
@@ -61,6 +62,7 @@ def build_window(
     if start_profile is not None and (profile is not None or start_profile.is_file()):
         context.load_profile(start_profile)
         window.banner.hide()
+    freeze_startup_objects()  # full collections skip the start-up objects (gc_policy.py)
     return window
 
 

@@ -4,13 +4,16 @@ A task is a plain function ``task(progress, cancel) -> result`` calling the appl
 service. The core's plain-Python progress callback is adapted to a throttled Qt signal and the
 core's :class:`CancelToken` is exposed as :meth:`ServiceRunnable.cancel`. Workers never touch
 widgets: results and errors travel back through queued signals to the GUI thread.
+
+Pool threads run at the GUI thread's priority on purpose. They share the GIL with it: a
+lowered (niced) thread that holds the GIL is preempted by any busier process, and the GUI
+thread then waits for the GIL until that thread gets the CPU back (a priority inversion).
+With two busy processes beside a scan that cost up to 315 ms per stall and made the scan 8-15
+times slower (nice values also added up with every task run on a reused pool thread).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -87,7 +90,6 @@ class ServiceRunnable(QRunnable):
         self.cancel_token.cancel()
 
     def run(self) -> None:
-        _lower_thread_priority()
         throttle = ProgressThrottle(self.signals.progress.emit, self._per_second)
         try:
             result = self._task(throttle, self.cancel_token)
@@ -97,14 +99,6 @@ class ServiceRunnable(QRunnable):
             return
         throttle.flush()
         self.signals.finished.emit(result)
-
-
-def _lower_thread_priority() -> None:
-    """Make this pool thread nicer than the GUI thread (Linux: per-thread nice value)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(current + 5, 19))
 
 
 def start(runnable: ServiceRunnable, pool: QThreadPool | None = None) -> ServiceRunnable:

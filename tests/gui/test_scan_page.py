@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QThreadPool, QTimer
 from pytestqt.qtbot import QtBot
 
-from desktop_audit.app.service import AuditService, ScanOutcome
-from desktop_audit.gui.context import Page
+from desktop_audit.app.service import AuditService, ScanOutcome, ScanRequest
+from desktop_audit.gui.context import AppContext, Page
+from desktop_audit.gui.gc_policy import DEFERRED_THRESHOLD, full_collections_deferred_now
 from desktop_audit.gui.main_window import MainWindow
+from desktop_audit.gui.pages.scan import ScanPage
+from desktop_audit.gui.settings import GuiSettings
 from desktop_audit.models import ScanStatus, SourceGroup
+from desktop_audit.progress import CancelToken, ProgressCallback, no_progress
 from tests.gui.homegen import build_big_home
 
 WindowFactory = Callable[..., MainWindow]
-BIG_HOME_FILES = 600  # one in 50 holds two tokens: 24 findings
+BIG_HOME_FILES = 3000  # one in 50 holds two tokens: 120 findings
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +166,46 @@ def test_full_scan_box_turns_reuse_off(
     assert window.scan.request().reuse is True  # incremental by default
     window.scan.full_box.setChecked(True)
     assert window.scan.request().reuse is False
+
+
+@dataclass
+class CollectorWatchingService(AuditService):
+    """The real service; notes the collector's state when a scan starts (on the worker)."""
+
+    seen: list[tuple[bool, int]] = field(default_factory=list)
+
+    def scan(
+        self,
+        request: ScanRequest,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> ScanOutcome:
+        self.seen.append((full_collections_deferred_now(), gc.get_threshold()[2]))
+        return super().scan(request, progress, cancel)
+
+
+def test_scan_runs_without_automatic_full_collections(
+    qtbot: QtBot, db_path: Path, settings: GuiSettings, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.txt").write_text("nothing to see\n", encoding="utf-8")
+    service = CollectorWatchingService(db_path=db_path)
+    pool = QThreadPool()
+    page = ScanPage(AppContext(service, settings, pool))
+    qtbot.addWidget(page)
+    for group, box in page.group_boxes.items():
+        box.setChecked(group is SourceGroup.FILES)
+    page.set_home(home)
+    before = gc.get_threshold()
+    with qtbot.waitSignal(page.scan_finished, timeout=120_000) as finished:
+        assert page.start_scan() is not None
+    pool.waitForDone(10_000)
+    service.close()
+    outcome: ScanOutcome = finished.args[0]
+    assert outcome.scan.status is ScanStatus.COMPLETE
+    # A full collection mid-scan would stall the GUI thread (gc_policy.py); afterwards the
+    # collector is as it was.
+    assert service.seen == [(True, DEFERRED_THRESHOLD)]
+    assert not full_collections_deferred_now()
+    assert gc.get_threshold() == before

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
+import pytest
 from PySide6.QtCore import QThreadPool
 from pytestqt.qtbot import QtBot
 
@@ -91,3 +94,24 @@ def test_cancel_reaches_the_task(qtbot: QtBot) -> None:
         runnable.cancel()
     assert blocker.args == ["stopped"]
     pool.waitForDone()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_pool_threads_keep_the_gui_threads_priority(qtbot: QtBot) -> None:
+    # A lowered pool thread holding the GIL stalls the GUI thread whenever another process
+    # preempts it (workers.py): every task runs at the GUI thread's priority, run after run.
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)  # the same thread for every task
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def task(_progress: ProgressCallback, _cancel: CancelToken) -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    seen = []
+    for _ in range(3):
+        runnable = ServiceRunnable(task)
+        with qtbot.waitSignal(runnable.signals.finished) as blocker:
+            start(runnable, pool)
+        seen.append(blocker.args[0])
+    pool.waitForDone()
+    assert seen == [gui, gui, gui]
