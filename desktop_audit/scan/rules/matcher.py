@@ -249,6 +249,9 @@ def _shapes(patterns: Sequence[bytes]) -> dict[bytes, _Shape]:
                 for pattern in missing:
                     shape = _SHAPES[pattern] = _compute_shape(pattern)
                     rows.append([getattr(shape, f) for f in _Shape.__slots__])
+                # The parse trees served the shapes only: ~140k objects a long-lived GUI
+                # process would otherwise keep (and its garbage collector walk).
+                translate_module.clear_parse_cache()
                 if path is not None:
                     try:
                         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

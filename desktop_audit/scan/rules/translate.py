@@ -274,6 +274,11 @@ def _parse(pattern: bytes) -> Any:
         raise UnsupportedRegexError(str(exc)) from exc
 
 
+def clear_parse_cache() -> None:
+    """Drop the cached parse trees (once the shapes that needed them are made)."""
+    _parse.cache_clear()
+
+
 def translate(pattern: bytes, dialect: Dialect) -> Translated:
     """``pattern`` (a Python bytes regex) spelled for ``dialect`` (see the module docstring)."""
     tree = _parse(pattern)
