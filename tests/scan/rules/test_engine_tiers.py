@@ -55,6 +55,11 @@ def _rules() -> list[Rule]:
     )
 
 
+def _one_rule(rule_id: str, regex: str, keyword: str) -> list[Rule]:
+    rule = {"id": rule_id, "regex": regex, "keywords": [keyword]}
+    return parse_rules([rule], "test", profile=True)
+
+
 def _key(matches: list[RawMatch]) -> list[tuple[str, str, int, int]]:
     return sorted(
         (m.rule.id, hashlib.sha256(m.secret).hexdigest()[:12], m.start, m.end) for m in matches
@@ -154,17 +159,7 @@ def test_window_tier_matches_every_engine(keyword_every: int) -> None:
 def test_anchor_at_a_window_start_reads_the_byte_before() -> None:
     """A token right at a segment cut mid-line, where a keyword window's scan starts:
     ``\\B`` there depends on the byte before it."""
-    rules = parse_rules(
-        [
-            {
-                "id": "test.nb",
-                "regex": r"\B(?P<secret>[0-9]{6}\.[a-z0-9]{16})\b",
-                "keywords": ["tok:"],
-            }
-        ],
-        "test",
-        profile=True,
-    )
+    rules = _one_rule("test.nb", r"\B(?P<secret>[0-9]{6}\.[a-z0-9]{16})\b", "tok:")
     token = b"493817.a8d7f6g5h4j3k2l1"
     reach = rules[0].window_before + 512  # the keyword may follow the match start this far
     for before, expected in ((b"w", 1), (b" ", 0)):
@@ -202,16 +197,8 @@ def test_measured_common_literals_are_weak_only_with_common() -> None:
 
 @pytest.mark.skipif(not HAS_HYPERSCAN, reason="tiers are placed for hyperscan only")
 def test_a_rule_led_by_a_common_literal_gives_the_same_matches_in_either_tier() -> None:
-    rules = parse_rules(
-        [
-            {
-                "id": "test.github-secret",
-                "regex": r"(?i:github)[\w.-]{0,20}?\s*=\s*(?P<secret>[a-f0-9]{40})\b",
-                "keywords": ["github"],
-            }
-        ],
-        "test",
-        profile=True,
+    rules = _one_rule(
+        "test.github-secret", r"(?i:github)[\w.-]{0,20}?\s*=\s*(?P<secret>[a-f0-9]{40})\b", "github"
     )
     rng = random.Random(3)  # noqa: S311 (seeded test data)
     secret = _token(rng, "0123456789abcdef", 40)
