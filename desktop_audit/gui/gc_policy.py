@@ -10,12 +10,14 @@ outlives the young generations. Hence two measures:
 * :func:`freeze_startup_objects`: once the window is built, move everything alive (modules,
   classes, functions, widgets) into the permanent generation, which collections skip.
 * :func:`full_collections_deferred`: while a scan runs, only the young generations are
-  collected (they stay cheap: they hold only recent objects); at the end, what survived is
-  frozen too, so the first full collection after the scan does not walk it either.
+  collected (they stay cheap: they hold only recent objects); at the end, one full collection
+  reclaims the cycles the scan left in the oldest generation (it walks only what is not frozen:
+  the scan's survivors, a few milliseconds), then what survived is frozen too, so later full
+  collections do not walk it either.
 
-Frozen objects are still freed by reference counting when dropped; only a reference cycle that
-was already unreachable when it was frozen stays allocated (the young collections, which keep
-running, reclaim the cycles a scan makes). Written for CPython 3.11's generational collector.
+Frozen objects are still freed by reference counting when dropped; a reference cycle among them
+that becomes unreachable later stays allocated. Written for CPython 3.11's generational
+collector.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def full_collections_deferred() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _saved is not None:
+                gc.collect()  # the scan's dead cycles, before they would be frozen for good
                 gc.freeze()
                 gc.set_threshold(*_saved)
                 _saved = None

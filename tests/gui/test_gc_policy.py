@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,23 @@ def test_survivors_are_frozen_when_the_last_block_ends() -> None:
     # Frozen: full collections no longer walk it (but it is alive and usable).
     assert not any(obj is inner for obj in gc.get_objects())
     assert inner["made"] == ["inside"]
+
+
+class _Node:
+    other: object = None
+
+
+def test_cycles_that_died_during_the_block_are_freed_not_frozen() -> None:
+    freed: list[bool] = []
+    with full_collections_deferred():
+        first, second = _Node(), _Node()
+        first.other, second.other = second, first  # a cycle: only the cyclic collector frees it
+        weakref.finalize(first, freed.append, True)
+        gc.collect(1)
+        gc.collect(1)  # now in the oldest generation, which the block does not collect
+        del first, second
+        assert freed == []
+    assert freed == [True]
 
 
 def test_thresholds_come_back_when_the_block_raises() -> None:
