@@ -4,6 +4,8 @@ POSIX file names are bytes; Python decodes the undecodable ones with ``surrogate
 (``latin\\udce9``). Such a string cannot be written to SQLite, JSON or a report, so at those
 boundaries it becomes its escaped spelling (``latin\\xe9``: the byte shown as ``\\x``+hex).
 :func:`on_disk` turns an escaped spelling back into the name on disk where that file exists.
+A name that is literally spelled with ``\\x`` and two hex digits reads the same as the escaped
+one; where both files exist, the literal one is taken.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ def storable(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate no undecodable byte makes (from JSON, say)
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return raw.decode("utf-8", "backslashreplace")
     return text
 
 

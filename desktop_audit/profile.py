@@ -96,9 +96,16 @@ def _check_keys(ctx: _Ctx, data: Mapping[str, Any]) -> None:
                 raise ctx.error(f"{section}.{key}", "unknown key")
 
 
+# Letters IDNA 2003 (Python's "idna" codec) maps to others while IDNA 2008 keeps them: a name
+# with one of them has two different ASCII forms, so the profile must give the one it means.
+_IDNA_DEVIATIONS = frozenset("ßς\u200c\u200d")  # and the zero-width (non-)joiners
+
+
 def _idna(name: str) -> str | None:
     """The ASCII form of a domain name (``bücher.example`` -> ``xn--bcher-kva.example``), or
-    None when it cannot be one."""
+    None when it cannot be one or would be ambiguous (``ß``, ``ς``: write the xn-- form)."""
+    if any(ch in _IDNA_DEVIATIONS for ch in name):
+        return None
     try:
         return name.encode("idna").decode("ascii")
     except UnicodeError:
@@ -111,7 +118,8 @@ def _endpoints(ctx: _Ctx, table: Mapping[str, Any]) -> dict[str, Any]:
         name = domain.lower().removeprefix("*.").rstrip(".")
         ascii_name = _idna(name)
         if ascii_name is None or not _DOMAIN.match(ascii_name):
-            raise ctx.error("endpoints.domains", "not a domain name", domain)
+            why = "not a domain name (with ß or ς in it, give its xn-- form)"
+            raise ctx.error("endpoints.domains", why, domain)
         # An internationalised name is matched as written and in its ASCII (IDNA) form.
         domains.extend(n for n in dict.fromkeys((ascii_name, name)) if n not in domains)
     hosts = []

@@ -69,3 +69,33 @@ def test_scan_clean_and_undo_a_file_whose_name_is_not_utf8(
     undo = run_cli("undo", action, env=cli_env)
     assert undo.returncode == 0, undo.stderr
     assert secret_file.read_bytes() == before
+
+
+def test_storable_never_raises_on_a_stray_surrogate() -> None:
+    assert storable("a\udc41b") == "a\\udc41b"  # not an escaped byte (JSON can make these)
+
+
+def test_repository_under_a_folder_whose_name_is_not_utf8_writes_json(
+    tmp_path: Path,
+    cli_env: dict[str, str],  # noqa: F811
+) -> None:
+    home = tmp_path / "home"
+    repo = _latin1_dir(home) / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    (repo / "deploy.sh").write_text(f"curl -H 'Authorization: Bearer {TOKEN}'\n")
+    subprocess.run([*git, "add", "deploy.sh"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "deploy"], cwd=repo, check=True)
+    out = tmp_path / "scan.json"
+
+    scan = run_cli(
+        "scan", "--home", str(home), "--no-keychain", "--format", "json", "--output", str(out),
+        env=cli_env,
+    )  # fmt: skip
+    assert scan.returncode in (0, 1), scan.stderr
+    document = json.loads(out.read_text(encoding="utf-8"))
+    repositories = json.dumps(document["scan"]).count("caf\\\\xe9")
+    assert repositories >= 1
+    assert document["findings"]
+    assert TOKEN not in out.read_text(encoding="utf-8")

@@ -126,17 +126,18 @@ class Detector:
         data = fragment.data
         raws = self._matcher.find(data)
         decoded = [inner for raw in raws if raw.decoded is not None for inner in self._decoded(raw)]
-        found = [
-            self._credential(r, r.start, r.end)
-            for r in raws
-            if r.report and not _encodes_a_decoded_hit(r, decoded)
-        ]
+        reported = [r for r in raws if r.report]
+        encoded_copies = [r for r in reported if _encodes_a_decoded_hit(r, decoded)]
+        copies = {id(r) for r in encoded_copies}
+        found = [self._credential(r, r.start, r.end) for r in reported if id(r) not in copies]
         found.extend(decoded)
         found = _one_rule_per_secret(_drop_overlapped_generic(found))
         if self._endpoints is not None:
             found.extend(self._endpoint(m) for m in self._endpoints.find(data))
         spans = [(f.start, f.end, f.preview) for f in found]
+        # Decoded payloads, and encoded copies that gave way to what they decode to.
         spans.extend((r.start, r.end, _DECODED_MARK) for r in raws if r.decoded is not None)
+        spans.extend((r.start, r.end, _DECODED_MARK) for r in encoded_copies)
         return self._hits(found, data, spans, origin)
 
     def _credential(self, raw: RawMatch, start: int, end: int) -> _Found:

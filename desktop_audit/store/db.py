@@ -65,6 +65,17 @@ def _location_identity(finding_id: str, loc: Location) -> str:
     return hashlib.sha256(storable("\x00".join(parts)).encode()).hexdigest()
 
 
+def _storable_json(value: Any) -> Any:
+    """``value`` (JSON-shaped) with every string made storable (repository paths)."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, list):
+        return [_storable_json(v) for v in value]
+    if isinstance(value, dict):
+        return {storable(str(k)): _storable_json(v) for k, v in value.items()}
+    return value
+
+
 def _text(value: str | None) -> str | None:
     """A path or name as SQLite can hold it (see :mod:`desktop_audit.pathtext`)."""
     return None if value is None else storable(value)
@@ -389,7 +400,7 @@ class Store:
                     utcnow(),
                     str(status),
                     json.dumps(stats, sort_keys=True),
-                    json.dumps(list(coverage), sort_keys=True),
+                    json.dumps(_storable_json(list(coverage)), sort_keys=True),
                     scan_id,
                 ),
             )

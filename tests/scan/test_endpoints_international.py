@@ -23,7 +23,7 @@ contract_id = "MS-1"
 
 [endpoints]
 domains = ["Bücher.Example"]
-cidrs = ["fd00:1234::/32", "2001:db8:40::/42", "10.9.0.0/16"]
+cidrs = ["fd00:1234::/32", "2001:db8:40::/42", "64:ff9b::/96", "10.9.0.0/16"]
 """
 
 
@@ -60,6 +60,7 @@ def test_idn_domain_is_kept_in_both_spellings(tmp_path: Path) -> None:
         ("route via FD00:1234:ab::1 now", "fd00:1234::/32"),
         ("gw fd00:1234:: up", "fd00:1234::/32"),
         ("peer 2001:db8:7f:1::9 (42 bits)", "2001:db8:40::/42"),
+        ("nat64 64:ff9b::10.1.2.3 gateway", "64:ff9b::/96"),
         ("ping 10.9.8.7", "10.9.0.0/16"),
     ],
 )
@@ -79,6 +80,19 @@ def test_references_are_found(detector: Detector, text: str, label: str) -> None
 )
 def test_near_misses_are_not(detector: Detector, text: str) -> None:
     assert _found(detector, text) == []
+
+
+def test_an_ipv4_tail_is_part_of_the_address(detector: Detector) -> None:
+    hits = detector.scan(Fragment(b"nat64 64:ff9b::10.1.2.3 gateway", ORIGIN))
+    (hit,) = [h for h in hits if h.provider == "endpoint"]
+    assert hit.match_hash == SECRECY.match_hash(b"64:ff9b::10.1.2.3")
+
+
+def test_a_name_with_two_idna_spellings_must_be_given_in_ascii(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(PROFILE_TEXT.replace("Bücher.Example", "straße.example"), encoding="utf-8")
+    with pytest.raises(ProfileError, match="xn--"):
+        load_profile(path)
 
 
 def test_too_wide_ipv6_range_is_refused(tmp_path: Path) -> None:

@@ -23,7 +23,9 @@ _HOST_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 _WORD_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _IPV4 = re.compile(rb"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 # An IPv6 address as written: hex groups and colons (an IPv4 tail allowed), at most 45 bytes.
-_IPV6 = re.compile(rb"[0-9A-Fa-f:]{2,39}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?")
+_IPV6 = re.compile(
+    rb"[0-9A-Fa-f:]{2,29}\d{1,3}(?:\.\d{1,3}){3}(?![.\d])|[0-9A-Fa-f:]{2,39}(?![.\d])"
+)
 _HEX_OR_COLON = frozenset(b"0123456789abcdefABCDEF:")
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from desktop_audit.scan.reuse import repository_unit
@@ -56,6 +57,27 @@ def _count(git: Git, *args: str) -> int:
     return int(git.run("rev-list", "--count", *args).strip() or 0)
 
 
+class _Background:
+    """A count worked out on a daemon thread (a scan that stops early does not wait for it,
+    nor does the process at exit)."""
+
+    def __init__(self, work: Callable[[], int]) -> None:
+        self._value = -1  # unknown, unless the work ends normally
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.name = "git-missing"
+        self._thread.start()
+
+    def _run(self, work: Callable[[], int]) -> None:
+        try:
+            self._value = work()
+        except Exception:
+            self._value = -1
+
+    def result(self) -> int:
+        self._thread.join()
+        return self._value
+
+
 class RepoProbe:
     """Fills one :class:`RepositoryCoverage` and routes the repository's errors to the scan."""
 
@@ -66,7 +88,7 @@ class RepoProbe:
         self.source = source
         self.coverage = RepositoryCoverage(str(path))
         self.state: str | None = None  # the repository's fingerprint, when known
-        self._missing_count: Future[int] | None = None
+        self._missing_count: _Background | None = None
         ctx.coverage.append(self.coverage)
 
     def error(self, message: str) -> None:
@@ -83,9 +105,7 @@ class RepoProbe:
         if self.coverage.shallow:
             self.error(SHALLOW)
         if self.coverage.partial:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="git-missing")
-            self._missing_count = pool.submit(self._missing)
-            pool.shutdown(wait=False)  # the walk goes on; its thread ends with it
+            self._missing_count = _Background(self._missing)
 
     def _partial_counted(self) -> None:
         """The missing-object count of a partial clone, once its walk is done."""
