@@ -142,6 +142,19 @@ def objects_only(git_dir: Path) -> Iterator[Git]:
         yield Git(base, object_dir=git_dir / "objects")
 
 
+_F_SETPIPE_SZ = 1031  # Linux fcntl: set a pipe's capacity
+PIPE_BYTES = 1 << 20  # the default cap for an unprivileged process (fs.pipe-max-size)
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let git run up to 1 MB ahead of the reader (Linux; 64 KB by default), so git inflating
+    objects and this process matching them overlap instead of taking turns."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        import fcntl  # noqa: PLC0415  (POSIX only)
+
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_BYTES)
+
+
 class GitProcess:
     """A running git command; :meth:`finish` raises :class:`GitError` when it failed."""
 
@@ -161,6 +174,8 @@ class GitProcess:
         except OSError as exc:
             self._stderr.close()
             raise GitError(f"cannot run git: {exc.strerror}") from exc
+        if self.process.stdout is not None:
+            _widen_pipe(self.process.stdout.fileno())
 
     @property
     def stdout(self) -> IO[bytes]:
