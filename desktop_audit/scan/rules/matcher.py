@@ -129,6 +129,10 @@ class _Plan:
     reach_before: int  # a keyword may start this far before a match start
     reach_after: int  # ... or this far after it
     line_led: bool  # every match starts at a line start (``translate.line_led``)
+    # One of these (text, caseless) starts at most ``literal_reach`` bytes after every match
+    # start (``translate.required_literals``); empty when there is none or it may be far.
+    literals: tuple[tuple[bytes, bool], ...] = ()
+    literal_reach: int = 0
 
     @property
     def starter(self) -> re.Pattern[bytes]:
@@ -138,6 +142,7 @@ class _Plan:
         return _compile_starter(self.starter_source)
 
 
+_NARROW_REACH = 64  # required literals at most this far from the match start narrow ranges
 _MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
 _SHAPES_VERSION = "5"
 
@@ -310,6 +315,10 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
         reach_before=rule.window_after + longest_keyword + SNAP,
         reach_after=rule.window_before + SNAP,
         line_led=shape.line_led,
+        literals=tuple((text.encode("latin-1"), bool(c)) for text, c in shape.literals)
+        if 0 <= shape.reach <= _NARROW_REACH
+        else (),
+        literal_reach=max(shape.reach, 0),
     )
     return plan, engine_pattern
 
@@ -419,6 +428,30 @@ def _full_match(
     return match, match.end()
 
 
+def _near_literals(
+    data: bytes, keywords: _KeywordIndex, plan: _Plan, spans: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """``spans`` narrowed to the offsets at most ``literal_reach`` before an occurrence of one
+    of the rule's required literals: every match start is still in them (its literal starts
+    at most that far after it), and a regex search over a wide range (a URL rule's starter
+    can begin at any word) runs only where it can succeed."""
+    reach = plan.literal_reach
+    if all(hi - lo <= 2 * reach + 2 for lo, hi in spans):
+        return spans
+    out: list[tuple[int, int]] = []
+    for text, caseless in plan.literals:
+        haystack = keywords.lowered if caseless else data
+        needle = text.lower() if caseless else text
+        find = haystack.find
+        for lo, hi in spans:
+            end = hi + reach + len(needle)  # a literal of a match starting before ``hi``
+            pos = find(needle, lo, end)
+            while pos != -1:
+                out.append((pos - reach if pos - reach > lo else lo, min(hi, pos + 1)))
+                pos = find(needle, pos + 1, end)
+    return _merge(out)
+
+
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans.sort()
     merged: list[tuple[int, int]] = []
@@ -495,6 +528,10 @@ class Matcher:
             # Every offset where the regex matches is in ``exhaustive``: no keyword gate on
             # the ranges first (``_confirm_exhaustive`` applies it to each match).
             plan = self._plans[index]
+            if plan.literals:
+                exhaustive = _near_literals(data, keywords, plan, exhaustive)
+                if not exhaustive:
+                    continue
             confirm = self._confirm_lines if plan.line_led else self._confirm_exhaustive
             found.append((index, confirm(data, keywords, plan, exhaustive)))
         for index in self._unfiltered:

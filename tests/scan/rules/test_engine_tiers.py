@@ -206,3 +206,27 @@ def test_a_rule_led_by_a_common_literal_gives_the_same_matches_in_either_tier() 
     found = {engine: _key(Matcher(rules, engine=engine).find(text)) for engine in ENGINES}
     assert len(found["hyperscan"]) == 1
     assert all(keys == found["hyperscan"] for keys in found.values())
+
+
+def test_wide_ranges_narrowed_to_a_required_literal_keep_every_match() -> None:
+    rules = _one_rule(
+        "test.url-cred",
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://(?P<user>[^:@/\s]{1,100}):(?P<secret>[^@/\s]{3,200})"
+        r"@[a-zA-Z0-9.-]{1,253}",
+        "://",
+    )
+    rng = random.Random(5)  # noqa: S311 (seeded test data)
+    words = ["alpha", "beta", "gamma", "ftp", "https", "user", "host", "delta"]
+    lines = []
+    for n in range(400):
+        line = " ".join(rng.choice(words) for _ in range(rng.randint(3, 30)))
+        if n % 9 == 0:
+            secret = _token(rng, "abcdefghkmnpqrstuvwxyz23456789", 16)
+            line += f" https://svc{n}:{secret}@db{n}.internal.example/x and more words"
+        if n % 13 == 0:
+            line += " see https://example.com/path (no credentials)"
+        lines.append(line)
+    text = "\n".join(lines).encode()
+    found = {engine: _key(Matcher(rules, engine=engine).find(text)) for engine in ENGINES}
+    assert len(found[ENGINES[0]]) == 45
+    assert all(keys == found[ENGINES[0]] for keys in found.values())
