@@ -524,14 +524,13 @@ class Matcher:
             return out
         keywords = _KeywordIndex(data)
         found: list[tuple[int, Iterator[re.Match[bytes]]]] = []
-        for index, exhaustive in self.engine.ranges(data).items():
+        for index, ranges in self.engine.ranges(data).items():
             # Every offset where the regex matches is in ``exhaustive``: no keyword gate on
             # the ranges first (``_confirm_exhaustive`` applies it to each match).
             plan = self._plans[index]
-            if plan.literals:
-                exhaustive = _near_literals(data, keywords, plan, exhaustive)
-                if not exhaustive:
-                    continue
+            exhaustive = _near_literals(data, keywords, plan, ranges) if plan.literals else ranges
+            if not exhaustive:
+                continue
             confirm = self._confirm_lines if plan.line_led else self._confirm_exhaustive
             found.append((index, confirm(data, keywords, plan, exhaustive)))
         for index in self._unfiltered:
