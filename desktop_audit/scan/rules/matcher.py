@@ -143,6 +143,7 @@ class _Plan:
 
 
 _NARROW_REACH = 64  # required literals at most this far from the match start narrow ranges
+_NARROW_MIN = 256  # ... ranges wider than this plus that reach
 _MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
 _SHAPES_VERSION = "5"
 
@@ -435,15 +436,18 @@ def _near_literals(
     of the rule's required literals: every match start is still in them (its literal starts
     at most that far after it), and a regex search over a wide range (a URL rule's starter
     can begin at any word) runs only where it can succeed."""
-    reach = plan.literal_reach
-    if all(hi - lo <= 2 * reach + 2 for lo, hi in spans):
+    wide = plan.literal_reach + _NARROW_MIN  # narrower ranges are searched as they are
+    if all(hi - lo <= wide for lo, hi in spans):
         return spans
-    out: list[tuple[int, int]] = []
+    reach = plan.literal_reach
+    out = [(lo, hi) for lo, hi in spans if hi - lo <= wide]
     for text, caseless in plan.literals:
         haystack = keywords.lowered if caseless else data
         needle = text.lower() if caseless else text
         find = haystack.find
         for lo, hi in spans:
+            if hi - lo <= wide:
+                continue
             end = hi + reach + len(needle)  # a literal of a match starting before ``hi``
             pos = find(needle, lo, end)
             while pos != -1:
