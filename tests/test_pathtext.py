@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from desktop_audit.pathtext import on_disk, storable
+from tests.scan.sources.conftest import git
 from tests.test_cli import cli_env  # noqa: F401  (the fixture is used by name)
 
 # Made-up Slack bot token (authenticates nowhere).
@@ -82,11 +83,10 @@ def test_repository_under_a_folder_whose_name_is_not_utf8_writes_json(
     home = tmp_path / "home"
     repo = _latin1_dir(home) / "repo"
     repo.mkdir()
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    git(repo, "init", "-q")
     (repo / "deploy.sh").write_text(f"curl -H 'Authorization: Bearer {TOKEN}'\n")
-    subprocess.run([*git, "add", "deploy.sh"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "deploy"], cwd=repo, check=True)
+    git(repo, "add", "deploy.sh")
+    git(repo, "commit", "-q", "-m", "deploy")
     out = tmp_path / "scan.json"
 
     scan = run_cli(

@@ -392,9 +392,10 @@ class Remediation:
     def _fragments(self, record: LocationRecord) -> list[Fragment]:
         loc = record.location
         if loc.source in FILE_SOURCES and loc.path:
+            path = Path(on_disk(loc.path))
             try:
-                data = Path(on_disk(loc.path)).read_bytes()
+                data = path.read_bytes()
             except OSError:
                 return []
-            return list(rescan.fragments(Path(on_disk(loc.path)), loc.source, data))
+            return list(rescan.fragments(path, loc.source, data))
         return []

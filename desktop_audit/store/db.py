@@ -293,6 +293,7 @@ class Store:
         Each finding is read and written once per call (many locations share one), and the
         locations go in one ``executemany``."""
         now = utcnow()
+        home_text = storable(str(home))
         new = 0
         severities: dict[str, Severity] = {}  # finding -> the highest severity seen
         locations: list[tuple[Any, ...]] = []
@@ -317,7 +318,7 @@ class Store:
                         loc.commit,
                         _text(loc.ref),
                         _text(loc.keychain_item),
-                        storable(str(home)),
+                        home_text,
                         hit.context,
                         scan_id,
                         scan_id,
