@@ -238,7 +238,8 @@ def _status_html(summary: AuditSummary) -> str:
         f" <b>{summary.by_status.get(s, 0):,}</b>"
         for s in Status
     ]
-    return "<br>".join(rows) + f"<br><br>{summary.total:,} findings in total"
+    noun = "finding" if summary.total == 1 else "findings"
+    return "<br>".join(rows) + f"<br><br>{summary.total:,} {noun} in total"
 
 
 def _source_html(summary: AuditSummary) -> str:
