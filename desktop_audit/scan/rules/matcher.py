@@ -271,7 +271,7 @@ def _shapes(patterns: Sequence[bytes]) -> dict[bytes, _Shape]:
 
 def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
     keywords = tuple(k.encode() for k in rule.keywords)
-    pattern = rule.compiled.pattern
+    pattern = rule.pattern
     low, high = shape.low, shape.high
     width = MAX_SPAN if high is None else high
     starter_source, starter_width = None, width
@@ -326,11 +326,11 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
 
 def rule_literals(rules: Sequence[Rule]) -> set[tuple[bytes, bool]]:
     """The required literals (text, caseless) the engine may find ``rules`` from."""
-    shapes = _shapes([r.compiled.pattern for r in rules])
+    shapes = _shapes([r.pattern for r in rules])
     return {
         (text.encode("latin-1"), bool(caseless))
         for rule in rules
-        for text, caseless in shapes[rule.compiled.pattern].literals
+        for text, caseless in shapes[rule.pattern].literals
     }
 
 
@@ -346,8 +346,8 @@ def _compiled(rules: tuple[Rule, ...], engine: str) -> tuple[list[_Plan], Candid
         found = _COMPILED.get(key)
     if found is not None:
         return found
-    shapes = _shapes([r.compiled.pattern for r in rules])
-    planned = [_plan(i, r, shapes[r.compiled.pattern]) for i, r in enumerate(rules)]
+    shapes = _shapes([r.pattern for r in rules])
+    planned = [_plan(i, r, shapes[r.pattern]) for i, r in enumerate(rules)]
     built = ([plan for plan, _ in planned], make_engine([p for _, p in planned], engine))
     with _COMPILED_LOCK:
         return _COMPILED.setdefault(key, built)

@@ -40,7 +40,12 @@ class Rule:
     # loader has checked (or a cache of a checked pack says) that every one compiles.
     @functools.cached_property
     def compiled(self) -> re.Pattern[bytes]:
-        return re.compile(self.regex.encode())
+        return re.compile(self.pattern)
+
+    @property
+    def pattern(self) -> bytes:
+        """The regex as bytes, as ``compiled`` compiles it (without compiling it)."""
+        return self.regex.encode()
 
     @functools.cached_property
     def compiled_allow(self) -> tuple[re.Pattern[bytes], ...]:
