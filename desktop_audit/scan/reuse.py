@@ -93,7 +93,17 @@ def _origin_from(data: dict[str, Any]) -> Origin:
 
 def encode_hits(hits: Sequence[Hit]) -> bytes:
     """Hits as compact JSON (context stays ciphertext, base64)."""
-    rows = [
+    return json.dumps(hit_rows(hits), separators=(",", ":"), sort_keys=True).encode()
+
+
+def decode_hits(payload: bytes) -> list[Hit]:
+    """The inverse of :func:`encode_hits`."""
+    return hits_from_rows(json.loads(payload))
+
+
+def hit_rows(hits: Sequence[Hit]) -> list[dict[str, Any]]:
+    """Hits as JSON-ready rows (no raw secret: redacted previews, hashes, ciphertext)."""
+    return [
         {
             "finding_id": h.finding_id,
             "rule_id": h.rule_id,
@@ -110,11 +120,10 @@ def encode_hits(hits: Sequence[Hit]) -> bytes:
         }
         for h in hits
     ]
-    return json.dumps(rows, separators=(",", ":"), sort_keys=True).encode()
 
 
-def decode_hits(payload: bytes) -> list[Hit]:
-    """The inverse of :func:`encode_hits`."""
+def hits_from_rows(rows: Sequence[dict[str, Any]]) -> list[Hit]:
+    """The inverse of :func:`hit_rows`."""
     return [
         Hit(
             finding_id=row["finding_id"],
@@ -130,7 +139,7 @@ def decode_hits(payload: bytes) -> list[Hit]:
             context=base64.b64decode(row["context"]),
             title=row["title"],
         )
-        for row in json.loads(payload)
+        for row in rows
     ]
 
 

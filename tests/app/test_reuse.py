@@ -13,6 +13,7 @@ import pytest
 from desktop_audit.app.service import AuditService, ScanOutcome, ScanRequest
 from desktop_audit.models import SourceGroup
 from desktop_audit.scan import reuse
+from desktop_audit.scan.sources.git_snapshot import store_stamp
 
 # Fake credentials in a provider format our rules know (made up; never valid anywhere).
 STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc9Q2w"
@@ -169,3 +170,115 @@ def test_attribution_is_remembered_until_the_refs_change(tmp_path: Path, home: P
     assert "reused_attributions" not in _stats(third, "git")
     paths = {Path(path).name for _, path, _, _ in _locations(third) if path}
     assert {"config.py", "copy.py"} <= paths
+
+
+def _snapshot_rows(db: Path) -> list[bytes]:
+    """Stored repository snapshots (a 64-hex state line, then JSON)."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT hits FROM reuse WHERE hits IS NOT NULL").fetchall()
+    return [hits for (hits,) in rows if len(hits) > 66 and hits[64:66] == b"\n{"]
+
+
+def test_an_unchanged_repository_is_not_listed_again(tmp_path: Path, home: Path) -> None:
+    service = AuditService(db_path=tmp_path / "audit.db")
+    first = _scan(service, home)
+    assert "reused_repositories" not in _stats(first, "git")
+    second = _scan(service, home)
+    git = _stats(second, "git")
+    assert git.get("reused_repositories") == 1
+    assert git["reused_objects"] == first.scan.coverage[0]["objects"]
+    assert "blobs" not in git, "an unchanged repository was read again"
+    assert _locations(second) == _locations(first)
+    assert _open_ids(second) == _open_ids(first)
+    keys = ("objects", "blobs", "bytes", "commits", "errors", "refs")
+    assert {k: second.scan.coverage[0][k] for k in keys} == {
+        k: first.scan.coverage[0][k] for k in keys
+    }
+    assert len(_snapshot_rows(tmp_path / "audit.db")) == 1
+
+
+@pytest.mark.parametrize("change", ["commit", "dangling object", "new ref", "gc"])
+def test_a_changed_repository_is_listed_again(tmp_path: Path, home: Path, change: str) -> None:
+    service = AuditService(db_path=tmp_path / "audit.db")
+    _scan(service, home)
+    repo = home / "repo"
+    new_secret = "sk_live_" + "Zr8Qm2Kx7Wc4Np9Lb3Vt6Hd1"
+    if change == "commit":
+        (repo / "later.py").write_text(f'KEY = "{new_secret}"\n', encoding="utf-8")
+        _git(repo, "add", "later.py")
+        _git(repo, "commit", "-q", "-m", "later")
+    elif change == "dangling object":  # written to the store, named by no ref or reflog
+        subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"],
+            cwd=repo,
+            input=f'KEY = "{new_secret}"\n'.encode(),
+            check=True,
+            capture_output=True,
+        )
+    elif change == "new ref":
+        _git(repo, "tag", "v1", "HEAD~1")
+    else:
+        _git(repo, "gc", "-q")
+    second = _scan(service, home)
+    assert "reused_repositories" not in _stats(second, "git")
+    if change in ("commit", "dangling object"):
+        assert _stats(second, "git")["blobs"] >= 1
+        found = {f.rule_id for f in second.findings if f.present}
+        assert any(r.startswith("stripe.") for r in found)
+    assert len(_snapshot_rows(tmp_path / "audit.db")) == 1, "the old snapshot was not replaced"
+    third = _scan(service, home)
+    assert _stats(third, "git").get("reused_repositories") == 1
+    assert _open_ids(third) == _open_ids(second)
+
+
+def test_a_racily_recent_object_store_is_listed_again(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reuse, "RACY_NS", 3600 * 1_000_000_000)  # every store is "recent"
+    service = AuditService(db_path=tmp_path / "audit.db")
+    _scan(service, home)
+    second = _scan(service, home)
+    assert "reused_repositories" not in _stats(second, "git")
+    assert _snapshot_rows(tmp_path / "audit.db") == []
+
+
+def test_clones_sharing_objects_keep_their_findings(tmp_path: Path, home: Path) -> None:
+    _git(home, "clone", "-q", "--no-local", str(home / "repo"), str(home / "clone"))
+    service = AuditService(db_path=tmp_path / "audit.db")
+    first = _scan(service, home)
+    assert _stats(first, "git")["shared_blobs"] >= 1
+    second = _scan(service, home)
+    third = _scan(service, home)
+    assert _stats(third, "git").get("reused_repositories", 0) >= 1
+    for later in (second, third):
+        assert _locations(later) == _locations(first)
+        clone_paths = {p for _, p, _, _ in _locations(later) if p and "/clone/" in p}
+        assert clone_paths, "the clone's history lost its findings"
+
+
+def test_a_repository_with_alternates_is_always_listed(tmp_path: Path, home: Path) -> None:
+    _git(home, "clone", "-q", "--shared", str(home / "repo"), str(home / "borrower"))
+    assert store_stamp(home / "borrower" / ".git") is None  # its objects live elsewhere
+    assert store_stamp(home / "repo" / ".git") is not None
+    service = AuditService(db_path=tmp_path / "audit.db")
+    first = _scan(service, home)
+    second = _scan(service, home)
+    assert _stats(second, "git")["repos"] == 2
+    assert _locations(second) == _locations(first)
+    assert any("/borrower/" in (p or "") for _, p, _, _ in _locations(second))
+
+
+def test_a_cancelled_scan_leaves_no_snapshot(tmp_path: Path, home: Path) -> None:
+    from desktop_audit.progress import CancelToken, ProgressEvent
+
+    service = AuditService(db_path=tmp_path / "audit.db")
+    cancel = CancelToken()
+
+    def stop_after_reading(event: ProgressEvent) -> None:
+        if event.source == "git" and event.finished:  # read, not yet attributed
+            cancel.cancel()
+
+    request = ScanRequest(home=home, groups=(SourceGroup.GIT,), reuse=True)
+    outcome = service.scan(request, progress=stop_after_reading, cancel=cancel)
+    assert outcome.scan.coverage[0]["objects"] >= 4  # the repository was read
+    assert _snapshot_rows(tmp_path / "audit.db") == []

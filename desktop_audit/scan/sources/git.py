@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections import defaultdict
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -31,10 +32,13 @@ from desktop_audit.scan.sources.git_attribution import (
     attribute,
     decode_attribution,
     encode_attribution,
+    ref_facts,
     repository_state,
 )
 from desktop_audit.scan.sources.git_coverage import RepoProbe, present_blobs
 from desktop_audit.scan.sources.git_objects import ObjectCounts, SeenBlobs, iter_objects, message_of
+from desktop_audit.scan.sources.git_snapshot import Snapshot, recall, snapshot_state, store_stamp
+from desktop_audit.scan.sources.git_snapshot import keep as keep_snapshot
 from desktop_audit.scan.sources.gitcmd import Git, GitError, objects_only
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import SkipFile, has_suffix
@@ -60,6 +64,8 @@ class GitSource:
         self.seen = SeenBlobs()
         self.sharing: list[Path] = []  # repositories that passed over blobs read elsewhere
         self.states: dict[Path, str] = {}  # repository fingerprints (``repository_state``)
+        # repositories read completely and unchanged while read: snapshot state and coverage
+        self.snapshots: dict[Path, tuple[str, RepoProbe, ObjectCounts]] = {}
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         pacer = Pacer(ctx, NAME)
@@ -99,8 +105,15 @@ class GitSource:
     def _objects(
         self, repo: Repository, ctx: ScanContext, pacer: Pacer
     ) -> Generator[Fragment, None, bool]:
-        """Every text blob and message once; False when the repository cannot be read at all."""
-        probe = RepoProbe(Git(repo.git_dir), repo.path, ctx, NAME)
+        """Every text blob and message once; False when the repository cannot be read at all.
+        A repository unchanged since an earlier scan hands back that scan's hits instead."""
+        git = Git(repo.git_dir)
+        probe = RepoProbe(git, repo.path, ctx, NAME)
+        unchanged = self._unchanged(repo, git, ctx)
+        if unchanged is not None:
+            yield from self._replay(repo, git, probe, *unchanged, ctx)
+            return True
+        before = self._snapshot_state(repo, git, ctx)
         probe.before()
         readable = True
         counts = ObjectCounts()
@@ -123,14 +136,101 @@ class GitSource:
             readable = False
         if counts.shared:
             self.sharing.append(repo.path)
+        snapshot_state_after = None
         if readable and ctx.reuse is not None:
             # without a fingerprint, attribution and history are worked out afresh
             with contextlib.suppress(GitError):
-                probe.state = self.states[repo.path] = repository_state(
-                    Git(repo.git_dir), counts.objects
-                )
+                facts = ref_facts(git)
+                probe.state = self.states[repo.path] = repository_state(git, counts.objects, facts)
+                if before is not None and not counts.shared and not ctx.cancel.cancelled:
+                    snapshot_state_after = self._snapshot_state(repo, git, ctx, facts)
         probe.after(counts, readable=readable, max_bytes=self.rules.max_file_bytes)
+        if before is not None and snapshot_state_after == before:
+            self.snapshots[repo.path] = (before, probe, counts)
         return readable
+
+    def _snapshot_state(
+        self, repo: Repository, git: Git, ctx: ScanContext, facts: bytes | None = None
+    ) -> str | None:
+        """The state a snapshot of ``repo`` is valid for (None: no snapshot possible)."""
+        if ctx.reuse is None:
+            return None
+        stamp = store_stamp(repo.git_dir)
+        if stamp is None:
+            return None
+        try:
+            facts = ref_facts(git) if facts is None else facts
+        except GitError:
+            return None
+        return snapshot_state(stamp, facts, self.rules.max_file_bytes, self.rules.sniff_bytes)
+
+    def _unchanged(
+        self, repo: Repository, git: Git, ctx: ScanContext
+    ) -> tuple[Snapshot, bytes] | None:
+        """The snapshot an earlier scan left of ``repo`` if nothing changed since (with the
+        refs and reflogs read for it), else None."""
+        if ctx.reuse is None:
+            return None
+        stamp = store_stamp(repo.git_dir)
+        if stamp is None:
+            return None
+        try:
+            facts = ref_facts(git)
+        except GitError:
+            return None
+        state = snapshot_state(stamp, facts, self.rules.max_file_bytes, self.rules.sniff_bytes)
+        snapshot = recall(ctx.reuse, repo.git_dir, state)
+        return None if snapshot is None else (snapshot, facts)
+
+    def _replay(
+        self,
+        repo: Repository,
+        git: Git,
+        probe: RepoProbe,
+        snapshot: Snapshot,
+        facts: bytes,
+        ctx: ScanContext,
+    ) -> Iterator[Fragment]:
+        """Coverage, errors and hits of an unchanged repository, as its last pass found them."""
+        probe.before(missing_objects=snapshot.missing_objects)
+        counts = ObjectCounts(
+            objects=snapshot.objects,
+            commits=snapshot.commits,
+            tags=snapshot.tags,
+            large=snapshot.large,
+            missing=snapshot.missing,
+            reused=snapshot.objects - snapshot.large,
+            reused_blobs=snapshot.blobs,
+            reused_bytes=snapshot.bytes,
+        )
+        stats = ctx.stat(NAME)
+        stats.add("reused_repositories")
+        stats.add("reused_objects", counts.reused)
+        probe.state = self.states[repo.path] = repository_state(git, snapshot.objects, facts)
+        if snapshot.hits:
+            origin = Origin(SourceKind.GIT_HISTORY, path=repo.path)
+            yield Fragment(b"", origin, reused=rebased(snapshot.hits, repo.path))
+        probe.after(counts, readable=True, max_bytes=self.rules.max_file_bytes)
+
+    def _keep_snapshots(self, by_repo: dict[Path, list[Hit]], ctx: ScanContext) -> None:
+        """Remember each repository read completely, with the hits found in its objects."""
+        if ctx.reuse is None or ctx.cancel.cancelled:
+            return
+        for repo_path, (state, probe, counts) in self.snapshots.items():
+            cov = probe.coverage
+            snapshot = Snapshot(
+                objects=counts.objects,
+                commits=counts.commits,
+                tags=counts.tags,
+                large=counts.large,
+                missing=counts.missing,
+                blobs=cov.blobs,
+                bytes=cov.bytes,
+                missing_objects=cov.missing_objects,
+                hits=tuple(by_repo.get(repo_path, ())),
+            )
+            keep_snapshot(ctx.reuse, self.repositories[repo_path].git_dir, state, snapshot)
+        self.snapshots.clear()
 
     def _stream(
         self,
@@ -249,6 +349,7 @@ class GitSource:
                 by_repo[origin.path].append(hit)
             else:
                 yield LocatedHit(hit, location_from_origin(hit))
+        self._keep_snapshots(by_repo, ctx)
         blob_hits = [hit for repo_hits in by_repo.values() for hit in repo_hits if hit.origin.blob]
         for repo_path in self.sharing:
             # a clone passed over blobs another repository yielded: place those hits here too
@@ -315,17 +416,28 @@ def _blob_locations(hit: Hit, repo_path: Path, found: Attribution) -> Iterator[L
         yield LocatedHit(hit, Location(SourceKind.GIT_HISTORY, str(repo_path), hit.line))
         return
     for place in blob_places[:MAX_PLACES_PER_HIT]:
-        path = repo_path / place.inner_path if place.inner_path else repo_path
         yield LocatedHit(
             hit,
             Location(
                 source=SourceKind.GIT_HISTORY,
-                path=str(path),
+                path=_inside(repo_path, place.inner_path),
                 line=hit.line,
                 commit=place.commit,
                 ref=place.ref,
             ),
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _prefix(repo_path: Path) -> str:
+    return str(repo_path) + os.sep
+
+
+def _inside(repo_path: Path, inner_path: str | None) -> str:
+    """``repo_path / inner_path`` as text (a string join: thousands of hits are placed)."""
+    if not inner_path:
+        return str(repo_path)
+    return _prefix(repo_path) + (inner_path if os.sep == "/" else inner_path.replace("/", os.sep))
 
 
 def _message_location(hit: Hit, repo_path: Path, found: Attribution) -> Location:

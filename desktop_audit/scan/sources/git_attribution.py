@@ -300,12 +300,19 @@ def _places(
     return found
 
 
-def repository_state(git: Git, objects: int) -> str:
+def ref_facts(git: Git) -> bytes:
+    """Every ref with its target and every reflog entry's commit, as git lists them."""
+    return git.run("for-each-ref", f"--format={REF_FORMAT}") + git.run(
+        "rev-list", "--no-walk", "--reflog", "--stdin"
+    )
+
+
+def repository_state(git: Git, objects: int, facts: bytes | None = None) -> str:
     """A fingerprint of what attribution depends on: every ref, every reflog entry and the
-    number of objects (a fetch, commit, gc or stash changes one of them)."""
+    number of objects (a fetch, commit, gc or stash changes one of them). ``facts``: the
+    :func:`ref_facts` already read."""
     digest = hashlib.sha256(str(objects).encode())
-    digest.update(git.run("for-each-ref", f"--format={REF_FORMAT}"))
-    digest.update(git.run("rev-list", "--no-walk", "--reflog", "--stdin"))
+    digest.update(ref_facts(git) if facts is None else facts)
     return digest.hexdigest()
 
 

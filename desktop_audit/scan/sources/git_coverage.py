@@ -78,6 +78,16 @@ class _Background:
         return self._value
 
 
+class _Known:
+    """A count known beforehand (the same interface as :class:`_Background`)."""
+
+    def __init__(self, value: int) -> None:
+        self._value = value
+
+    def result(self) -> int:
+        return self._value
+
+
 class RepoProbe:
     """Fills one :class:`RepositoryCoverage` and routes the repository's errors to the scan."""
 
@@ -88,24 +98,27 @@ class RepoProbe:
         self.source = source
         self.coverage = RepositoryCoverage(str(path))
         self.state: str | None = None  # the repository's fingerprint, when known
-        self._missing_count: _Background | None = None
+        self._missing_count: _Background | _Known | None = None
         ctx.coverage.append(self.coverage)
 
     def error(self, message: str) -> None:
         self.coverage.errors.append(message)
         self.ctx.error(self.source, self.path, message)
 
-    def before(self) -> None:
+    def before(self, missing_objects: int | None = None) -> None:
         """Note shallow and partial clones (their missing history is an error entry). A
         partial clone's missing objects are counted by a git walk that runs while the
-        objects are read (:meth:`after` collects it)."""
+        objects are read (:meth:`after` collects it), unless ``missing_objects`` is known
+        (an unchanged repository's earlier count)."""
         git_dir = self.git.git_dir
         self.coverage.shallow = (git_dir / "shallow").is_file()
         self.coverage.partial = is_partial(git_dir)
         if self.coverage.shallow:
             self.error(SHALLOW)
         if self.coverage.partial:
-            self._missing_count = _Background(self._missing)
+            self._missing_count = (
+                _Background(self._missing) if missing_objects is None else _Known(missing_objects)
+            )
 
     def _partial_counted(self) -> None:
         """The missing-object count of a partial clone, once its walk is done."""
