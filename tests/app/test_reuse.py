@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop_audit.app.service import AuditService, ScanOutcome, ScanRequest
-from desktop_audit.models import SourceGroup
+from desktop_audit.models import SourceGroup, SourceKind
 from desktop_audit.scan import reuse
 from desktop_audit.scan.sources.git_snapshot import store_stamp
 
@@ -172,6 +173,27 @@ def test_attribution_is_remembered_until_the_refs_change(tmp_path: Path, home: P
     assert {"config.py", "copy.py"} <= paths
 
 
+def _landing_in(objects: Path, template: str) -> bytes:
+    """Content whose loose object goes to a fan-out directory that already exists."""
+    existing = {d.name for d in objects.iterdir() if len(d.name) == 2}
+    for n in range(100_000):
+        content = template.format(n).encode()
+        sha = hashlib.sha1(b"blob %d\x00" % len(content) + content).hexdigest()  # noqa: S324
+        if sha[:2] in existing:
+            return content
+    raise AssertionError("no content for an existing fan-out directory")
+
+
+def _stripe_in_history(outcome: ScanOutcome) -> bool:
+    """A Stripe key found in git history (the fixture's .env holds one too)."""
+    return any(
+        loc.location.source is SourceKind.GIT_HISTORY and loc.present
+        for f in outcome.findings
+        if f.rule_id.startswith("stripe.")
+        for loc in f.locations
+    )
+
+
 def _snapshot_rows(db: Path) -> list[bytes]:
     """Stored repository snapshots (a 64-hex state line, then JSON)."""
     with sqlite3.connect(db) as conn:
@@ -223,23 +245,35 @@ def test_a_changed_repository_is_listed_again(tmp_path: Path, home: Path, change
     assert "reused_repositories" not in _stats(second, "git")
     if change in ("commit", "dangling object"):
         assert _stats(second, "git")["blobs"] >= 1
-        found = {f.rule_id for f in second.findings if f.present}
-        assert any(r.startswith("stripe.") for r in found)
+        assert _stripe_in_history(second)
     assert len(_snapshot_rows(tmp_path / "audit.db")) == 1, "the old snapshot was not replaced"
     third = _scan(service, home)
     assert _stats(third, "git").get("reused_repositories") == 1
     assert _open_ids(third) == _open_ids(second)
 
 
-def test_a_racily_recent_object_store_is_listed_again(
-    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_new_object_is_noticed_even_where_directory_times_do_not_change(
+    tmp_path: Path, home: Path
 ) -> None:
-    monkeypatch.setattr(reuse, "RACY_NS", 3600 * 1_000_000_000)  # every store is "recent"
     service = AuditService(db_path=tmp_path / "audit.db")
     _scan(service, home)
+    objects = home / "repo" / ".git" / "objects"
+    times = {d: d.stat() for d in objects.iterdir()}
+    content = _landing_in(objects, 'KEY = "sk_live_' + 'Qw3Er5Ty7Ui9Op1As3Df5Gh7"  # {}\n')
+    subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"],
+        cwd=home / "repo",
+        input=content,
+        check=True,
+        capture_output=True,
+    )
+    for directory in objects.iterdir():  # a file system with coarse or lazy directory times
+        old = times.get(directory)
+        if old is not None:
+            os.utime(directory, ns=(old.st_atime_ns, old.st_mtime_ns))
     second = _scan(service, home)
     assert "reused_repositories" not in _stats(second, "git")
-    assert _snapshot_rows(tmp_path / "audit.db") == []
+    assert _stripe_in_history(second)
 
 
 def test_clones_sharing_objects_keep_their_findings(tmp_path: Path, home: Path) -> None:

@@ -1,13 +1,13 @@
 """A repository found as an earlier scan left it: when its refs, reflogs and object store are
 unchanged (same detection settings), that scan's hits and counts stand for it, and not one
 object is listed again. A rescan of an unchanged repository then costs two small git
-commands and 258 ``stat`` calls, whatever the size of its history.
+commands and a listing of its object directories, whatever the size of its history.
 
-The object store's *stamp* is the modification and change times of ``objects/``, of
-``objects/pack/`` and of the 256 loose-object directories, plus each pack's name, size and
-time: git only ever adds or removes files there (objects are immutable), and either changes
-the directory's times. A store whose directories changed within the racy window, or whose
-objects partly live elsewhere (alternates), has no stamp: it is listed as usual.
+The object store's *stamp* is the names of its loose objects and its packs' names and sizes:
+objects are immutable and git only ever adds files there (written aside, then renamed into
+place) or removes them, so any change to what the store holds changes the names. Names, not
+times: a file system with coarse or lazy directory times cannot hide a new object. A store
+whose objects partly live elsewhere (alternates) has no stamp: it is listed as usual.
 
 One slot per repository holds its latest snapshot (stored under a name without the state,
 so a changed repository replaces its old snapshot instead of adding one).
@@ -18,49 +18,44 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_audit.models import Hit
-from desktop_audit.scan import reuse
 from desktop_audit.scan.reuse import ReuseCache, hit_rows, hits_from_rows, repository_unit
 
 SNAPSHOT_FORMAT = "1"
 # Repositories with more hits than this are listed again on each rescan (the snapshot would
 # be a large row read at every start).
 MAX_SNAPSHOT_HITS = 100_000
-_FANOUT = tuple(f"{i:02x}" for i in range(256))
+# Loose objects live in objects/00..ff, packs in objects/pack.
+_STORE_DIRS = frozenset([*(f"{i:02x}" for i in range(256)), "pack"])
 
 
-def store_stamp(git_dir: Path, now_ns: int | None = None) -> str | None:
-    """A digest of the object store's directory times and packs; None when it cannot be
-    trusted to show every change (racily recent, alternates, unreadable)."""
+def store_stamp(git_dir: Path) -> str | None:
+    """A digest of the object store's file names (and pack sizes); None when it cannot show
+    every change (objects kept in another repository, an unreadable store)."""
     objects = git_dir / "objects"
     info = objects / "info"
     if (info / "alternates").exists() or (info / "http-alternates").exists():
         return None  # objects kept in another repository change without a trace here
-    limit = (time.time_ns() if now_ns is None else now_ns) - reuse.RACY_NS
-    parts: list[str] = []
+    digest = hashlib.sha256()
     try:
-        for directory in (objects, objects / "pack", *(objects / name for name in _FANOUT)):
-            try:
-                st = directory.stat()
-            except FileNotFoundError:
-                parts.append("-")
-                continue
-            if max(st.st_mtime_ns, st.st_ctime_ns) > limit:
-                return None  # changed so recently that a further change may not show
-            parts.append(f"{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}")
-        with os.scandir(objects / "pack") as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                st = entry.stat(follow_symlinks=False)
-                parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
-    except FileNotFoundError:
-        pass  # no pack directory: loose objects only
+        with os.scandir(objects) as top:
+            names = sorted(e.name for e in top if e.name in _STORE_DIRS)
+        for name in names:
+            with os.scandir(objects / name) as entries:
+                if name == "pack":
+                    listed = sorted(
+                        f"{e.name}:{e.stat(follow_symlinks=False).st_size}" for e in entries
+                    )
+                else:
+                    listed = sorted(e.name for e in entries)
+            digest.update(f"{name}/{len(listed)}\n".encode())
+            digest.update("\n".join(listed).encode("utf-8", "surrogateescape"))
     except OSError:
         return None
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+    return digest.hexdigest()
 
 
 def snapshot_state(stamp: str, facts: bytes, *settings: object) -> str:
