@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
 
-from desktop_audit.models import Fragment, Hit, LocatedHit
+from desktop_audit.models import Fragment, Hit, LocatedHit, Severity
 from desktop_audit.progress import ProgressEvent
 from desktop_audit.scan import severity
 from desktop_audit.scan.parallel import ParallelDetect
@@ -63,8 +63,9 @@ def _run_source(source: Source, pipeline: ParallelDetect, ctx: ScanContext) -> I
         ctx.error(name, None, f"source stopped early: {type(exc).__name__}")
         log.debug("source %s failed", name, exc_info=False)
     try:
+        place_severity = _PlaceSeverity(str(ctx.home))
         for located in source.locate(hits, ctx):
-            yield _with_place_severity(located, str(ctx.home))
+            yield place_severity(located)
     except Exception as exc:
         ctx.error(name, None, f"could not attribute findings: {type(exc).__name__}")
     ctx.report(ProgressEvent(source=name, done=0, hits=len(hits), finished=True))
@@ -94,12 +95,25 @@ def _stopped(ctx: ScanContext) -> bool:
     return ctx.cancel.cancelled
 
 
-def _with_place_severity(located: LocatedHit, home: str) -> LocatedHit:
-    hit = located.hit
-    if located.location.line is not None and located.location.line < 1:
-        # Lines are 1-based in every output; a source without one reports none.
-        located = LocatedHit(hit, dataclasses.replace(located.location, line=None))
-    adjusted = severity.adjust(hit.severity, hit.kind, located.location, home)
-    if adjusted is hit.severity:
-        return located
-    return LocatedHit(dataclasses.replace(hit, severity=adjusted), located.location)
+class _PlaceSeverity:
+    """Each located hit with its severity adjusted for the place (worked out once per rule
+    severity, kind and place: a history holds thousands of hits in a few hundred files)."""
+
+    def __init__(self, home: str) -> None:
+        self._home = home
+        self._known: dict[tuple[object, ...], Severity] = {}
+
+    def __call__(self, located: LocatedHit) -> LocatedHit:
+        hit, location = located.hit, located.location
+        if location.line is not None and location.line < 1:
+            # Lines are 1-based in every output; a source without one reports none.
+            location = dataclasses.replace(location, line=None)
+            located = LocatedHit(hit, location)
+        key = (hit.severity, hit.kind, location.source, location.ref, location.path)
+        adjusted = self._known.get(key)
+        if adjusted is None:
+            adjusted = severity.adjust(hit.severity, hit.kind, location, self._home)
+            self._known[key] = adjusted
+        if adjusted is hit.severity:
+            return located
+        return LocatedHit(dataclasses.replace(hit, severity=adjusted), location)
