@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_audit.errors import ProfileError, RuleError
+from desktop_audit.scan.rules.linear import linear_problem
 
 _SECTIONS: dict[str, frozenset[str]] = {
     "engagement": frozenset({"client", "contract_id", "security_contact"}),
@@ -128,6 +129,9 @@ def _endpoints(ctx: _Ctx, table: Mapping[str, Any]) -> dict[str, Any]:
             hosts.append(re.compile(pattern, re.IGNORECASE))
         except re.error as exc:
             raise ctx.error("endpoints.hosts", f"bad regex: {exc.msg}", pattern) from exc
+        problem = linear_problem(pattern)  # host patterns run over everything: linear time
+        if problem is not None:
+            raise ctx.error("endpoints.hosts", f"unsupported regex: {problem}", pattern)
     cidrs = []
     for cidr in _strs(ctx, table, "endpoints", "cidrs"):
         try:

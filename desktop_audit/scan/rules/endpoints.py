@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from desktop_audit.scan.rules.linear import LinearPattern
 from desktop_audit.scan.rules.prefilter import make_prefilter
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class EndpointMatcher:
                 self._literals.append(("cidr", index))
         self._keywords = keywords
         self._profile = profile
-        self._hosts = [re.compile(h.pattern.encode(), re.IGNORECASE) for h in profile.hosts]
+        self._hosts = [LinearPattern(h.pattern, ignore_case=True) for h in profile.hosts]
         self._prefilter = make_prefilter(keywords, engine)
 
     def find(self, data: bytes) -> list[EndpointMatch]:
@@ -95,15 +96,14 @@ class EndpointMatcher:
             if match is not None:
                 found.setdefault((match.start, match.end), match)
         for index, pattern in enumerate(self._hosts):
-            for m in pattern.finditer(data):
-                start, end = m.span()
+            for start, end in pattern.spans(data):
                 if start == end or not self._host_boundary(data, start, end):
                     continue
                 found.setdefault(
                     (start, end),
                     EndpointMatch(
                         "endpoint.host",
-                        m.group().lower(),
+                        data[start:end].lower(),
                         start,
                         end,
                         f"host /{self._profile.hosts[index].pattern}/",

@@ -20,6 +20,7 @@ from desktop_audit.resources import resources_dir
 from desktop_audit.scan.rules.decoders import DECODERS
 from desktop_audit.scan.rules.engines import cache_dir
 from desktop_audit.scan.rules.filters import DEFAULT_FILTERS, FILTERS
+from desktop_audit.scan.rules.linear import NESTED, nested_repetition
 from desktop_audit.scan.rules.matcher import Matcher
 from desktop_audit.scan.rules.model import Rule, RuleProblem, RuleSet
 from desktop_audit.scan.rules.validators import VALIDATORS
@@ -73,6 +74,8 @@ def _compile(pattern: str, where: str, what: str) -> re.Pattern[bytes]:
     problem = _re2_error(pattern)
     if problem is not None:
         raise RuleError(f"{where}: {what} is not RE2-compatible: {problem}")
+    if nested_repetition(pattern):  # matched by Python re: no exponential backtracking
+        raise RuleError(f"{where}: {what}: {NESTED}")
     return compiled
 
 

@@ -1,0 +1,134 @@
+"""Regexes from outside the rule pack (an engagement profile, a user's rule file) must not be
+able to stall a scan. Python's backtracking engine takes exponential time on patterns such
+as ``(a+)+`` against a long run of ``a`` that does not end the match, so:
+
+* a profile's host patterns, which run over every fragment, are matched by RE2 (linear time)
+  and must therefore be RE2 patterns (no look-around, no back-references);
+* credential rules (which are RE2-compatible already, but confirmed with Python ``re`` inside
+  small candidate ranges) are refused when :func:`nested_repetition` finds a repetition of
+  a group made only of repetitions, the shape behind exponential backtracking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+try:  # a hard dependency, but a frozen bundle may lack it: then Python re and the check
+    import re2 as _re2
+except ImportError:  # pragma: no cover
+    _re2 = None
+
+# sre_parse is the only parser of Python's regex syntax that ships with Python.
+from re import _parser as _sre  # type: ignore[attr-defined]
+
+_REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)} - {None}
+_ZERO_WIDTH = {_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT}
+# An outer repetition this short multiplies the work by a small power at most.
+_SHORT_OUTER = 3
+
+
+class LinearPattern:
+    """One pattern over bytes: RE2 where installed, else Python ``re``."""
+
+    def __init__(self, pattern: str, *, ignore_case: bool) -> None:
+        self.pattern = pattern
+        source = pattern.encode()
+        self._engine: Any
+        if _re2 is not None:
+            self._engine = _re2.compile(source, _options(ignore_case))
+        else:  # pragma: no cover  (RE2 is installed wherever the tests run)
+            self._engine = re.compile(source, re.IGNORECASE if ignore_case else 0)
+
+    def spans(self, data: bytes) -> Iterator[tuple[int, int]]:
+        """``(start, end)`` of every leftmost non-overlapping match."""
+        for match in self._engine.finditer(data):
+            yield match.span()
+
+
+def _options(ignore_case: bool) -> Any:
+    options = _re2.Options()
+    options.encoding = _re2.Options.Encoding.LATIN1  # bytes in, bytes matched, as ``re``
+    options.case_sensitive = not ignore_case
+    options.log_errors = False
+    return options
+
+
+def linear_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot run in linear time (None: it can)."""
+    if _re2 is not None:
+        try:
+            _re2.compile(pattern.encode(), _options(False))
+        except Exception as exc:  # re2 raises its own error type
+            text = str(exc).removeprefix("b'").removesuffix("'")
+            return f"{text} (look-around and back-references are not supported)"
+        return None
+    if nested_repetition(pattern):  # pragma: no cover
+        return NESTED
+    return None
+
+
+NESTED = (
+    "a repetition of a group made only of repetitions, such as (a+)+, can take exponential"
+    " time: repeat the characters once, e.g. a+"
+)
+
+
+def nested_repetition(pattern: str) -> bool:
+    """Whether ``pattern`` repeats (more than a few times) a group whose every part is a
+    variable repetition or optional, with a variable repetition among them: ``(a+)+``,
+    ``(\\w+\\s?)*``, ``(x+x+)+y``. A group with a fixed part, as in ``(?:[a-z]+\\.)+``, is not
+    flagged (the fixed part is where each round must end)."""
+    try:
+        parsed = _sre.parse(pattern)
+    except re.error:
+        return False  # reported as a bad regex elsewhere
+    return _has_nested(list(parsed))
+
+
+def _has_nested(items: list[Any]) -> bool:
+    for op, args in items:
+        if op in _REPEATS:
+            _low, high, body = args
+            body_items = list(body)
+            if (high == _sre.MAXREPEAT or high > _SHORT_OUTER) and _only_repeats(body_items):
+                return True
+            if _has_nested(body_items):
+                return True
+        elif op is _sre.SUBPATTERN:
+            if _has_nested(list(args[-1])):
+                return True
+        elif op is _sre.BRANCH:
+            if any(_has_nested(list(branch)) for branch in args[1]):
+                return True
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT) and _has_nested(list(args[1])):
+            return True
+    return False
+
+
+def _only_repeats(items: list[Any]) -> bool:
+    """Every part variable or zero-width, and at least one variable repetition."""
+    variable = False
+    for op, args in items:
+        if op in _ZERO_WIDTH:
+            continue
+        if op in _REPEATS:
+            low, high, _body = args
+            if low != high:
+                variable = True
+                continue
+            return False  # a fixed count is a fixed part
+        if op is _sre.SUBPATTERN:
+            inner = list(args[-1])
+            if _only_repeats(inner):
+                variable = True
+                continue
+            return False
+        if op is _sre.BRANCH:
+            if all(_only_repeats(list(branch)) for branch in args[1]):
+                variable = True
+                continue
+            return False
+        return False  # a literal, a class, any character: a fixed part
+    return variable
