@@ -194,11 +194,15 @@ def _stripe_in_history(outcome: ScanOutcome) -> bool:
     )
 
 
-def _snapshot_rows(db: Path) -> list[bytes]:
-    """Stored repository snapshots (a 64-hex state line, then JSON)."""
+def _slot_rows(db: Path, start: bytes) -> list[bytes]:
+    """Stored per-repository slots (a 64-hex state line, then JSON starting with ``start``)."""
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT hits FROM reuse WHERE hits IS NOT NULL").fetchall()
-    return [hits for (hits,) in rows if len(hits) > 66 and hits[64:66] == b"\n{"]
+    return [hits for (hits,) in rows if hits[64:65] == b"\n" and hits[65:].startswith(start)]
+
+
+def _snapshot_rows(db: Path) -> list[bytes]:
+    return _slot_rows(db, b'{"blobs"')
 
 
 def test_an_unchanged_repository_is_not_listed_again(tmp_path: Path, home: Path) -> None:
@@ -246,7 +250,10 @@ def test_a_changed_repository_is_listed_again(tmp_path: Path, home: Path, change
     if change in ("commit", "dangling object"):
         assert _stats(second, "git")["blobs"] >= 1
         assert _stripe_in_history(second)
-    assert len(_snapshot_rows(tmp_path / "audit.db")) == 1, "the old snapshot was not replaced"
+    db = tmp_path / "audit.db"
+    assert len(_snapshot_rows(db)) == 1, "the old snapshot was not replaced"
+    assert len(_slot_rows(db, b'{"commits"')) == 1, "the old attribution was not replaced"
+    assert len(_slot_rows(db, b"[")) == 1, "the old history counts were not replaced"
     third = _scan(service, home)
     assert _stats(third, "git").get("reused_repositories") == 1
     assert _open_ids(third) == _open_ids(second)

@@ -370,11 +370,13 @@ class GitSource:
         state = self.states.get(repo_path)
         if ctx.reuse is None or state is None:
             return attribute(git, blobs, ctx.cancel, commits)
-        unit = repository_unit("attribution", git.git_dir, state)
+        # one slot per repository, holding the attribution of its latest state
+        unit = repository_unit("attribution", git.git_dir, "")
+        head = state.encode("ascii") + b"\n"
         payload = ctx.reuse.payload(unit)
-        if payload is not None:
+        if payload is not None and payload.startswith(head):
             try:
-                known = decode_attribution(payload)
+                known = decode_attribution(payload[len(head) :])
             except (ValueError, KeyError, TypeError):
                 known = None
             if known and blobs <= known.places.keys() and commits <= known.commit_refs.keys():
@@ -382,7 +384,7 @@ class GitSource:
                 return known
         found = attribute(git, blobs, ctx.cancel, commits)
         if not ctx.cancel.cancelled:
-            ctx.reuse.keep(unit, encode_attribution(found))
+            ctx.reuse.keep(unit, head + encode_attribution(found))
         return found
 
     def _git(self, repo_path: Path) -> Git:

@@ -167,20 +167,22 @@ class RepoProbe:
 
     def _history(self, commits: int) -> None:
         cov = self.coverage
-        reuse, unit = self.ctx.reuse, None
+        reuse, unit, head = self.ctx.reuse, None, b""
         if reuse is not None and self.state is not None:
-            unit = repository_unit("history", self.git.git_dir, self.state)
+            # one slot per repository, holding the counts of its latest state
+            unit = repository_unit("history", self.git.git_dir, "")
+            head = self.state.encode("ascii") + b"\n"
             remembered = reuse.payload(unit)
-            if remembered is not None:
+            if remembered is not None and remembered.startswith(head):
                 with contextlib.suppress(ValueError, TypeError):
                     (cov.refs, cov.stashes, cov.reflog_only_commits, cov.unreachable_commits) = (
-                        json.loads(remembered)
+                        json.loads(remembered[len(head) :])
                     )
                     return
         self._count_history(commits)
         if reuse is not None and unit is not None and cov.unreachable_commits >= 0:
             counted = [cov.refs, cov.stashes, cov.reflog_only_commits, cov.unreachable_commits]
-            reuse.keep(unit, json.dumps(counted).encode())
+            reuse.keep(unit, head + json.dumps(counted).encode())
 
     def _count_history(self, commits: int) -> None:
         cov = self.coverage
