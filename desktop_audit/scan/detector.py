@@ -22,6 +22,7 @@ __all__ = ["Detector", "known_hosts_matches"]
 CONTEXT_LIMIT = 300
 _CONTEXT_SIDE = 120
 _DECODED_MARK = "[encoded]"
+_PATH_MEMO = 4096  # allowlist verdicts kept per detector
 GENERIC_PROVIDER = "generic"
 
 
@@ -107,6 +108,7 @@ class Detector:
         self._secrecy = secrecy
         self._allowlist = allowlist or default_allowlist()
         self._matcher = Matcher(ruleset.rules, engine=engine, allowlist=self._allowlist)
+        self._allowed_paths: dict[str, bool] = {}
         self._endpoints = (
             EndpointMatcher(profile, engine)
             if profile is not None and profile.has_endpoints
@@ -121,10 +123,12 @@ class Detector:
             if origin.path and origin.inner_path
             else (str(origin.path) if origin.path else origin.inner_path or "")
         )
-        if path and self._allowlist.path_allowed(path):
+        if path and self._path_allowed(path):
             return []
         data = fragment.data
         raws = self._matcher.find(data)
+        if not raws and self._endpoints is None:
+            return []  # most fragments: nothing more to work out
         decoded = [inner for raw in raws if raw.decoded is not None for inner in self._decoded(raw)]
         reported = [r for r in raws if r.report]
         encoded_copies = [r for r in reported if _encodes_a_decoded_hit(r, decoded)]
@@ -139,6 +143,15 @@ class Detector:
         spans.extend((r.start, r.end, _DECODED_MARK) for r in raws if r.decoded is not None)
         spans.extend((r.start, r.end, _DECODED_MARK) for r in encoded_copies)
         return self._hits(found, data, spans, origin)
+
+    def _path_allowed(self, path: str) -> bool:
+        """The allowlist's verdict on ``path``, remembered (a repository's blobs all name it)."""
+        known = self._allowed_paths.get(path)
+        if known is None:
+            if len(self._allowed_paths) >= _PATH_MEMO:
+                self._allowed_paths.clear()
+            known = self._allowed_paths[path] = self._allowlist.path_allowed(path)
+        return known
 
     def _credential(self, raw: RawMatch, start: int, end: int) -> _Found:
         rule = raw.rule

@@ -28,7 +28,7 @@ REUSE_FORMAT = "1"
 # A file modified this recently may still be changing within its timestamp's granularity
 # ("racily clean"): it is scanned, not remembered.
 RACY_NS = 2_000_000_000
-FLUSH_EVERY = 20_000
+FLUSH_EVERY = 50_000
 # Stores fresh units: (detection digest, [(key, encoded hits or None)]).
 Flush = Callable[[str, list[tuple[bytes, bytes | None]]], None]
 

@@ -17,6 +17,7 @@ CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
 # Blob ids remembered across repositories of one scan (clones share most blobs): about 60 MB.
 MAX_SEEN = 1_000_000
 _READ_KINDS = (b"blob", b"commit", b"tag")
+_ONE_READ = 64 << 10  # objects smaller than this are read with their trailing newline
 # Whether an earlier scan read an object: None (no: read it), False (clean), True (had hits).
 Known = Callable[[str], bool | None]
 
@@ -126,7 +127,9 @@ def iter_objects(
     """
     lister = git.popen("cat-file", "--batch-all-objects", "--unordered", CHECK_FORMAT)
     try:
-        reader = git.popen("cat-file", "--batch", stdin=True)
+        # --buffer: git writes whole buffers, not one flush per object (the feeder streams
+        # every id, and closes stdin at the end, so nothing waits for an answer)
+        reader = git.popen("cat-file", "--batch", "--buffer", stdin=True)
     except GitError:
         lister.kill()
         raise
@@ -152,10 +155,16 @@ def iter_objects(
             if len(parts) != 3:
                 raise GitError("unexpected output from git cat-file")
             size = int(parts[2])
-            data = out.read(size)
-            out.read(1)
-            if len(data) != size:
-                raise GitError("object stream ended early")
+            if size < _ONE_READ:  # content and its newline in one call, then a cheap slice
+                data = out.read(size + 1)
+                if len(data) != size + 1:
+                    raise GitError("object stream ended early")
+                data = data[:size]
+            else:
+                data = out.read(size)
+                out.read(1)
+                if len(data) != size:
+                    raise GitError("object stream ended early")
             kind = parts[1].decode("ascii")
             if kind == "blob":
                 counts.blobs += 1
