@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import stat
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -195,3 +196,21 @@ def test_forget_backups_shreds_everything(
     assert stat.S_IMODE(remediation.backups_dir.stat().st_mode) == 0o700
     assert remediation.forget_backups() == 1
     assert not any(remediation.backups_dir.iterdir())
+
+
+def test_a_credential_inside_a_document_is_not_rewritten_and_the_message_says_why(
+    home: Path, service: AuditService, remediation: Remediation
+) -> None:
+    line, _secret = example("github.pat")
+    document = home / "Documents" / "handover.docx"
+    document.parent.mkdir()
+    with zipfile.ZipFile(document, "w") as archive:
+        archive.writestr("word/document.xml", f"<w:p><w:r><w:t>{line}</w:t></w:r></w:p>")
+    before = document.read_bytes()
+    finding = only(scan_into(service, home, FILES), "github.pat")
+    with pytest.raises(RemediationError) as info:
+        remediation.apply(remediation.plan(finding.id))
+    message = str(info.value)
+    assert str(document) in message and "word/document.xml" in message
+    assert "edit or delete the file yourself" in message
+    assert document.read_bytes() == before

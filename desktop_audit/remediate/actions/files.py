@@ -38,8 +38,28 @@ def _read(path: Path) -> tuple[bytes, int]:
         return path.read_bytes(), st.st_mode
     except FileNotFoundError:
         raise RemediationError(f"{path}: no longer exists (rescan)") from None
+    except NotADirectoryError:
+        container = _container_of(path)
+        if container is None:
+            raise RemediationError(f"{path}: no longer exists (rescan)") from None
+        inner = path.relative_to(container)
+        raise RemediationError(
+            f"{container}: the credential is inside this archive or document ({inner}), which"
+            " clean-up does not rewrite: edit or delete the file yourself, then rescan"
+        ) from None
     except OSError as exc:
         raise RemediationError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _container_of(path: Path) -> Path | None:
+    """The regular file (an archive or document) a member's location lies in, if any."""
+    for parent in path.parents:
+        try:
+            if stat.S_ISREG(parent.stat().st_mode):
+                return parent
+        except OSError:
+            continue
+    return None
 
 
 def _digest(data: bytes) -> str:

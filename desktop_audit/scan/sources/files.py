@@ -1,5 +1,6 @@
 """The ``files`` source: every regular text file under the roots (and the trash), once;
-zip and tar archives one level deep; notebooks as text; UTF-16 files decoded."""
+zip and tar archives one level deep; office documents as their text; notebooks as text; UTF-16
+files decoded."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from desktop_audit.scan.sources.archives import is_archive, iter_members
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.decoders import decode_for
+from desktop_audit.scan.sources.documents import is_document, is_text_part, xml_text
 from desktop_audit.scan.sources.notebooks import is_notebook, notebook_view
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import (
@@ -190,7 +192,7 @@ class FilesSource:
             if entry.path in ctx.claimed_paths:
                 stats.add("skipped_claimed")
                 continue
-            archive = is_archive(entry.path, self.rules)
+            archive = is_archive(entry.path, self.rules) or is_document(entry.path, self.rules)
             if not archive and has_suffix(entry.path, self.rules.skip_file_suffixes):
                 stats.add("skipped_excluded_suffix")
                 continue
@@ -246,26 +248,29 @@ class FilesSource:
     def _archive(
         self, path: Path, ctx: ScanContext, unit: str | None = None
     ) -> Generator[Fragment, None, int | None]:
-        """Yield the text members of an archive; return the bytes read, or None."""
+        """Yield the text members of an archive, or the text of an office document's parts;
+        return the bytes read, or None."""
         stats = ctx.stat(NAME)
+        document = is_document(path, self.rules)
         size = 0
         try:
             for member in iter_members(path, self.rules):
                 if ctx.cancel.cancelled:
                     break
+                if document and not is_text_part(member.name):
+                    continue  # styles, themes, images, relationships: no typed text
                 if member.data is None:
                     stats.add(member.skipped)
                     continue
+                data = xml_text(member.data) if document else member.data
                 origin = Origin(
                     SourceKind.FILE,
                     path=path,
                     inner_path=member.name,
-                    file_format=guess_format(Path(member.name)),
+                    file_format=None if document else guess_format(Path(member.name)),
                 )
                 try:
-                    for fragment, nbytes in text_size(
-                        content_fragments(member.data, origin, self.rules)
-                    ):
+                    for fragment, nbytes in text_size(content_fragments(data, origin, self.rules)):
                         size += nbytes
                         yield tagged(fragment, unit)
                 except SkipFile as skip:
@@ -281,7 +286,7 @@ class FilesSource:
             stats.add("unreadable")
             ctx.error(NAME, path, os_error_message(exc))
             return None
-        stats.add("archives")
+        stats.add("documents" if document else "archives")
         if not ctx.cancel.cancelled:
             yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
         return size

@@ -1,0 +1,125 @@
+"""Office documents: the text of Word, Excel, PowerPoint and OpenDocument files is scanned."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from desktop_audit.scan.sources.documents import is_text_part, xml_text
+from desktop_audit.scan.sources.files import FilesSource
+from tests.scan.sources.conftest import collect, make_ctx
+from tests.scan.sources.detection import run
+
+# Made-up values in provider formats (they authenticate nowhere).
+GITHUB = "ghp_" + "Xk7bR2mQ9vT4wL8nC3pZ6yH1jF5dS0aG2eUq"
+STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc9Q2w"
+SLACK = "xoxb-" + "1234567890123-1234567890123-Zq8vR2mXp4TnW7yBcD5fG6hJ"
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _zip(path: Path, parts: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text.encode("utf-8"))
+    return path
+
+
+def _docx(path: Path, body: str) -> Path:
+    return _zip(
+        path,
+        {
+            "[Content_Types].xml": '<?xml version="1.0"?><Types/>',
+            "word/document.xml": f'<?xml version="1.0"?><w:document {W}><w:body>{body}'
+            "</w:body></w:document>",
+            "word/styles.xml": f"<w:styles {W}><w:style>{STRIPE}</w:style></w:styles>",
+        },
+    )
+
+
+def _container(path: str | None) -> str:
+    """The document a location names (``.../notes.docx/word/document.xml`` -> notes.docx)."""
+    suffixes = (".docx", ".xlsx", ".pptx", ".odt")
+    return next(p for p in Path(path or "").parts if p.endswith(suffixes))
+
+
+def _runs(token: str) -> str:
+    """A token as Word often stores it: split over runs (spell check, formatting)."""
+    third = len(token) // 3
+    pieces = [token[:third], token[third : 2 * third], token[2 * third :]]
+    runs = "".join(
+        f'<w:r><w:rPr><w:b w:val="{i}"/></w:rPr><w:t>{p}</w:t></w:r>' for i, p in enumerate(pieces)
+    )
+    return f"<w:p>{runs}</w:p>"
+
+
+def test_xml_text_joins_runs_and_breaks_paragraphs_rows_and_cells() -> None:
+    data = (
+        b"<w:p><w:r><w:t>Hand</w:t></w:r><w:r><w:t>over</w:t></w:r></w:p>"
+        b"<w:p><w:r><w:t>a &amp; b &lt;c&gt; &#x41;&#66;</w:t><w:br/><w:t>next</w:t></w:r></w:p>"
+        b"<row><c><v>name</v></c><c><v>value</v></c></row>"
+        b'<text:p>x<text:s text:c="2"/>y<text:tab/>z</text:p>'
+    )
+    assert xml_text(data) == b"Handover\na & b <c> AB\nnext\nname\tvalue\t\nx y\tz\n"
+
+
+def test_only_the_parts_people_type_in_are_read() -> None:
+    for name in (
+        "word/document.xml",
+        "word/header2.xml",
+        "word/comments.xml",
+        "xl/sharedStrings.xml",
+        "ppt/slides/slide12.xml",
+        "ppt/notesSlides/notesSlide3.xml",
+        "content.xml",
+    ):
+        assert is_text_part(name), name
+    for name in ("word/styles.xml", "xl/styles.xml", "docProps/core.xml", "word/media/x.png"):
+        assert not is_text_part(name), name
+
+
+def test_tokens_in_office_documents_are_found(tmp_path: Path) -> None:
+    _docx(
+        tmp_path / "Handover notes.docx",
+        "<w:p><w:r><w:t>Staging:</w:t></w:r></w:p>" + _runs(GITHUB),
+    )
+    _zip(
+        tmp_path / "accounts.xlsx",
+        {
+            "xl/sharedStrings.xml": f"<sst><si><t>stripe</t></si><si><t>{STRIPE}</t></si></sst>",
+            "xl/worksheets/sheet1.xml": "<worksheet><row><c t='s'><v>0</v></c></row></worksheet>",
+        },
+    )
+    _zip(
+        tmp_path / "kickoff.pptx",
+        {"ppt/slides/slide1.xml": f"<p:sld><a:p><a:r><a:t>bot {SLACK}</a:t></a:r></a:p></p:sld>"},
+    )
+    _zip(
+        tmp_path / "notes.odt",
+        {
+            "mimetype": "application/vnd.oasis.opendocument.text",
+            "content.xml": f"<office:text><text:p>token <text:span>{GITHUB[:9]}</text:span>"
+            f"{GITHUB[9:]}</text:p></office:text>",
+        },
+    )
+    ctx = make_ctx(tmp_path)
+    located = run(FilesSource([tmp_path]), ctx, with_profile=False)
+    found = {(_container(h.location.path), h.hit.rule_id.split(".")[0]) for h in located}
+    assert ("Handover notes.docx", "github") in found
+    assert ("accounts.xlsx", "stripe") in found
+    assert ("kickoff.pptx", "slack") in found
+    assert ("notes.odt", "github") in found
+    docx = [h for h in located if _container(h.location.path) == "Handover notes.docx"]
+    assert {h.hit.rule_id.split(".")[0] for h in docx} == {"github"}  # styles.xml is not read
+    assert ctx.stat("files").counters["documents"] == 4
+    for hit in located:  # previews only: the value itself is never kept
+        assert GITHUB not in hit.hit.redacted and STRIPE not in hit.hit.redacted
+
+
+def test_a_broken_document_is_reported_and_the_scan_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "truncated.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "plain.txt").write_text(f"token = {GITHUB}\n", encoding="utf-8")
+    ctx = make_ctx(tmp_path)
+    fragments = collect(FilesSource([tmp_path]), ctx)
+    assert [f.origin.path.name for f in fragments if f.origin.path and f.data] == ["plain.txt"]
+    assert any("truncated.docx" in str(e.path) for e in ctx.errors)
