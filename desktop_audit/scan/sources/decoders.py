@@ -1,10 +1,13 @@
 """Reveal credentials that a file format hides in base64 (docker auths, kubeconfig key data,
-Kubernetes Secret ``data:``). Each decoded value keeps the 1-based line of its encoded form."""
+Kubernetes Secret ``data:``) or in table columns (a password manager's CSV export, a
+spreadsheet saved as CSV). Each decoded value keeps the 1-based line of its encoded form."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import csv
+import io
 import re
 from collections.abc import Iterator
 
@@ -71,8 +74,55 @@ def k8s_secret_data(data: bytes) -> Iterator[tuple[int, bytes]]:
             yield number, decoded
 
 
+# Header cells naming a credential column (after lower-casing, with spaces and dashes as
+# underscores): password, login_password, "API key", private_token, client_secret ...
+_CREDENTIAL_COLUMN = re.compile(
+    r"(?:\A|_)(?:password|passwd|pwd|passphrase|secret|token|api_?key|access_?key|private_?key)\Z"
+)
+MAX_TABLE_ROWS = 100_000
+
+
+def _column_name(cell: str) -> str:
+    return re.sub(r"[\s\-]+", "_", cell.strip().lower())
+
+
+def csv_credentials(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """For a table whose header names credential columns (``password``, ``login_password``,
+    ``API key``, ``client_secret`` ...), each row's credential cells as ``name = "value"``
+    lines, so the generic assignment rules (and their filters) judge them like config."""
+    text = data.decode("utf-8", "surrogateescape").lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    dialect = "excel-tab" if first.count("\t") > first.count(",") else "excel"
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        header = next(reader, None)
+        if not header:
+            return
+        columns = [
+            (index, _column_name(cell))
+            for index, cell in enumerate(header)
+            if _CREDENTIAL_COLUMN.search(_column_name(cell))
+        ]
+        if not columns:
+            return
+        line = reader.line_num + 1
+        for count, row in enumerate(reader):
+            if count >= MAX_TABLE_ROWS:
+                return
+            for index, name in columns:
+                value = row[index].strip() if index < len(row) else ""
+                if value and "\n" not in value:
+                    quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+                    yield line, f'{name} = "{quoted}"'.encode("utf-8", "surrogateescape")
+            line = reader.line_num + 1
+    except csv.Error:
+        return  # not a table after all: what was read stands
+
+
 def decode_for(file_format: str | None, data: bytes) -> Iterator[tuple[int, bytes]]:
     """Decoded values for a file format (YAML files may be Kubernetes Secret manifests)."""
+    if file_format == "csv":
+        yield from csv_credentials(data)
     if file_format == "docker-config":
         yield from docker_auths(data)
     elif file_format == "kubeconfig":

@@ -46,6 +46,8 @@ def guess_format(path: Path) -> str | None:
         return "pem"
     if name.endswith(".ipynb"):
         return "notebook"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
     return None
 
 
@@ -63,6 +65,8 @@ def _with_line(origin: Origin, line_base: int, *, fixed: bool = False) -> Origin
 def _text_fragments(data: bytes, origin: Origin, line_base: int = 0) -> Iterator[Fragment]:
     """One text piece and the values its format hides in base64."""
     yield Fragment(data, _with_line(origin, line_base))
+    if line_base and origin.file_format == "csv":
+        return  # a later chunk of a table has no header to name its columns
     for line, decoded in decode_for(origin.file_format, data):
         yield Fragment(decoded, _with_line(origin, line_base + line, fixed=True))
 
