@@ -86,16 +86,21 @@ def _column_name(cell: str) -> str:
     return re.sub(r"[\s\-]+", "_", cell.strip().lower())
 
 
-def csv_credentials(data: bytes) -> Iterator[tuple[int, bytes]]:
+def csv_credentials(data: bytes, *, tabs: bool | None = None) -> Iterator[tuple[int, bytes]]:
     """For a table whose header names credential columns (``password``, ``login_password``,
     ``API key``, ``client_secret`` ...), each row's credential cells as ``name = "value"``
-    lines, so the generic assignment rules (and their filters) judge them like config."""
+    lines, so the generic assignment rules (and their filters) judge them like config.
+    ``tabs``: tab-separated (None: whichever the first non-empty line holds more of)."""
     text = data.decode("utf-8", "surrogateescape").lstrip("\ufeff")
-    first = text.split("\n", 1)[0]
-    dialect = "excel-tab" if first.count("\t") > first.count(",") else "excel"
+    if tabs is None:
+        first = next((line for line in text.split("\n", 64) if line.strip()), "")
+        tabs = first.count("\t") > first.count(",")
+    dialect = "excel-tab" if tabs else "excel"
     try:
         reader = csv.reader(io.StringIO(text, newline=""), dialect)
         header = next(reader, None)
+        while header is not None and not any(cell.strip() for cell in header):
+            header = next(reader, None)  # a sheet may start with empty rows
         if not header:
             return
         columns = [

@@ -9,7 +9,9 @@ split over several runs reads whole again), and character references are decoded
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from pathlib import Path
 
@@ -32,6 +34,89 @@ _LINE = re.compile(
 _CELL = re.compile(rb"</(?:c|w:tc|a:tc|table:table-cell)>|<(?:w:tab|text:tab)\b[^>]*>")
 _SPACE = re.compile(rb"<text:s\b[^>]*>")
 _TAG = re.compile(rb"<[^>]*>")
+
+
+# Spreadsheets: cells are read as tables too (rows with their numbers), so a "Password"
+# column is judged like a password manager's CSV export (``decoders.csv_credentials``).
+_SHEET = re.compile(r"\Axl/worksheets/sheet\d+\.xml\Z")
+_SHARED = "xl/sharedStrings.xml"
+_SI = re.compile(rb"<si\b[^>]*>(.*?)</si>", re.DOTALL)
+_ROW = re.compile(rb"<row\b([^>]*)>(.*?)</row>", re.DOTALL)
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_CELL_XML = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})\d+"')
+_CELL_TYPE = re.compile(rb'\bt="(\w+)"')
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.DOTALL)
+MAX_SHEET_ROWS = 100_000
+MAX_SHEET_COLUMNS = 256
+
+
+def is_sheet(name: str) -> bool:
+    """Whether a document's zip member is a spreadsheet's worksheet."""
+    return _SHEET.match(name) is not None
+
+
+def is_shared_strings(name: str) -> bool:
+    return name == _SHARED
+
+
+def shared_strings(data: bytes) -> list[str]:
+    """The shared string table of a spreadsheet, in index order."""
+    return [_plain(m.group(1)) for m in _SI.finditer(data)]
+
+
+def sheet_table(sheet: bytes, shared: list[str]) -> bytes:
+    """A worksheet as tab-separated text, line ``n`` holding row ``n`` (empty rows kept)."""
+    out = io.StringIO()
+    writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
+    written = 0
+    for row in _ROW.finditer(sheet):
+        number = _ROW_NUMBER.search(row.group(1))
+        target = int(number.group(1)) if number else written + 1
+        if target > MAX_SHEET_ROWS:
+            break
+        while written < target - 1:
+            writer.writerow([])
+            written += 1
+        writer.writerow(_cells(row.group(2), shared))
+        written += 1
+    return out.getvalue().encode("utf-8", "surrogateescape")
+
+
+def _cells(row: bytes, shared: list[str]) -> list[str]:
+    cells: list[str] = []
+    for cell in _CELL_XML.finditer(row):
+        attributes, body = cell.group(1), cell.group(2) or b""
+        ref = _CELL_REF.search(attributes)
+        column = _column_index(ref.group(1)) if ref else len(cells)
+        if column >= MAX_SHEET_COLUMNS:
+            continue
+        while len(cells) < column:
+            cells.append("")
+        kind = _CELL_TYPE.search(attributes)
+        value = _VALUE.search(body)
+        if kind and kind.group(1) == b"s":
+            index = int(value.group(1)) if value and value.group(1).strip().isdigit() else -1
+            text = shared[index] if 0 <= index < len(shared) else ""
+        elif kind and kind.group(1) == b"inlineStr":
+            text = _plain(body)
+        else:
+            text = _plain(value.group(1)) if value else ""
+        cells.append(text.replace("\t", " ").replace("\n", " "))
+    return cells
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + (letter - ord("A") + 1)
+    return index - 1
+
+
+def _plain(xml: bytes) -> str:
+    """The text of a fragment of markup (tags dropped, references decoded)."""
+    text = _TAG.sub(b"", xml).decode("utf-8", "surrogateescape")
+    return html.unescape(text) if "&" in text else text
 
 
 def is_document(path: Path, rules: WalkRules) -> bool:

@@ -14,8 +14,16 @@ from desktop_audit.scan.reuse import file_unit
 from desktop_audit.scan.sources.archives import is_archive, iter_members
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
-from desktop_audit.scan.sources.decoders import decode_for
-from desktop_audit.scan.sources.documents import is_document, is_text_part, xml_text
+from desktop_audit.scan.sources.decoders import csv_credentials, decode_for
+from desktop_audit.scan.sources.documents import (
+    is_document,
+    is_shared_strings,
+    is_sheet,
+    is_text_part,
+    shared_strings,
+    sheet_table,
+    xml_text,
+)
 from desktop_audit.scan.sources.notebooks import is_notebook, notebook_view
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import (
@@ -31,6 +39,7 @@ from desktop_audit.scan.sources.reading import (
 from desktop_audit.scan.sources.walk import EntryKind, os_error_message, walk, within
 
 NAME = "files"
+MAX_SHEET_BYTES = 64 << 20  # worksheet XML kept per spreadsheet to be read as tables
 
 
 def guess_format(path: Path) -> str | None:
@@ -257,10 +266,13 @@ class FilesSource:
         stats = ctx.stat(NAME)
         document = is_document(path, self.rules)
         size = 0
+        sheets = _Sheets()
         try:
             for member in iter_members(path, self.rules):
                 if ctx.cancel.cancelled:
                     break
+                if document and sheets.take(member.name, member.data):
+                    continue  # read as a table once the shared strings are known
                 if document and not is_text_part(member.name):
                     continue  # styles, themes, images, relationships: no typed text
                 if member.data is None:
@@ -281,6 +293,8 @@ class FilesSource:
                     stats.add(skip.counter)
                     continue
                 stats.add("archive_members")
+            for fragment in sheets.fragments(path):
+                yield tagged(fragment, unit)
         except SkipFile as skip:
             stats.add(skip.counter)
             if skip.report:
@@ -297,3 +311,32 @@ class FilesSource:
 
     def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
         return locate_by_origin(hits)
+
+
+class _Sheets:
+    """A spreadsheet's worksheets and shared strings, kept (up to :data:`MAX_SHEET_BYTES`)
+    until both are read: zip order puts either first."""
+
+    def __init__(self) -> None:
+        self.shared: list[str] = []
+        self.sheets: list[tuple[str, bytes]] = []
+        self.kept = 0
+
+    def take(self, name: str, data: bytes | None) -> bool:
+        """Keep a worksheet (True: nothing else to do with it); note the shared strings."""
+        if is_shared_strings(name) and data is not None:
+            self.shared = shared_strings(data)
+            return False  # their text is read as text too
+        if not is_sheet(name):
+            return False
+        if data is not None and self.kept + len(data) <= MAX_SHEET_BYTES:
+            self.sheets.append((name, data))
+            self.kept += len(data)
+        return True
+
+    def fragments(self, path: Path) -> Iterator[Fragment]:
+        """Each sheet's credential cells (a header names the column), at their row."""
+        for name, sheet in self.sheets:
+            origin = Origin(SourceKind.FILE, path=path, inner_path=name, file_format="csv")
+            for row, decoded in csv_credentials(sheet_table(sheet, self.shared), tabs=True):
+                yield Fragment(decoded, _with_line(origin, row, fixed=True))

@@ -123,3 +123,35 @@ def test_a_broken_document_is_reported_and_the_scan_goes_on(tmp_path: Path) -> N
     fragments = collect(FilesSource([tmp_path]), ctx)
     assert [f.origin.path.name for f in fragments if f.origin.path and f.data] == ["plain.txt"]
     assert any("truncated.docx" in str(e.path) for e in ctx.errors)
+
+
+def _xlsx(path: Path) -> Path:
+    """Row 1 empty, a header in row 2, passwords in rows 3 and 5 (shared and inline strings);
+    the worksheet comes before the shared strings in the zip, as some writers order them."""
+    sheet = (
+        "<worksheet><sheetData>"
+        '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="C2" t="s"><v>1</v></c></row>'
+        '<row r="3"><c r="A3" t="s"><v>2</v></c><c r="B3"><v>42</v></c>'
+        '<c r="C3" t="s"><v>3</v></c></row>'
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>ci-bot</t></is></c>'
+        '<c r="C5" t="inlineStr"><is><t>Hk3#pW8s&amp;Q1vZ</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    shared = (
+        "<sst><si><t>Account</t></si><si><r><t>Pass</t></r><r><t>word</t></r></si>"
+        "<si><t>grafana admin</t></si><si><t>Gr4f@na-Adm1n-2026</t></si></sst>"
+    )
+    return _zip(path, {"xl/worksheets/sheet1.xml": sheet, "xl/sharedStrings.xml": shared})
+
+
+def test_spreadsheet_password_columns_are_read_by_row(tmp_path: Path) -> None:
+    _xlsx(tmp_path / "client accounts.xlsx")
+    located = run(FilesSource([tmp_path]), make_ctx(tmp_path), with_profile=False)
+    rows = sorted(
+        (h.location.line, Path(h.location.path or "").name)
+        for h in located
+        if h.hit.rule_id == "generic.password-assignment"
+    )
+    assert rows == [(3, "sheet1.xml"), (5, "sheet1.xml")]
+    for hit in located:
+        assert "Gr4f@na" not in hit.hit.redacted and "Hk3#pW8s" not in hit.hit.redacted
