@@ -96,6 +96,41 @@ DECODERS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
+# Shell histories kept in SQLite: the query that lists their commands, oldest first.
+SQLITE_HISTORIES: dict[str, str] = {
+    "atuin": "SELECT command FROM history ORDER BY timestamp",
+    "zsh-histdb": "SELECT argv FROM commands ORDER BY id",
+    "mcfly": "SELECT cmd FROM commands ORDER BY id",
+}
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection that sees a write-ahead log's recent commands too; where that
+    cannot be opened without writing (no shared-memory file, read-only directory), the
+    database file alone (``immutable``)."""
+    try:
+        connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return connection
+    except sqlite3.OperationalError:
+        return sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True)
+
+
+def sqlite_commands(path: Path, history_format: str) -> bytes:
+    """The commands of a SQLite shell history, one per line (line n: the n-th command; a
+    command's own line breaks become spaces)."""
+    connection = _read_only(path)
+    try:
+        rows = connection.execute(SQLITE_HISTORIES[history_format])
+        lines = [
+            (value if isinstance(value, str) else str(value or "")).replace("\n", " ")
+            for (value,) in rows
+        ]
+    finally:
+        connection.close()
+    return "\n".join(lines).encode("utf-8", "surrogateescape")
+
+
 def ipython_rows(path: Path) -> Iterator[tuple[int, int, str]]:
     """(session, line, source) of an IPython history database, opened read-only."""
     uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
@@ -132,6 +167,8 @@ class HistorySource:
             try:
                 if entry.format == "ipython":
                     fragments = list(self._ipython(path, origin))
+                elif entry.format in SQLITE_HISTORIES:
+                    fragments = [Fragment(sqlite_commands(path, entry.format), origin)]
                 else:
                     fragments = [self._text(path, entry.format, origin)]
             except SkipFile as skip:
@@ -139,7 +176,7 @@ class HistorySource:
                     ctx.error(NAME, path, str(skip))
                 continue
             except sqlite3.Error:
-                ctx.error(NAME, path, "not a readable IPython history database")
+                ctx.error(NAME, path, f"not a readable {entry.format} history database")
                 continue
             except OSError as exc:
                 ctx.error(NAME, path, os_error_message(exc))

@@ -167,4 +167,71 @@ def test_corrupt_ipython_database_is_an_error(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
     fragments = collect(HistorySource(tmp_path), ctx)
     assert [f.origin.path.name for f in fragments] == [".bash_history"]
-    assert len(ctx.errors) == 1 and "IPython" in ctx.errors[0].message
+    assert len(ctx.errors) == 1 and "ipython history" in ctx.errors[0].message
+
+
+def _sqlite_history(path: Path, schema: str, insert: str, commands: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    connection.executescript(schema)
+    connection.executemany(insert, [(i, c) for i, c in enumerate(commands, 1)])
+    connection.commit()
+    connection.close()
+
+
+def test_sqlite_shell_histories_one_line_per_command(tmp_path: Path) -> None:
+    commands = ["ls", "export TOKEN=ghp_FAKE\ncontinued", "git push"]
+    _sqlite_history(
+        tmp_path / ".histdb" / "zsh-history.db",
+        "CREATE TABLE commands (id integer primary key autoincrement, argv text, unique(argv));",
+        "INSERT INTO commands (id, argv) VALUES (?, ?)",
+        commands,
+    )
+    _sqlite_history(
+        tmp_path / ".local" / "share" / "mcfly" / "history.db",
+        "CREATE TABLE commands (id INTEGER PRIMARY KEY AUTOINCREMENT, cmd TEXT NOT NULL,"
+        " session_id TEXT, when_run INTEGER);",
+        "INSERT INTO commands (id, cmd) VALUES (?, ?)",
+        commands,
+    )
+    fragments = by_path(collect(HistorySource(tmp_path), make_ctx(tmp_path)), tmp_path)
+    expected = b"ls\nexport TOKEN=ghp_FAKE continued\ngit push"
+    assert [f.data for f in fragments[".histdb/zsh-history.db"]] == [expected]
+    assert [f.data for f in fragments[".local/share/mcfly/history.db"]] == [expected]
+    assert fragments[".histdb/zsh-history.db"][0].origin.source is SourceKind.SHELL_HISTORY
+
+
+def test_atuin_history_commands_still_in_the_write_ahead_log_are_read(tmp_path: Path) -> None:
+    db = tmp_path / ".local" / "share" / "atuin" / "history.db"
+    db.parent.mkdir(parents=True)
+    writer = sqlite3.connect(db)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute(
+        "CREATE TABLE history (id text primary key, timestamp integer not null, duration"
+        " integer not null, exit integer not null, command text not null, cwd text not null,"
+        " session text not null, hostname text not null, deleted_at integer)"
+    )
+    rows = [
+        ("a", 1, 0, 0, "cd /srv", "/", "s", "h"),
+        ("b", 2, 0, 0, "vault login FAKE", "/", "s", "h"),
+    ]
+    writer.executemany("INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)", rows)
+    writer.commit()  # in the -wal file only: the shell still has the database open
+    try:
+        before = db.read_bytes()
+        assert b"vault login" not in before
+        fragments = collect(HistorySource(tmp_path), make_ctx(tmp_path))
+        assert [f.data for f in fragments] == [b"cd /srv\nvault login FAKE"]
+        assert db.read_bytes() == before
+    finally:
+        writer.close()
+
+
+def test_a_corrupt_sqlite_history_is_an_error_and_the_others_are_read(tmp_path: Path) -> None:
+    write(tmp_path, ".local/share/atuin/history.db", b"not a database at all" * 50)
+    write(tmp_path, ".bash_history", b"ls\n")
+    ctx = make_ctx(tmp_path)
+    fragments = collect(HistorySource(tmp_path), ctx)
+    assert [f.origin.path.name for f in fragments] == [".bash_history"]
+    assert len(ctx.errors) == 1 and "atuin history" in ctx.errors[0].message
