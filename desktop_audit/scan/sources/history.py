@@ -105,15 +105,21 @@ SQLITE_HISTORIES: dict[str, str] = {
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection that sees a write-ahead log's recent commands too; where that
-    cannot be opened without writing (no shared-memory file, read-only directory), the
-    database file alone (``immutable``)."""
-    try:
-        connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return connection
-    except sqlite3.OperationalError:
-        return sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True)
+    """A read-only connection. While the shell has the database open, its write-ahead log and
+    shared-memory index exist and recent commands may be only in the log: they are read
+    through the index, as any reader does. Otherwise the database file alone holds every
+    command and is opened ``immutable`` (SQLite creates nothing beside it)."""
+    uri = f"file:{quote(str(path))}?mode=ro"
+    log = path.with_name(path.name + "-wal")
+    index = path.with_name(path.name + "-shm")
+    if log.is_file() and log.stat().st_size > 0 and index.is_file():
+        try:
+            connection = sqlite3.connect(uri, uri=True)
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError:
+            pass  # e.g. an index this user cannot open: the database file alone
+    return sqlite3.connect(uri + "&immutable=1", uri=True)
 
 
 def sqlite_commands(path: Path, history_format: str) -> bytes:

@@ -189,12 +189,15 @@ def test_sqlite_shell_histories_one_line_per_command(tmp_path: Path) -> None:
     )
     _sqlite_history(
         tmp_path / ".local" / "share" / "mcfly" / "history.db",
-        "CREATE TABLE commands (id INTEGER PRIMARY KEY AUTOINCREMENT, cmd TEXT NOT NULL,"
-        " session_id TEXT, when_run INTEGER);",
+        # a WAL database closed cleanly: no log left, and none may be created by reading
+        "PRAGMA journal_mode=WAL; CREATE TABLE commands (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " cmd TEXT NOT NULL, session_id TEXT, when_run INTEGER);",
         "INSERT INTO commands (id, cmd) VALUES (?, ?)",
         commands,
     )
+    listing = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
     fragments = by_path(collect(HistorySource(tmp_path), make_ctx(tmp_path)), tmp_path)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == listing  # no -shm
     expected = b"ls\nexport TOKEN=ghp_FAKE continued\ngit push"
     assert [f.data for f in fragments[".histdb/zsh-history.db"]] == [expected]
     assert [f.data for f in fragments[".local/share/mcfly/history.db"]] == [expected]
