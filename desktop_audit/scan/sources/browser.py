@@ -3,10 +3,10 @@
 Chromium family (Chrome, Chromium, Edge, Brave, Vivaldi): ``History`` (``urls.url``) and
 ``Login Data`` (``logins.origin_url``, ``action_url``, ``signon_realm``); Firefox:
 ``places.sqlite`` (``moz_places.url``) and ``logins.json`` (``hostname``, ``formSubmitURL``).
-Every profile directory of every catalogued browser is read. A database is copied (with its
-``-wal`` / ``-journal``) into a private temporary directory (0700), opened read-only there and
-deleted afterwards, so a running browser's lock does not matter and nothing of the browser's
-is touched. Password columns are never selected; nothing is decrypted.
+Every profile directory of every catalogued browser is read. A database is read as an image in
+memory with its write-ahead log applied (``sqlite_image``): a running browser's lock does not
+matter, nothing of the browser's is touched and no copy is written anywhere. Password columns
+are never selected; nothing is decrypted.
 
 Each database gives a fragment of URLs, one per line (line = row number): only endpoint hits
 come from it. URLs carrying ``user:password@`` are yielded again one by one: credential hits
@@ -16,14 +16,11 @@ come only from those.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from desktop_audit.models import (
     FindingKind,
@@ -37,13 +34,14 @@ from desktop_audit.models import (
 from desktop_audit.scan.sources.base import ScanContext, keep_hits
 from desktop_audit.scan.sources.catalogue import BrowserEntry, load_catalogue
 from desktop_audit.scan.sources.pacing import Pacer
+from desktop_audit.scan.sources.sqlite_image import ImageTooLargeError, open_image
 from desktop_audit.scan.sources.walk import os_error_message
 
 NAME = "browser"
 URLS_FORMAT = "browser-urls"
 USERINFO_FORMAT = "browser-url-userinfo"
 ROWS_PER_FRAGMENT = 20_000
-MAX_DB_BYTES = 1 << 30
+MAX_DB_BYTES = 512 << 20  # read whole into memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,20 +96,10 @@ def has_userinfo(url: str) -> bool:
     return parts.password is not None
 
 
-def copy_database(path: Path, workdir: Path) -> Path:
-    """Copy a SQLite file and its journal / WAL into ``workdir``; return the copy."""
-    target = workdir / "db.sqlite"
-    shutil.copyfile(path, target)
-    for suffix in ("-wal", "-journal"):
-        companion = path.with_name(path.name + suffix)
-        if companion.is_file():
-            shutil.copyfile(companion, target.with_name(target.name + suffix))
-    return target
-
-
-def query_rows(copy: Path, query: str) -> Iterator[str]:
-    """Rows of ``query`` on a read-only connection to ``copy``, columns joined by spaces."""
-    connection = sqlite3.connect(f"file:{quote(str(copy))}?mode=ro", uri=True)
+def query_rows(path: Path, query: str) -> Iterator[str]:
+    """Rows of ``query`` on an in-memory image of the database at ``path`` (nothing is
+    written: no copy, no journal), columns joined by spaces."""
+    connection = open_image(path, MAX_DB_BYTES)
     try:
         for row in connection.execute(query):
             yield " ".join(str(value) for value in row if value)
@@ -174,24 +162,19 @@ class BrowserSource:
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         stats = ctx.stat(NAME)
         pacer = Pacer(ctx, NAME)
-        with tempfile.TemporaryDirectory(prefix="desktop-audit-browser-") as tmp:
-            workdir = Path(tmp)
-            os.chmod(workdir, 0o700)  # noqa: PTH101 - mkdtemp already does; made explicit
-            for profile, engine in profiles(self.home, self.entries):
-                if ctx.cancel.cancelled:
-                    break
-                stats.add("profiles")
-                for store in STORES[engine]:
-                    path = profile / store.name
-                    if not path.is_file() or path.is_symlink():
-                        continue
-                    yield from self._store(path, store, workdir, ctx)
-                    pacer.step(str(path))
+        for profile, engine in profiles(self.home, self.entries):
+            if ctx.cancel.cancelled:
+                break
+            stats.add("profiles")
+            for store in STORES[engine]:
+                path = profile / store.name
+                if not path.is_file() or path.is_symlink():
+                    continue
+                yield from self._store(path, store, ctx)
+                pacer.step(str(path))
         pacer.finish()
 
-    def _store(
-        self, path: Path, store: Store, workdir: Path, ctx: ScanContext
-    ) -> Iterator[Fragment]:
+    def _store(self, path: Path, store: Store, ctx: ScanContext) -> Iterator[Fragment]:
         stats = ctx.stat(NAME)
         try:
             size = path.stat().st_size
@@ -200,9 +183,13 @@ class BrowserSource:
                 ctx.error(NAME, path, f"too large ({size} bytes), skipped")
                 return
             if store.query:
-                rows = list(query_rows(copy_database(path, workdir), store.query))
+                rows = list(query_rows(path, store.query))
             else:
                 rows = list(firefox_logins(path))
+        except ImageTooLargeError as exc:
+            stats.add("skipped_too_large")
+            ctx.error(NAME, path, str(exc))
+            return
         except sqlite3.Error as exc:
             stats.add("unreadable")
             ctx.error(NAME, path, f"unreadable browser database ({type(exc).__name__})")
@@ -212,9 +199,6 @@ class BrowserSource:
             message = os_error_message(exc) if isinstance(exc, OSError) else "malformed file"
             ctx.error(NAME, path, message)
             return
-        finally:
-            for leftover in workdir.iterdir():
-                leftover.unlink()
         ctx.claimed_paths.add(path)
         stats.add("databases")
         stats.add("logins" if "ogin" in store.name else "urls", len(rows))

@@ -6,7 +6,6 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from urllib.parse import quote
 
 from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
@@ -14,6 +13,7 @@ from desktop_audit.scan.sources.catalogue import Catalogue, load_catalogue
 from desktop_audit.scan.sources.dotfiles import expand, readable_target
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import SkipFile, read_whole
+from desktop_audit.scan.sources.sqlite_image import ImageTooLargeError, open_image
 from desktop_audit.scan.sources.walk import os_error_message
 
 NAME = "history"
@@ -104,28 +104,10 @@ SQLITE_HISTORIES: dict[str, str] = {
 }
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection. While the shell has the database open, its write-ahead log and
-    shared-memory index exist and recent commands may be only in the log: they are read
-    through the index, as any reader does. Otherwise the database file alone holds every
-    command and is opened ``immutable`` (SQLite creates nothing beside it)."""
-    uri = f"file:{quote(str(path))}?mode=ro"
-    log = path.with_name(path.name + "-wal")
-    index = path.with_name(path.name + "-shm")
-    if log.is_file() and log.stat().st_size > 0 and index.is_file():
-        try:
-            connection = sqlite3.connect(uri, uri=True)
-            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return connection
-        except sqlite3.OperationalError:
-            pass  # e.g. an index this user cannot open: the database file alone
-    return sqlite3.connect(uri + "&immutable=1", uri=True)
-
-
 def sqlite_commands(path: Path, history_format: str) -> bytes:
     """The commands of a SQLite shell history, one per line (line n: the n-th command; a
     command's own line breaks become spaces)."""
-    connection = _read_only(path)
+    connection = open_image(path)
     try:
         rows = connection.execute(SQLITE_HISTORIES[history_format])
         lines = [
@@ -139,8 +121,7 @@ def sqlite_commands(path: Path, history_format: str) -> bytes:
 
 def ipython_rows(path: Path) -> Iterator[tuple[int, int, str]]:
     """(session, line, source) of an IPython history database, opened read-only."""
-    uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
-    connection = sqlite3.connect(uri, uri=True)
+    connection = open_image(path)
     try:
         cursor = connection.execute(
             "SELECT session, line, COALESCE(source_raw, source, '') FROM history "
@@ -183,6 +164,9 @@ class HistorySource:
                 continue
             except sqlite3.Error:
                 ctx.error(NAME, path, f"not a readable {entry.format} history database")
+                continue
+            except ImageTooLargeError as exc:
+                ctx.error(NAME, path, str(exc))
                 continue
             except OSError as exc:
                 ctx.error(NAME, path, os_error_message(exc))

@@ -126,16 +126,16 @@ def test_history_and_login_origins_of_every_profile(tmp_path: Path) -> None:
     assert ctx.errors == []
 
 
-def test_copies_are_private_and_removed(tmp_path: Path) -> None:
-    chrome_profile(tmp_path / CHROME / "Default")
-    before = set(Path(tempfile.gettempdir()).glob("desktop-audit-browser-*"))
-    seen_modes = []
-    source = BrowserSource(tmp_path, ENTRIES)
-    for _fragment in source.iter_fragments(make_ctx(tmp_path)):
-        for workdir in set(Path(tempfile.gettempdir()).glob("desktop-audit-browser-*")) - before:
-            seen_modes.append(workdir.stat().st_mode & 0o777)
-    assert seen_modes and set(seen_modes) == {0o700}
-    assert set(Path(tempfile.gettempdir()).glob("desktop-audit-browser-*")) == before
+def test_no_copy_is_written_and_the_profile_is_untouched(tmp_path: Path) -> None:
+    profile = tmp_path / CHROME / "Default"
+    chrome_profile(profile)
+    tmp = Path(tempfile.gettempdir())
+    temp_before = set(tmp.iterdir())
+    profile_before = {p.name: p.read_bytes() for p in profile.iterdir()}
+    fragments = list(BrowserSource(tmp_path, ENTRIES).iter_fragments(make_ctx(tmp_path)))
+    assert fragments
+    assert not [p for p in set(tmp.iterdir()) - temp_before if "desktop-audit" in p.name]
+    assert {p.name: p.read_bytes() for p in profile.iterdir()} == profile_before
 
 
 def test_corrupt_database_is_one_error(tmp_path: Path) -> None:
