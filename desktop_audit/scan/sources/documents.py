@@ -9,6 +9,7 @@ split over several runs reads whole again), and character references are decoded
 
 from __future__ import annotations
 
+import bisect
 import csv
 import html
 import io
@@ -104,6 +105,56 @@ def _cells(row: bytes, shared: list[str]) -> list[str]:
             text = _plain(value.group(1)) if value else ""
         cells.append(text.replace("\t", " ").replace("\n", " "))
     return cells
+
+
+# Tables of word-processor, presentation and OpenDocument files: (table, row, cell) tags.
+_TABLE_KINDS = tuple(
+    (
+        re.compile(rb"<%s(?=[\s>])[^>]*>(.*?)</%s>" % (table, table), re.DOTALL),
+        re.compile(rb"<%s(?=[\s>])[^>]*>(.*?)</%s>" % (row, row), re.DOTALL),
+        re.compile(rb"<%s(?=[\s/>])([^>]*?)(?:/>|>(.*?)</%s>)" % (cell, cell), re.DOTALL),
+    )
+    for table, row, cell in (
+        (b"w:tbl", b"w:tr", b"w:tc"),
+        (b"a:tbl", b"a:tr", b"a:tc"),
+        (b"table:table", b"table:table-row", b"table:table-cell"),
+    )
+)
+_REPEAT = re.compile(rb'table:number-columns-repeated="(\d+)"')
+
+
+def document_tables(data: bytes) -> list[tuple[list[int], bytes]]:
+    """The tables of one XML part: for each, the line (in :func:`xml_text`'s output) where
+    each row starts, and the rows as tab-separated text."""
+    tables: list[tuple[list[int], bytes]] = []
+    breaks: list[int] | None = None  # where xml_text starts a new line, found once
+    for table_re, row_re, cell_re in _TABLE_KINDS:
+        for table in table_re.finditer(data):
+            if breaks is None:
+                breaks = [m.start() for m in _LINE.finditer(data)]
+            lines: list[int] = []
+            out = io.StringIO()
+            writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
+            for row in row_re.finditer(data, table.start(1), table.end(1)):
+                if len(lines) >= MAX_SHEET_ROWS:
+                    break
+                lines.append(bisect.bisect_left(breaks, row.start()) + 1)
+                writer.writerow(_table_cells(row.group(1), cell_re))
+            if lines:
+                tables.append((lines, out.getvalue().encode("utf-8", "surrogateescape")))
+    return tables
+
+
+def _table_cells(row: bytes, cell_re: re.Pattern[bytes]) -> list[str]:
+    cells: list[str] = []
+    for cell in cell_re.finditer(row):
+        repeat = _REPEAT.search(cell.group(1))
+        count = min(int(repeat.group(1)), MAX_SHEET_COLUMNS) if repeat else 1
+        text = " ".join(xml_text(cell.group(2) or b"").decode("utf-8", "surrogateescape").split())
+        cells.extend([text] * count)
+        if len(cells) >= MAX_SHEET_COLUMNS:
+            break
+    return cells[:MAX_SHEET_COLUMNS]
 
 
 def _column_index(letters: bytes) -> int:

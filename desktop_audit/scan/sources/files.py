@@ -16,6 +16,7 @@ from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.decoders import csv_credentials, decode_for
 from desktop_audit.scan.sources.documents import (
+    document_tables,
     is_document,
     is_shared_strings,
     is_sheet,
@@ -279,6 +280,9 @@ class FilesSource:
                     stats.add(member.skipped)
                     continue
                 data = xml_text(member.data) if document else member.data
+                if document:
+                    for fragment in _table_fragments(path, member.name, member.data):
+                        yield tagged(fragment, unit)
                 origin = Origin(
                     SourceKind.FILE,
                     path=path,
@@ -311,6 +315,16 @@ class FilesSource:
 
     def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
         return locate_by_origin(hits)
+
+
+def _table_fragments(path: Path, part: str, xml: bytes) -> Iterator[Fragment]:
+    """The credential cells of a document part's tables (a header row names the column),
+    each at the line where its row starts in the part's text."""
+    origin = Origin(SourceKind.FILE, path=path, inner_path=part, file_format="csv")
+    for row_lines, table in document_tables(xml):
+        for row, decoded in csv_credentials(table, tabs=True):
+            line = row_lines[row - 1] if 0 < row <= len(row_lines) else 0
+            yield Fragment(decoded, _with_line(origin, line, fixed=True))
 
 
 class _Sheets:

@@ -39,7 +39,7 @@ def _docx(path: Path, body: str) -> Path:
 
 def _container(path: str | None) -> str:
     """The document a location names (``.../notes.docx/word/document.xml`` -> notes.docx)."""
-    suffixes = (".docx", ".xlsx", ".pptx", ".odt")
+    suffixes = (".docx", ".xlsx", ".pptx", ".odt", ".ods")
     return next(p for p in Path(path or "").parts if p.endswith(suffixes))
 
 
@@ -155,3 +155,42 @@ def test_spreadsheet_password_columns_are_read_by_row(tmp_path: Path) -> None:
     assert rows == [(3, "sheet1.xml"), (5, "sheet1.xml")]
     for hit in located:
         assert "Gr4f@na" not in hit.hit.redacted and "Hk3#pW8s" not in hit.hit.redacted
+
+
+def _word_table(rows: list[list[str]]) -> str:
+    def cell(text: str) -> str:
+        return f"<w:tc><w:tcPr/><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+
+    body = "".join("<w:tr><w:trPr/>" + "".join(map(cell, row)) + "</w:tr>" for row in rows)
+    return f"<w:tbl><w:tblPr/>{body}</w:tbl>"
+
+
+def test_password_columns_of_word_and_opendocument_tables(tmp_path: Path) -> None:
+    table = _word_table(
+        [["Service", "User", "Password"], ["VPN", "jdoe", "Wq8#vR2m!Xp4Tn"], ["Wiki", "jdoe", ""]]
+    )
+    intro = "<w:p><w:r><w:t>Handover</w:t></w:r></w:p><w:p><w:r><w:t>Accounts:</w:t></w:r></w:p>"
+    _docx(tmp_path / "handover.docx", intro + table)
+    ods_rows = (
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>Account</text:p>'
+        '</table:table-cell><table:table-cell table:number-columns-repeated="2"/>'
+        "<table:table-cell><text:p>Passphrase</text:p></table:table-cell></table:table-row>"
+        "<table:table-row><table:table-cell><text:p>build bot</text:p></table:table-cell>"
+        '<table:table-cell table:number-columns-repeated="2"/><table:table-cell>'
+        "<text:p>Hk3#pW8sQ1vZ</text:p></table:table-cell></table:table-row>"
+    )
+    _zip(
+        tmp_path / "accounts.ods",
+        {
+            "content.xml": f'<office:spreadsheet><table:table table:name="S1">{ods_rows}'
+            "</table:table></office:spreadsheet>"
+        },
+    )
+    located = run(FilesSource([tmp_path]), make_ctx(tmp_path), with_profile=False)
+    rows = sorted(
+        (_container(h.location.path), h.location.line)
+        for h in located
+        if h.hit.rule_id == "generic.password-assignment"
+    )
+    # lines of the part's text: paragraphs (and, in the sheet, each cell's paragraph)
+    assert rows == [("accounts.ods", 4), ("handover.docx", 6)]
