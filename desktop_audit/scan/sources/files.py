@@ -5,6 +5,7 @@ files decoded."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
@@ -36,6 +37,12 @@ from desktop_audit.scan.sources.reading import (
     read_whole,
     too_large,
     utf16_codec,
+)
+from desktop_audit.scan.sources.sqlite_image import (
+    ImageTooLargeError,
+    is_database,
+    open_image,
+    table_texts,
 )
 from desktop_audit.scan.sources.walk import EntryKind, os_error_message, walk, within
 
@@ -244,6 +251,8 @@ class FilesSource:
                 size += nbytes
                 yield tagged(fragment, unit)
         except SkipFile as skip:
+            if skip.counter == "skipped_binary" and is_database(path):
+                return (yield from self._database(path, ctx, unit))
             stats.add(skip.counter)
             if skip.report:
                 ctx.error(NAME, path, str(skip))
@@ -257,6 +266,30 @@ class FilesSource:
         if is_notebook(path.name):
             stats.add("notebooks")
         yield from unit_end(origin, unit)
+        return size
+
+    def _database(
+        self, path: Path, ctx: ScanContext, unit: str | None
+    ) -> Generator[Fragment, None, int | None]:
+        """A SQLite database an application keeps (notes, editor state, tool settings): the
+        text of each table, row by row (line = row), read from an image in memory."""
+        stats = ctx.stat(NAME)
+        try:
+            connection = open_image(path, self.rules.max_file_bytes)
+        except (ImageTooLargeError, sqlite3.Error, OSError):
+            stats.add("skipped_binary")  # not readable as a database: a binary file
+            yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
+            return None
+        size = 0
+        try:
+            for table, text in table_texts(connection, self.rules.max_file_bytes):
+                origin = Origin(SourceKind.FILE, path=path, inner_path=table)
+                size += len(text)
+                yield tagged(Fragment(text, origin), unit)
+        finally:
+            connection.close()
+        stats.add("databases")
+        yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
         return size
 
     def _archive(

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 MAX_IMAGE_BYTES = 512 << 20
+MAGIC = b"SQLite format 3\x00"
 _WAL_MAGIC = (0x377F0682, 0x377F0683)  # checksums in little- / big-endian words
 _WAL_HEADER = 32
 _FRAME_HEADER = 24
@@ -105,3 +107,51 @@ def _checksum(data: bytes, order: str, seed: tuple[int, int]) -> tuple[int, int]
         s0 = (s0 + words[index] + s1) & 0xFFFFFFFF
         s1 = (s1 + words[index + 1] + s0) & 0xFFFFFFFF
     return s0, s1
+
+
+def is_database(path: Path) -> bool:
+    """Whether ``path`` starts like a SQLite database file."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
+def table_texts(connection: sqlite3.Connection, max_bytes: int) -> Iterator[tuple[str, bytes]]:
+    """Each table's text as ``(table, text)``: one line per row, its text values (and blobs
+    that are UTF-8 text, such as JSON) joined by tabs, their own line breaks made spaces.
+    At most ``max_bytes`` of text in all; a table that cannot be read is passed over."""
+    budget = max_bytes
+    names = connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"
+    ).fetchall()
+    for (name,) in names:
+        quoted = '"' + str(name).replace('"', '""') + '"'
+        lines: list[str] = []
+        try:
+            for row in connection.execute(f"SELECT * FROM {quoted}"):  # noqa: S608 (quoted)
+                cells = [text for text in map(_text_value, row) if text]
+                line = "\t".join(cells).replace("\r", " ").replace("\n", " ")
+                lines.append(line)
+                budget -= len(line) + 1
+                if budget < 0:
+                    break
+        except sqlite3.Error:
+            continue
+        if any(lines):
+            yield str(name), "\n".join(lines).encode("utf-8", "surrogateescape")
+        if budget < 0:
+            return
+
+
+def _text_value(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes) and b"\x00" not in value[:1024]:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return ""
+    return ""
