@@ -25,6 +25,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from fpdf import FPDF
 
 import desktop_audit
 from desktop_audit.resources import resource_path
@@ -159,6 +160,11 @@ def test_bundle_runs_version_scan_and_gui(
     assert out.strip() == f"desktop-audit {desktop_audit.__version__}"
 
     planted = build_home(tmp_path)
+    handover = FPDF()  # a PDF: its text comes from PDFium, a native library the bundle carries
+    handover.set_font("Helvetica", size=11)
+    handover.add_page()
+    handover.cell(0, 8, "CI token " + "ghp_" + "Qm4Zt8Lw2Xv6Np1Kb9Rc3Hy7Jd5Sf0Ga4EuX")
+    handover.output(str(planted.home / "Handover.pdf"))
     db = tmp_path / "audit.db"
     scan_args = ["scan", "--home", str(planted.home), "--root", str(planted.home)]
     scan_args += ["--db", str(db), "--format", "json", "--no-progress"]
@@ -172,6 +178,8 @@ def test_bundle_runs_version_scan_and_gui(
     assert doc["scan"]["status"] == "complete"
     rules = {finding["rule_id"] for finding in doc["findings"]}
     assert {"github.pat", "stripe.secret-key", "privatekey.pem"} <= rules, rules
+    places = [loc["path"] for f in doc["findings"] for loc in f["locations"]]
+    assert any(p.endswith("Handover.pdf/page 1") for p in places), places
     for value in planted.all_values():
         assert value not in text
     if REQUIRE_KEYRING:

@@ -28,6 +28,7 @@ from desktop_audit.scan.sources.documents import (
 )
 from desktop_audit.scan.sources.notebooks import is_notebook, notebook_view
 from desktop_audit.scan.sources.pacing import Pacer
+from desktop_audit.scan.sources.pdf_text import is_pdf, pdf_pages
 from desktop_audit.scan.sources.reading import (
     SkipFile,
     decode_utf16,
@@ -214,12 +215,14 @@ class FilesSource:
                 stats.add("skipped_claimed")
                 continue
             archive = is_archive(entry.path, self.rules) or is_document(entry.path, self.rules)
+            pdf = is_pdf(entry.path)
             if not archive and has_suffix(entry.path, self.rules.skip_file_suffixes):
                 stats.add("skipped_excluded_suffix")
                 continue
             if not archive and entry.size > self.rules.max_file_bytes:
                 stats.add("skipped_too_large")  # decided by stat: never opened
-                ctx.error(NAME, entry.path, too_large(entry.size))
+                if not pdf:  # large PDFs are books and manuals: counted, not reported
+                    ctx.error(NAME, entry.path, too_large(entry.size))
                 continue
             unit = file_version(entry.path, entry.stat, ctx)
             instead = remembered(unit, Origin(SourceKind.FILE, path=entry.path), ctx)
@@ -229,7 +232,7 @@ class FilesSource:
                 stats.add("reused_files")
                 pacer.step(str(entry.path), 0)
                 continue
-            reader = self._archive if archive else self._file
+            reader = self._archive if archive else self._pdf if pdf else self._file
             size = yield from reader(entry.path, ctx, unit)
             if size is None:
                 continue
@@ -266,6 +269,31 @@ class FilesSource:
         if is_notebook(path.name):
             stats.add("notebooks")
         yield from unit_end(origin, unit)
+        return size
+
+    def _pdf(
+        self, path: Path, ctx: ScanContext, unit: str | None = None
+    ) -> Generator[Fragment, None, int | None]:
+        """Each page's text of a PDF file (inner path ``page N``, lines of the page)."""
+        stats = ctx.stat(NAME)
+        try:
+            pages = list(pdf_pages(read_whole(path, self.rules)))
+        except SkipFile as skip:
+            stats.add(skip.counter)
+            if skip.report:
+                ctx.error(NAME, path, str(skip))
+            return None
+        except OSError as exc:
+            stats.add("unreadable")
+            ctx.error(NAME, path, os_error_message(exc))
+            return None
+        size = 0
+        for number, text in pages:
+            origin = Origin(SourceKind.FILE, path=path, inner_path=f"page {number}")
+            size += len(text)
+            yield tagged(Fragment(text, origin), unit)
+        stats.add("pdfs")
+        yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
         return size
 
     def _database(

@@ -1,0 +1,64 @@
+"""PDF files are read as the text of their pages (PDFium), real PDFs made with fpdf2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+
+from desktop_audit.scan.sources.files import FilesSource
+from desktop_audit.scan.sources.pdf_text import pdf_pages
+from tests.scan.sources.conftest import make_ctx
+from tests.scan.sources.detection import run
+
+# Made-up values in provider formats (they authenticate nowhere).
+GITHUB = "ghp_" + "Xk7bR2mQ9vT4wL8nC3pZ6yH1jF5dS0aG2eUq"
+STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc9Q2w"
+
+
+def _pdf(path: Path, pages: list[list[str]], *, password: str | None = None) -> Path:
+    pdf = FPDF()
+    if password is not None:
+        pdf.set_encryption(owner_password="owner-" + password, user_password=password)
+    pdf.set_font("Helvetica", size=11)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def test_page_texts_in_order_with_their_lines(tmp_path: Path) -> None:
+    path = _pdf(tmp_path / "a.pdf", [["Intro", "nothing here"], [], ["Access", f"token {GITHUB}"]])
+    pages = list(pdf_pages(path.read_bytes()))
+    assert [number for number, _ in pages] == [1, 3]  # the empty page gives nothing
+    assert pages[1][1].split(b"\n")[1].strip() == f"token {GITHUB}".encode()
+
+
+def test_credentials_in_pdfs_are_found_by_page_and_line(tmp_path: Path) -> None:
+    _pdf(
+        tmp_path / "Handover.pdf",
+        [["Contents"], ["Staging", "Hosts", f"stripe key: {STRIPE}"], [f"CI token {GITHUB}"]],
+    )
+    (tmp_path / "damaged.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<>> garbage")
+    _pdf(tmp_path / "locked.pdf", [[f"token {GITHUB}"]], password="s3cret-pass")
+    ctx = make_ctx(tmp_path)
+    located = run(FilesSource([tmp_path]), ctx, with_profile=False)
+    found = {
+        (
+            Path(h.location.path or "").parent.name,
+            Path(h.location.path or "").name,
+            h.location.line,
+            h.hit.rule_id.split(".")[0],
+        )
+        for h in located
+    }
+    assert found == {
+        ("Handover.pdf", "page 2", 3, "stripe"),
+        ("Handover.pdf", "page 3", 1, "github"),
+    }
+    assert ctx.stat("files").counters["pdfs"] == 1
+    errors = {Path(e.path or "").name: e.message for e in ctx.errors}
+    assert set(errors) == {"damaged.pdf", "locked.pdf"}
+    assert all("password-protected" in message for message in errors.values())
