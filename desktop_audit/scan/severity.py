@@ -1,11 +1,14 @@
 """Severity by place: a live config outranks shell history, which outranks old git history.
 
-Test fixtures, documentation examples and vendored code (directory names kept as data in
-``resources/placement.toml``) are capped low: still reported, never urgent.
+Test fixtures, documentation examples and vendored code are capped low: still reported, never
+urgent. What counts as such a place is data in ``resources/placement.toml``: directory names,
+words of directory names (``system_tests``) and file-name conventions (``x_test.go``,
+``test_x.py``, ``FooTest.java``, ``x.spec.ts``, ``.env.example``).
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -30,33 +33,58 @@ _BURIED_REFS = ("reflog", "unreachable")
 # A credential never drops below this by place alone: it still has to be revoked.
 _CREDENTIAL_FLOOR = Severity.LOW
 _CONTENT_SOURCES = (SourceKind.FILE, SourceKind.GIT_HISTORY, SourceKind.GIT_WORKTREE)
+# Word boundaries inside a name: separators, and a lower-case letter or digit followed by an
+# upper-case one (``IntegrationTests`` -> integration, tests).
+_WORD_SPLIT = re.compile(r"[_.\-\s]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """Directory names whose content is fixtures, docs or vendored code, and their cap."""
+    """What marks content as fixtures, docs or vendored code, and the cap for it."""
 
     cap: Severity
     fixture_dirs: frozenset[str]
+    fixture_dir_words: frozenset[str] = frozenset()
+    fixture_files: re.Pattern[str] | None = None
 
 
 @cache
 def placement() -> Placement:
     data = tomllib.loads(resource_path("placement.toml").read_text(encoding="utf-8"))
+    patterns = [str(p) for p in data.get("fixture_file_patterns", [])]
     return Placement(
         cap=Severity(data["cap"]),
         fixture_dirs=frozenset(name.lower() for name in data["fixture_dirs"]),
+        fixture_dir_words=frozenset(w.lower() for w in data.get("fixture_dir_words", [])),
+        fixture_files=re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None,
+    )
+
+
+def name_words(name: str) -> list[str]:
+    """The lower-cased words of a file or directory name (``tests_async`` -> tests, async)."""
+    return [w.lower() for w in _WORD_SPLIT.split(name) if w]
+
+
+def _fixture_dir(name: str, rules: Placement) -> bool:
+    lowered = name.lower()
+    if lowered in rules.fixture_dirs:
+        return True
+    return bool(rules.fixture_dir_words) and any(
+        w in rules.fixture_dir_words for w in name_words(name)
     )
 
 
 def in_fixture_dir(path: str | None, home: str | None, rules: Placement) -> bool:
-    """Whether ``path`` (below ``home`` when it is under it) passes a fixture directory."""
+    """Whether ``path`` (below ``home`` when it is under it) passes a fixture directory or is
+    a test or example file by its name."""
     if not path:
         return False
     if home and path.startswith(home.rstrip("/") + "/"):
         path = path[len(home.rstrip("/")) + 1 :]
-    directories = path.split("/")[:-1]  # the file name is not a directory
-    return any(part.lower() in rules.fixture_dirs for part in directories if part)
+    *directories, file_name = path.split("/")
+    if any(_fixture_dir(part, rules) for part in directories if part):
+        return True
+    return rules.fixture_files is not None and bool(rules.fixture_files.search(file_name))
 
 
 def adjust(

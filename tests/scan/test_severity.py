@@ -51,3 +51,52 @@ def test_home_directory_names_do_not_count_as_fixture_dirs() -> None:
 def test_dotfiles_in_a_docs_folder_are_not_capped() -> None:
     loc = _at(SourceKind.DOTFILE, f"{HOME}/docs/.netrc")
     assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH
+
+
+def test_test_file_names_are_capped_low_wherever_they_are() -> None:
+    for name in (
+        "cli/config/config_test.go",
+        "pkg/test_client.py",
+        "pkg/client_test.py",
+        "conftest.py",
+        "src/api.spec.ts",
+        "src/api.test.js",
+        "src/main/java/acme/ClientTest.java",
+        "src/Acme/ClientTests.cs",
+        "spec_helpers/client_spec.rb",
+    ):
+        loc = _at(SourceKind.GIT_HISTORY, f"{HOME}/src/app/{name}", "refs/heads/main")
+        assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW, name
+
+
+def test_example_and_template_file_names_are_capped_low() -> None:
+    for name in (".env.example", "config.sample.yml", "settings_example.py", "TaskExample.js"):
+        loc = _at(SourceKind.FILE, f"{HOME}/src/app/{name}")
+        assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW, name
+
+
+def test_directories_named_with_a_test_word_are_capped_low() -> None:
+    for directory in ("system_tests_async", "integration-tests", "IntegrationTests", "test-utils"):
+        loc = _at(SourceKind.FILE, f"{HOME}/src/app/{directory}/data/key.json")
+        assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW, directory
+
+
+def test_sphinx_source_copies_are_documentation() -> None:
+    loc = _at(SourceKind.GIT_HISTORY, f"{HOME}/src/app/_build/_sources/config.rst.txt", "x")
+    assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW
+
+
+def test_names_that_only_contain_test_letters_keep_their_severity() -> None:
+    for name in (
+        "latest/config.py",
+        "contest/settings.py",
+        "attestation.py",
+        "test.py",
+        "Latest.java",
+        "client-docs/app/.env",
+        "sample-app/.env",
+        ".env.test",
+        "misc-keys/putty-example.ppk",
+    ):
+        loc = _at(SourceKind.FILE, f"{HOME}/src/{name}")
+        assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH, name

@@ -130,11 +130,29 @@ def known_example(c: Candidate, allow: Allowlist) -> bool:
     return any(p.search(secret) for p in allow.secret_patterns)
 
 
+def example_in_match(c: Candidate, allow: Allowlist) -> bool:
+    """A documentation marker (``secret_patterns``: ``EXAMPLE``) anywhere in the whole match,
+    for rules whose secret is only part of what they match: the first line of an embedded
+    PEM key whose last line is ``...EXAMPLE=``."""
+    return any(p.search(c.match) for p in allow.secret_patterns)
+
+
+# Letters split once or more by a percent-escape or punctuation: pass%3Bword, pass_word.
+_SPLIT_WORD = re.compile(rb"\A[a-z]+(?:(?:%[0-9a-f]{2}|[^a-z0-9%])+[a-z]+)+\Z")
+_SPLITTERS = re.compile(rb"%[0-9a-f]{2}|[^a-z0-9%]")
+
+
 def placeholder(c: Candidate, allow: Allowlist) -> bool:
-    """Template variables and stand-ins: ``xxxx``, ``<token>``, ``${VAR}``, ``changeme``."""
+    """Template variables and stand-ins: ``xxxx``, ``<token>``, ``${VAR}``, ``changeme``, also
+    split inside by punctuation or a percent-escape (``pass%3Bword``, ``foo%40bar``). A stand-in
+    with a digit or a symbol at an end (``Password1!``) is a real, if weak, password."""
     lowered = c.secret.strip().lower()
     if not lowered or lowered in allow.placeholder_values:
         return True
+    if _SPLIT_WORD.match(lowered):
+        joined = _SPLITTERS.sub(b"", lowered)
+        if joined in allow.placeholder_values or allow.placeholder_word_in(joined):
+            return True
     if allow.placeholder_word_in(lowered):
         return True
     return allow.placeholder_pattern_in(c.secret)
@@ -205,14 +223,18 @@ def lockfile_integrity(c: Candidate, allow: Allowlist) -> bool:
 
 _CODE_REF = re.compile(
     rb"\A(?:[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*)+(?:\(\S*\))?"
-    rb"|[A-Za-z_$][\w$]*\(.*\)|[a-z]+(?:_[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Z]+(?:_[A-Z]+)+)\Z"
+    rb"|[A-Za-z_$][\w$]*\(.*\)|[a-z]+(?:_[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Z]+(?:_[A-Z]+)+"
+    # A generic type: Optional[bool], Dict[str,Any], List<String>, Map<String,Object>.
+    rb"|[A-Z][\w.]*[\[<][A-Za-z_][\w.]*(?:[\[\]<>,]+[A-Za-z_][\w.]*)*[\]>]+)\Z"
 )
 
 
 def code_reference(c: Candidate, allow: Allowlist) -> bool:
-    """Values that are code, not data: ``config.password``, ``getPass()``, ``db_password``."""
+    """Values that are code, not data: ``config.password``, ``getPass()``, ``db_password``,
+    ``Optional[bool]`` (a type annotation), also when the capture ran on over the ``,`` or
+    ``;`` that ends the expression (``"password": password,``)."""
     del allow
-    return bool(_CODE_REF.match(c.secret.strip()))
+    return bool(_CODE_REF.match(c.secret.strip().rstrip(b",;")))
 
 
 _PATH_OR_URL = re.compile(
@@ -327,6 +349,23 @@ def code_expression(c: Candidate, allow: Allowlist) -> bool:
     return bool(_CODE_EXPRESSION.search(c.secret.strip()))
 
 
+# A source, asset or document file name used as a key: `"src/Pusher/Client.php": "17b6..."`.
+_FILE_NAME_KEY = re.compile(
+    rb"\.(?:php|phtml|inc|js|mjs|cjs|jsx|ts|tsx|vue|svelte|py|pyi|rb|erb|go|java|kt|kts|scala"
+    rb"|groovy|cs|fs|vb|swift|m|mm|c|cc|cpp|h|hpp|rs|dart|lua|pl|pm|sh|ps1|css|scss|sass|less"
+    rb"|html?|twig|blade|haml|md|rst|txt|json|ya?ml|xml|svg|png|jpe?g|gif|ico|woff2?|ttf|map)"
+    rb"\\?[\"']?[ \t]*(?::|=>|=)"
+)
+
+
+def file_digest(c: Candidate, allow: Allowlist) -> bool:
+    """A value keyed by a file name (``"src/Broadcasting/PusherBroadcaster.php": "17b6..."``):
+    a content digest in a linter cache, asset manifest or lock file, not a credential that
+    happens to follow a provider's name."""
+    del allow
+    return bool(_FILE_NAME_KEY.search(c.match))
+
+
 _ASCII_ALNUM = re.compile(rb"[A-Za-z0-9]")
 _WORDS = re.compile(r"\A[^\W\d_]+(?: [^\W\d_]+)*\Z")
 _TITLE_WORD = re.compile(r"\A[A-Z][^\W\d_A-Z]+\Z")
@@ -353,6 +392,7 @@ Filter = Callable[[Candidate, Allowlist], bool]
 
 FILTERS: dict[str, Filter] = {
     "known_example": known_example,
+    "example_in_match": example_in_match,
     "placeholder": placeholder,
     "low_entropy": low_entropy,
     "sequential": sequential,
@@ -371,6 +411,7 @@ FILTERS: dict[str, Filter] = {
     "dotted_reference": dotted_reference,
     "code_expression": code_expression,
     "natural_word": natural_word,
+    "file_digest": file_digest,
 }
 
 DEFAULT_FILTERS: tuple[str, ...] = ("known_example", "placeholder")
@@ -393,8 +434,10 @@ _COST_ORDER = (
     "code_reference",
     "letters_only",
     "known_example",
+    "example_in_match",
     "path_or_url",
     "natural_word",
+    "file_digest",
     "public_key",
     "code_expression",
     "dotted_reference",

@@ -20,6 +20,13 @@ def test_known_example() -> None:
     assert not f.known_example(c("AKIA2OGYBAH6ZHQW7M4K"), ALLOW)
 
 
+def test_example_in_match_looks_past_the_secret() -> None:
+    body = "-----BEGIN RSA PRIVATE KEY-----\\nMIIBugIBTTKBgQD33x\\n62TITdw53KWJEXAMPLE="
+    assert f.example_in_match(c("MIIBugIBTTKBgQD33x", match=body), ALLOW)
+    real = "-----BEGIN RSA PRIVATE KEY-----\\nMIIBugIBTTKBgQD33x\\n62TITdw53KWJexAmpl3="
+    assert not f.example_in_match(c("MIIBugIBTTKBgQD33x", match=real), ALLOW)
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -39,6 +46,18 @@ def test_known_example() -> None:
 )
 def test_placeholder_drops(value: str) -> None:
     assert f.placeholder(c(value), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "value", ["pass%3Bword", "pass_word", "se-cret", "Pass.Word", "foo%40bar", "dum-my"]
+)
+def test_placeholder_drops_a_stand_in_split_inside(value: str) -> None:
+    assert f.placeholder(c(value), ALLOW)
+
+
+@pytest.mark.parametrize("value", ["Password1!", "Password!", "pass_word7", "sec-ret-ary"])
+def test_placeholder_keeps_a_stand_in_with_more_to_it(value: str) -> None:
+    assert not f.placeholder(c(value), ALLOW)
 
 
 @pytest.mark.parametrize("value", ["Zq8vR2mXp4TnW7yB", "9fK2-LmQ4_vX8zR1"])
@@ -80,6 +99,12 @@ def test_code_reference_and_paths() -> None:
     assert f.code_reference(c("getPassword()"), ALLOW)
     assert f.code_reference(c("db_password"), ALLOW)
     assert not f.code_reference(c("S3cr3t!Pass"), ALLOW)
+    assert f.code_reference(c("email_password_policy_enabled,"), ALLOW)
+    assert f.code_reference(c("settings.smtp_password;"), ALLOW)
+    for annotation in ("Optional[bool]", "Dict[str,Any]", "Optional[List[str]]", "List<String>"):
+        assert f.code_reference(c(annotation), ALLOW), annotation
+    assert not f.code_reference(c("Secret[2024]"), ALLOW)
+    assert not f.code_reference(c("Zq8vR2mXp4,"), ALLOW)
     assert f.path_or_url(c("/etc/acme/secret.key"), ALLOW)
     assert f.path_or_url(c("https://acme.example/x"), ALLOW)
     assert not f.path_or_url(c("Zq8vR2mXp4TnW7yB"), ALLOW)
@@ -192,3 +217,13 @@ def test_natural_word_drops_labels(value: str) -> None:
 @pytest.mark.parametrize("value", ["velvet harbor", "tulip77", "Zq8vR2mXp4TnW7yB", "Tulip7!"])
 def test_natural_word_keeps_passwords(value: str) -> None:
     assert not f.natural_word(c(value), ALLOW)
+
+
+def test_file_digest_drops_values_keyed_by_a_file_name() -> None:
+    digest = "17b67312aa7ff0d8c22c3695a56a0c9d"
+    cache = f'PusherBroadcaster.php":"{digest}'
+    assert f.file_digest(c(digest, match=cache), ALLOW)
+    assert f.file_digest(c(digest, match=f'Pusher\\/Client.js\\":\\"{digest}'), ALLOW)
+    assert f.file_digest(c("3826:", match="PASS: docker_cli_build_test.go:3826:"), ALLOW)
+    assert not f.file_digest(c(digest, match=f'PUSHER_APP_SECRET="{digest}'), ALLOW)
+    assert not f.file_digest(c(digest, match=f"pusher.key: {digest}"), ALLOW)
