@@ -1,0 +1,60 @@
+"""Severity by place looks for test directories below the project, not in the path to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop_audit.models import Severity, SourceKind
+from desktop_audit.scan.engine import run_sources
+from desktop_audit.scan.sources.base import ScanContext
+from desktop_audit.scan.sources.files import FilesSource
+from desktop_audit.scan.sources.git import GitSource
+from tests.scan.sources.conftest import commit_file, git
+from tests.scan.sources.detection import detector
+
+# Made-up keys in a provider format (they authenticate nowhere).
+LIVE = 'STRIPE_KEY = "sk_live_' + 'Zr8Qm2Kx7Wc4Np9Lb3Vt6Hd1"\n'
+FIXTURE = 'STRIPE_KEY = "sk_live_' + 'Qw3Er5Ty7Ui9Op1As3Df5Gh7"\n'
+
+
+def _severities(home: Path, sources: list, roots: tuple[Path, ...] = ()) -> dict:  # type: ignore[type-arg]
+    ctx = ScanContext(home=home, roots=roots or (home,))
+    out: dict[tuple[SourceKind, str], Severity] = {}
+    for located in run_sources(sources, detector(with_profile=False).scan, ctx):
+        loc = located.location
+        rel = Path(loc.path or "").relative_to(home).as_posix()
+        out[(loc.source, rel)] = located.hit.severity
+    return out
+
+
+def test_a_project_named_like_a_test_directory_keeps_its_severity(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    project = home / "work" / "acme-e2e-tests"
+    project.mkdir(parents=True)
+    git(project, "init", "-q")
+    commit_file(project, "deploy/.env", LIVE, "deploy settings")
+    commit_file(project, "tests/fixtures/stripe.env", FIXTURE, "fixture")
+    loose = home / "notes" / "tests"  # not a repository: the path below the home counts
+    loose.mkdir(parents=True)
+    (loose / "key.env").write_text(LIVE, encoding="utf-8")
+
+    files = _severities(home, [FilesSource((home,))])
+    assert files[(SourceKind.FILE, "work/acme-e2e-tests/deploy/.env")] is Severity.CRITICAL
+    assert files[(SourceKind.FILE, "work/acme-e2e-tests/tests/fixtures/stripe.env")] is Severity.LOW
+    assert files[(SourceKind.FILE, "notes/tests/key.env")] is Severity.LOW
+
+    history = _severities(home, [GitSource((home,))])
+    assert history[(SourceKind.GIT_HISTORY, "work/acme-e2e-tests/deploy/.env")] is Severity.HIGH
+    fixture = (SourceKind.GIT_HISTORY, "work/acme-e2e-tests/tests/fixtures/stripe.env")
+    assert history[fixture] is Severity.LOW
+
+
+def test_a_scan_root_bounds_the_project(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    root = home / "test-env" / "client"
+    root.mkdir(parents=True)
+    (root / "app.env").write_text(LIVE, encoding="utf-8")
+    inside = _severities(home, [FilesSource((root,))], roots=(root,))
+    assert inside[(SourceKind.FILE, "test-env/client/app.env")] is Severity.CRITICAL
+    whole = _severities(home, [FilesSource((home,))])
+    assert whole[(SourceKind.FILE, "test-env/client/app.env")] is Severity.LOW
