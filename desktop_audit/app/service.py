@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_audit import __version__
+from desktop_audit.app import paths
 from desktop_audit.app.paths import default_db_path
 from desktop_audit.errors import StoreError, UsageError, WrongKeyError
 from desktop_audit.models import (
@@ -168,7 +169,9 @@ class AuditService:
                 cancel=cancel or CancelToken(),
                 progress=progress,
                 reuse=store.load_reuse(digest, trust=request.reuse),
+                own_dirs=_own_dirs(),
             )
+            ctx.claimed_paths.update(_store_files(self.database_path))
             detect = _LazyDetector(ruleset, secrecy, profile, now=not ctx.reuse)
             scan_id = store.begin_scan(
                 home=home,
@@ -353,3 +356,19 @@ def _batched(items: Iterable[LocatedHit], size: int) -> Iterator[list[LocatedHit
             batch = []
     if batch:
         yield batch
+
+
+def _own_dirs() -> frozenset[Path]:
+    """desktop-audit's data and log directories: never read as part of the home (the store
+    holds previews and ciphertext, no secret, but its own rows would come back as noise)."""
+    return frozenset({paths.data_dir(), paths.log_dir()})
+
+
+def _store_files(database: Path) -> set[Path]:
+    """The database in use and its journal files, wherever ``--db`` put them."""
+    resolved = database.resolve()
+    return {
+        candidate.with_name(candidate.name + suffix)
+        for candidate in {database.absolute(), resolved}
+        for suffix in ("", "-wal", "-shm", "-journal")
+    }

@@ -65,6 +65,8 @@ class ScanContext:
     coverage: list[RepositoryCoverage] = field(default_factory=list)
     # Units remembered from earlier scans with the same detection settings (None: read all).
     reuse: ReuseCache | None = None
+    # desktop-audit's own data (its database, backups, logs): directories never entered.
+    own_dirs: frozenset[Path] = frozenset()
 
     def error(self, source: str, path: Path | str | None, message: str) -> None:
         """Record a problem with one item; never pass a secret in ``message``."""

@@ -206,7 +206,10 @@ class FilesSource:
             stats.add("unreadable")
             ctx.error(NAME, path, message)
 
-        for entry in walk(self._roots(ctx), ctx.home, self.rules, ctx.cancel, on_error, stats.add):
+        roots = self._roots(ctx)
+        for entry in walk(
+            roots, ctx.home, self.rules, ctx.cancel, on_error, stats.add, ctx.own_dirs
+        ):
             if ctx.cancel.cancelled:
                 break
             if entry.kind is not EntryKind.FILE:

@@ -51,9 +51,10 @@ def os_error_message(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
-def _skip_paths(rules: WalkRules, home: Path) -> frozenset[str]:
+def _skip_paths(rules: WalkRules, home: Path, extra: Iterable[Path] = ()) -> frozenset[str]:
     paths = {os.path.abspath(p) for p in rules.skip_abs_paths}
     paths.update(os.path.abspath(home / rel) for rel in rules.skip_home_paths)
+    paths.update(os.path.abspath(p) for p in extra)
     return frozenset(paths)
 
 
@@ -72,12 +73,14 @@ def walk(
     cancel: CancelToken,
     on_error: ErrorSink,
     on_skip: SkipSink = _ignore,
+    skip: Iterable[Path] = (),
 ) -> Iterator[WalkEntry]:
     """Yield regular files, ``.git`` entries and bare repositories under ``roots``.
 
-    Never enters ``.git`` directories, git directories, skipped or already visited directories.
+    Never enters ``.git`` directories, git directories, skipped (rules, ``skip``) or already
+    visited directories.
     """
-    skip_paths = _skip_paths(rules, home)
+    skip_paths = _skip_paths(rules, home, skip)
     visited: set[tuple[int, int]] = set()
     for root in roots:
         top = os.path.abspath(root)
