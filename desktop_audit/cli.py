@@ -194,7 +194,6 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from desktop_audit.models import ScanStatus, SourceGroup  # noqa: PLC0415
     from desktop_audit.progress import CancelToken  # noqa: PLC0415
     from desktop_audit.report import scan_json  # noqa: PLC0415
-    from desktop_audit.terminal import LiveProgress, findings_table, scan_summary  # noqa: PLC0415
 
     groups = tuple(g for g in SourceGroup if not getattr(args, f"no_{g.value}"))
     request = ScanRequest(
@@ -208,7 +207,6 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     service = _service(args.db)
     cancel = CancelToken()
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    err = _console(stderr=True)
 
     def on_sigint(_signum: int, _frame: FrameType | None) -> None:
         if cancel.cancelled:
@@ -217,8 +215,13 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        with LiveProgress(err, show_progress) as progress:
-            outcome = service.scan(request, progress=progress, cancel=cancel)
+        if show_progress:  # rich is imported only for a terminal to draw on
+            from desktop_audit.terminal import LiveProgress  # noqa: PLC0415
+
+            with LiveProgress(_console(stderr=True), True) as progress:
+                outcome = service.scan(request, progress=progress, cancel=cancel)
+        else:
+            outcome = service.scan(request, cancel=cancel)
     finally:
         signal.signal(signal.SIGINT, previous)
         service.close()
@@ -233,6 +236,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         )
         _emit(text, args.output)
     else:
+        from desktop_audit.terminal import findings_table, scan_summary  # noqa: PLC0415
+
         console = _console()
         if args.output:
             console = _file_console(args.output)

@@ -7,12 +7,6 @@ from pathlib import Path
 
 from desktop_audit.models import SourceGroup
 from desktop_audit.scan.sources.base import Source
-from desktop_audit.scan.sources.browser import BrowserSource
-from desktop_audit.scan.sources.dotfiles import DotfilesSource
-from desktop_audit.scan.sources.files import FilesSource
-from desktop_audit.scan.sources.git import GitSource
-from desktop_audit.scan.sources.history import HistorySource
-from desktop_audit.scan.sources.keychain import KeychainSource
 
 ORDER = (
     SourceGroup.DOTFILES,
@@ -32,10 +26,48 @@ def build_sources(
     """
     scan_roots = tuple(roots) or (home,)
     factories: dict[SourceGroup, Callable[[], list[Source]]] = {
-        SourceGroup.DOTFILES: lambda: [DotfilesSource(home)],
-        SourceGroup.HISTORY: lambda: [HistorySource(home)],
-        SourceGroup.KEYCHAIN: lambda: [KeychainSource()],
-        SourceGroup.GIT: lambda: [GitSource(scan_roots)],
-        SourceGroup.FILES: lambda: [BrowserSource(home), FilesSource(scan_roots)],
+        SourceGroup.DOTFILES: lambda: [_dotfiles(home)],
+        SourceGroup.HISTORY: lambda: [_history(home)],
+        SourceGroup.KEYCHAIN: lambda: [_keychain()],
+        SourceGroup.GIT: lambda: [_git(scan_roots)],
+        SourceGroup.FILES: lambda: [_browser(home), _files(scan_roots)],
     }
     return [source for group in ORDER if group in groups for source in factories[group]()]
+
+
+# Each source is imported when its group is in scope (a git-only rescan loads none of the
+# file, archive, document or keychain readers).
+def _dotfiles(home: Path) -> Source:
+    from desktop_audit.scan.sources.dotfiles import DotfilesSource  # noqa: PLC0415
+
+    return DotfilesSource(home)
+
+
+def _history(home: Path) -> Source:
+    from desktop_audit.scan.sources.history import HistorySource  # noqa: PLC0415
+
+    return HistorySource(home)
+
+
+def _keychain() -> Source:
+    from desktop_audit.scan.sources.keychain import KeychainSource  # noqa: PLC0415
+
+    return KeychainSource()
+
+
+def _git(roots: tuple[Path, ...]) -> Source:
+    from desktop_audit.scan.sources.git import GitSource  # noqa: PLC0415
+
+    return GitSource(roots)
+
+
+def _browser(home: Path) -> Source:
+    from desktop_audit.scan.sources.browser import BrowserSource  # noqa: PLC0415
+
+    return BrowserSource(home)
+
+
+def _files(roots: tuple[Path, ...]) -> Source:
+    from desktop_audit.scan.sources.files import FilesSource  # noqa: PLC0415
+
+    return FilesSource(roots)
