@@ -43,6 +43,7 @@ class WalkRules:
     # Archives read one level deep, within these limits (a zip bomb is reported and skipped).
     archive_suffixes: tuple[str, ...] = ()
     document_suffixes: tuple[str, ...] = ()  # office documents: zip containers of XML text
+    ole_suffixes: frozenset[str] = frozenset()  # legacy Office files, Outlook messages
     archive_max_bytes: int = 256 * 1024 * 1024
     archive_max_expanded: int = 512 * 1024 * 1024
     archive_max_ratio: int = 100
@@ -97,6 +98,7 @@ def _walk_rules(raw: dict[str, Any]) -> WalkRules:
         extra_home_roots=tuple(str(x) for x in raw.get("extra_home_roots", ())),
         archive_suffixes=tuple(str(x).lower() for x in raw.get("archive_suffixes", ())),
         document_suffixes=tuple(str(x).lower() for x in raw.get("document_suffixes", ())),
+        ole_suffixes=frozenset(str(x).lower() for x in raw.get("ole_suffixes", ())),
         archive_max_bytes=int(raw.get("archive_max_bytes", default.archive_max_bytes)),
         archive_max_expanded=int(raw.get("archive_max_expanded", default.archive_max_expanded)),
         archive_max_ratio=int(raw.get("archive_max_ratio", default.archive_max_ratio)),

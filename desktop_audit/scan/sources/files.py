@@ -27,6 +27,7 @@ from desktop_audit.scan.sources.documents import (
     xml_text,
 )
 from desktop_audit.scan.sources.notebooks import is_notebook, notebook_view
+from desktop_audit.scan.sources.ole_text import is_ole, text_runs
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.pdf_text import is_pdf, pdf_pages
 from desktop_audit.scan.sources.reading import (
@@ -259,6 +260,8 @@ class FilesSource:
         except SkipFile as skip:
             if skip.counter == "skipped_binary" and is_database(path):
                 return (yield from self._database(path, ctx, unit))
+            if skip.counter == "skipped_binary" and has_suffix(path, self.rules.ole_suffixes):
+                return (yield from self._ole(path, ctx, unit))
             stats.add(skip.counter)
             if skip.report:
                 ctx.error(NAME, path, str(skip))
@@ -298,6 +301,28 @@ class FilesSource:
         stats.add("pdfs")
         yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
         return size
+
+    def _ole(
+        self, path: Path, ctx: ScanContext, unit: str | None
+    ) -> Generator[Fragment, None, int | None]:
+        """A legacy Office file or Outlook message: its runs of readable text."""
+        stats = ctx.stat(NAME)
+        try:
+            data = read_whole(path, self.rules)
+        except (SkipFile, OSError):
+            stats.add("skipped_binary")
+            return None
+        if not is_ole(data):
+            stats.add("skipped_binary")
+            yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
+            return None
+        text = text_runs(data)
+        origin = Origin(SourceKind.FILE, path=path, inner_path="text")
+        if text:
+            yield tagged(Fragment(text, origin), unit)
+        stats.add("legacy_documents")
+        yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
+        return len(text)
 
     def _database(
         self, path: Path, ctx: ScanContext, unit: str | None
