@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from desktop_audit.models import Fragment, Hit, LocatedHit, Location, Severity, SourceKind
 from desktop_audit.progress import ProgressEvent
@@ -15,6 +16,15 @@ from desktop_audit.scan.sources.base import ScanContext, Source, reader_processe
 
 log = logging.getLogger(__name__)
 _REPOSITORY_SOURCES = (SourceKind.GIT_HISTORY, SourceKind.GIT_WORKTREE)
+_CONTENT_SOURCES = (SourceKind.FILE, SourceKind.GIT_HISTORY, SourceKind.GIT_WORKTREE)
+
+
+def _is_repository(directory: str) -> bool:
+    """A work tree (``.git`` inside) or a bare repository (``HEAD`` and ``objects/``)."""
+    if os.path.lexists(f"{directory}/.git"):
+        return True
+    return Path(directory, "HEAD").is_file() and Path(directory, "objects").is_dir()
+
 
 Detect = Callable[[Fragment], list[Hit]]
 
@@ -63,6 +73,7 @@ def _run_source(source: Source, pipeline: ParallelDetect, ctx: ScanContext) -> I
     except Exception as exc:  # one broken source must not end the scan
         # Only the type: a message could quote scanned content.
         ctx.error(name, None, f"source stopped early: {type(exc).__name__}")
+        ctx.failed_sources.add(name)  # what it found is located, but not remembered as whole
         log.debug("source %s failed", name, exc_info=False)
     try:
         place_severity = _PlaceSeverity(str(ctx.home), [str(r) for r in ctx.roots])
@@ -101,17 +112,18 @@ class _PlaceSeverity:
     """Each located hit with its severity adjusted for the place (worked out once per rule
     severity, kind and place: a history holds thousands of hits in a few hundred files).
 
-    Test, example and vendored directories are looked for below the project the content
-    belongs to, never in the path leading to it: a repository checked out as
-    ``~/work/acme-e2e-tests`` keeps its severity, its ``tests/fixtures`` do not. The project is
-    the repository (git sources), the nearest enclosing work tree of a file, else the scan root
-    or the home it lies under."""
+    Test, example and vendored directories are looked for in the path below the scan root or
+    home, except the name a repository was checked out under: ``~/work/acme-e2e-tests/.env``
+    keeps its severity, ``~/work/acme-e2e-tests/tests/fixtures/key.env`` and a fixture
+    repository kept in a project's ``tests/`` do not. The repository is the outermost one
+    holding the content (git sources: the one it was read in)."""
 
     def __init__(self, home: str, roots: Sequence[str] = ()) -> None:
         self._home = home.rstrip("/") or "/"
         self._roots = sorted((r.rstrip("/") or "/" for r in roots), key=len, reverse=True)
         self._known: dict[tuple[object, ...], Severity] = {}
-        self._projects: dict[str, str] = {}  # directory -> the project it is in
+        # directory -> (the home or root it is under, the outermost repository holding it)
+        self._places: dict[str, tuple[str, str]] = {}
 
     def __call__(self, located: LocatedHit) -> LocatedHit:
         hit, location = located.hit, located.location
@@ -119,38 +131,57 @@ class _PlaceSeverity:
             # Lines are 1-based in every output; a source without one reports none.
             location = dataclasses.replace(location, line=None)
             located = LocatedHit(hit, location)
-        base = self._base(hit, location)
-        key = (hit.severity, hit.kind, location.source, location.ref, location.path, base)
+        base, judged = self._judged(hit, location)
+        key = (hit.severity, hit.kind, location.source, location.ref, judged, base)
         adjusted = self._known.get(key)
         if adjusted is None:
-            adjusted = severity.adjust(hit.severity, hit.kind, location, base)
+            place = (
+                location if judged == location.path else dataclasses.replace(location, path=judged)
+            )
+            adjusted = severity.adjust(hit.severity, hit.kind, place, base)
             self._known[key] = adjusted
         if adjusted is hit.severity:
             return located
         return LocatedHit(dataclasses.replace(hit, severity=adjusted), location)
 
-    def _base(self, hit: Hit, location: Location) -> str:
-        """Where the directories that may mark fixtures begin for ``location``."""
-        if location.source in _REPOSITORY_SOURCES and hit.origin.path is not None:
-            return str(hit.origin.path)
-        if location.source is SourceKind.FILE and location.path:
-            return self._project(location.path.rpartition("/")[0])
-        return self._home
+    def _judged(self, hit: Hit, location: Location) -> tuple[str, str | None]:
+        """The home or root to judge ``location`` below, and its path with the repository's
+        checkout name left out."""
+        path = location.path
+        if not path or location.source not in _CONTENT_SOURCES:
+            return self._home, path
+        directory = path.rpartition("/")[0]
+        origin = str(hit.origin.path) if hit.origin.path is not None else ""
+        if location.source in _REPOSITORY_SOURCES and path.startswith(origin + "/"):
+            directory = origin  # the repository it was read in (a clone's hits may differ)
+        base, repository = self._place(directory)
+        if repository and repository != base and path.startswith(repository + "/"):
+            parent = repository.rpartition("/")[0]
+            path = f"{parent}/_{path[len(repository) :]}"
+        return base, path
 
-    def _project(self, directory: str) -> str:
-        known = self._projects.get(directory)
-        if known is not None:
-            return known
-        if directory in ("", "/"):
-            found = self._outer(directory)
-        elif directory == self._home or directory in self._roots:
-            found = directory
-        elif os.path.lexists(f"{directory}/.git"):
-            found = directory  # a work tree: its own directories are what count
-        else:
-            found = self._project(directory.rpartition("/")[0])
-        self._projects[directory] = found
-        return found
+    def _place(self, directory: str) -> tuple[str, str]:
+        chain: list[str] = []
+        current = directory
+        while True:
+            known = self._places.get(current)
+            if known is not None:
+                base, found = known
+                break
+            if current in ("", "/"):
+                base, found = self._outer(directory), ""  # outside the home and every root
+                break
+            if current == self._home or current in self._roots:
+                base, found = current, ""
+                self._places[current] = (base, found)
+                break
+            chain.append(current)
+            current = current.rpartition("/")[0]
+        for below in reversed(chain):  # from the outermost down: the outermost repository wins
+            if not found and _is_repository(below):
+                found = below
+            self._places[below] = (base, found)
+        return base, found
 
     def _outer(self, directory: str) -> str:
         """The scan root (longest first) or home holding ``directory``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from desktop_audit.models import Severity, SourceKind
@@ -58,3 +59,54 @@ def test_a_scan_root_bounds_the_project(tmp_path: Path) -> None:
     assert inside[(SourceKind.FILE, "test-env/client/app.env")] is Severity.CRITICAL
     whole = _severities(home, [FilesSource((home,))])
     assert whole[(SourceKind.FILE, "test-env/client/app.env")] is Severity.LOW
+
+
+def test_a_fixture_repository_inside_a_project_is_capped(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    fixture = home / "work" / "app" / "tests" / "fixtures" / "sample-repo"
+    fixture.mkdir(parents=True)
+    git(fixture, "init", "-q")
+    commit_file(fixture, "config.env", LIVE, "sample")
+    found = _severities(home, [FilesSource((home,)), GitSource((home,))])
+    assert found[(SourceKind.FILE, "work/app/tests/fixtures/sample-repo/config.env")] is (
+        Severity.LOW
+    )
+    history = (SourceKind.GIT_HISTORY, "work/app/tests/fixtures/sample-repo/config.env")
+    assert found[history] is Severity.LOW
+
+
+def test_a_clone_sharing_blobs_is_judged_by_its_own_path(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    origin = home / "work" / "acme-api"
+    origin.mkdir(parents=True)
+    git(origin, "init", "-q")
+    commit_file(origin, "deploy/.env", LIVE, "deploy")
+    git(home / "work", "clone", "-q", "--no-local", str(origin), "acme-e2e-tests")
+    history = _severities(home, [GitSource((home,))])
+    assert history[(SourceKind.GIT_HISTORY, "work/acme-api/deploy/.env")] is Severity.HIGH
+    assert history[(SourceKind.GIT_HISTORY, "work/acme-e2e-tests/deploy/.env")] is Severity.HIGH
+
+
+def test_a_very_deep_tree_does_not_stop_placing(tmp_path: Path) -> None:
+    """Finding a file's project walks up its directories without recursing: with a small
+    recursion limit, a 400-level tree would have stopped every finding of the source."""
+    home = tmp_path / "home"
+    deep = home
+    home.mkdir()
+    for _ in range(400):
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "k.env").write_text(LIVE, encoding="utf-8")
+    (home / "b").mkdir()
+    (home / "b" / ".env").write_text(FIXTURE, encoding="utf-8")
+    ctx = ScanContext(home=home, roots=(home,))
+    scan = detector(with_profile=False).scan
+    limit = sys.getrecursionlimit()
+    located = list(run_sources([FilesSource((home,))], scan, ctx))  # warm: rules, imports
+    sys.setrecursionlimit(250)
+    try:
+        ctx = ScanContext(home=home, roots=(home,))
+        located = list(run_sources([FilesSource((home,))], scan, ctx))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(located) == 2 and not ctx.errors

@@ -119,13 +119,19 @@ def _zip_members(handle: IO[bytes], rules: WalkRules, budget: Budget) -> Iterato
             if skipped or info.flag_bits & 0x1:  # 0x1: encrypted, nothing to read
                 yield Member(info.filename, None, skipped or "skipped_encrypted")
                 continue
-            yield Member(info.filename, _read_capped(archive.open(info), info.file_size, budget))
+            yield Member(info.filename, _read_capped(archive, info, budget))
 
 
-def _read_capped(stream: IO[bytes], declared: int, budget: Budget) -> bytes:
-    """A member's bytes, refusing more than it declared (a lying directory is a bomb)."""
+def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget) -> bytes:
+    """A member's bytes, refusing more than it declared (a lying directory is a bomb); a
+    member that cannot be opened (bad header, unsupported compression) is corrupt."""
+    declared = info.file_size
     parts: list[bytes] = []
     got = 0
+    try:
+        stream = archive.open(info)
+    except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError) as exc:
+        raise SkipFile("corrupt archive member, skipped", counter="unreadable") from exc
     with stream:
         try:
             while True:
@@ -137,7 +143,7 @@ def _read_capped(stream: IO[bytes], declared: int, budget: Budget) -> bytes:
                     raise bomb("a member expands past its declared size")
                 budget.add(len(block))
                 parts.append(block)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError) as exc:
             raise SkipFile("corrupt archive member, skipped", counter="unreadable") from exc
     return b"".join(parts)
 

@@ -67,6 +67,8 @@ class ScanContext:
     reuse: ReuseCache | None = None
     # desktop-audit's own data (its database, backups, logs): directories never entered.
     own_dirs: frozenset[Path] = frozenset()
+    # Sources whose pass stopped on an error (detection may have lost fragments in flight).
+    failed_sources: set[str] = field(default_factory=set)
 
     def error(self, source: str, path: Path | str | None, message: str) -> None:
         """Record a problem with one item; never pass a secret in ``message``."""

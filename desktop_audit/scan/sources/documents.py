@@ -5,6 +5,10 @@ a config file. They are zip containers (read within the archive limits of
 is turned into plain text without an XML parser (nothing is resolved or expanded): paragraph
 and row ends become newlines, cell and tab marks tabs, other tags vanish (so a token Word
 split over several runs reads whole again), and character references are decoded.
+
+Every pattern here runs in linear time on hostile markup: a tag never spans a ``<``, and an
+element's end is found with one forward search (no element is looked for once no end is
+left), so a part made of ten thousand unclosed tags costs one pass, not ten thousand.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import csv
 import html
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from desktop_audit.scan.sources.catalogue import WalkRules
 from desktop_audit.scan.sources.reading import has_suffix
 
-# The parts whose text people type (body, headers and footers, notes, comments, cells).
+# The parts whose text people type (body, headers and footers, notes, comments, a
+# spreadsheet's shared strings: one left behind by a deleted cell is read too). Worksheets are
+# read as tables (``sheet_table``).
 _TEXT_PART = re.compile(
     r"\A(?:word/(?:document|header\d*|footer\d*|footnotes|endnotes|comments)"
     r"|xl/(?:sharedStrings|comments\d*)"
@@ -29,27 +36,53 @@ _TEXT_PART = re.compile(
 # Ends of paragraphs, rows and list items, and explicit line breaks: a new line.
 _LINE = re.compile(
     rb"</(?:w:p|a:p|si|text:p|text:h|text:list-item|row|table:table-row)>"
-    rb"|<(?:w:br|w:cr|a:br|text:line-break)\b[^>]*>"
+    rb"|<(?:w:br|w:cr|a:br|text:line-break)(?=[\s/>])[^<>]*>"
 )
 # Ends of cells and tab marks: a tab, so a row reads "name<TAB>value".
-_CELL = re.compile(rb"</(?:c|w:tc|a:tc|table:table-cell)>|<(?:w:tab|text:tab)\b[^>]*>")
-_SPACE = re.compile(rb"<text:s\b[^>]*>")
-_TAG = re.compile(rb"<[^>]*>")
+_CELL = re.compile(rb"</(?:c|w:tc|a:tc|table:table-cell)>|<(?:w:tab|text:tab)(?=[\s/>])[^<>]*>")
+_SPACE = re.compile(rb"<text:s(?=[\s/>])[^<>]*>")
+_TAG = re.compile(rb"<[^<>]*>")
 
-
-# Spreadsheets: cells are read as tables too (rows with their numbers), so a "Password"
-# column is judged like a password manager's CSV export (``decoders.csv_credentials``).
+# Spreadsheets: cells are read as tables (rows with their numbers), so a "Password" column is
+# judged like a password manager's CSV export (``decoders.csv_credentials``).
 _SHEET = re.compile(r"\Axl/worksheets/sheet\d+\.xml\Z")
 _SHARED = "xl/sharedStrings.xml"
-_SI = re.compile(rb"<si\b[^>]*>(.*?)</si>", re.DOTALL)
-_ROW = re.compile(rb"<row\b([^>]*)>(.*?)</row>", re.DOTALL)
-_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
-_CELL_XML = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
-_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})\d+"')
-_CELL_TYPE = re.compile(rb'\bt="(\w+)"')
-_VALUE = re.compile(rb"<v>(.*?)</v>", re.DOTALL)
-MAX_SHEET_ROWS = 100_000
+_ROW_NUMBER = re.compile(rb"""\br=["'](\d{1,7})["']""")
+_CELL_REF = re.compile(rb"""\br=["']([A-Z]{1,3})\d{1,7}["']""")
+_CELL_TYPE = re.compile(rb"""\bt=["'](\w{1,16})["']""")
+_REPEAT = re.compile(rb"""table:number-columns-repeated=["'](\d{1,7})["']""")
+MAX_SHEET_ROWS = 100_000  # rows of one table, empty rows between numbered ones included
+MAX_DOCUMENT_ROWS = 200_000  # rows of all the tables of one document
 MAX_SHEET_COLUMNS = 256
+
+
+def _opening(name: bytes) -> re.Pattern[bytes]:
+    """The opening (or self-closing) tag of element ``name``; group 1: its attributes."""
+    return re.compile(rb"<" + re.escape(name) + rb"(?=[\s/>])([^<>]*)>")
+
+
+def _elements(
+    data: bytes, opening: re.Pattern[bytes], name: bytes, start: int = 0, end: int | None = None
+) -> Iterator[tuple[bytes, int, int]]:
+    """``(attributes, body start, body end)`` of each ``name`` element in ``data[start:end]``
+    (a self-closing one has an empty body). The end tag is found with one forward search; an
+    element whose end is missing ends the search (nothing after it is complete either)."""
+    stop = len(data) if end is None else end
+    closing = b"</" + name + b">"
+    position = start
+    while True:
+        found = opening.search(data, position, stop)
+        if found is None:
+            return
+        if found.group(1).endswith(b"/"):
+            yield found.group(1), found.end(), found.end()
+            position = found.end()
+            continue
+        close = data.find(closing, found.end(), stop)
+        if close < 0:
+            return
+        yield found.group(1), found.end(), close
+        position = close + len(closing)
 
 
 def is_sheet(name: str) -> bool:
@@ -61,33 +94,40 @@ def is_shared_strings(name: str) -> bool:
     return name == _SHARED
 
 
+_SI = _opening(b"si")
+_ROW = _opening(b"row")
+_C = _opening(b"c")
+_V = _opening(b"v")
+
+
 def shared_strings(data: bytes) -> list[str]:
     """The shared string table of a spreadsheet, in index order."""
-    return [_plain(m.group(1)) for m in _SI.finditer(data)]
+    return [_plain(data[lo:hi]) for _, lo, hi in _elements(data, _SI, b"si")]
 
 
-def sheet_table(sheet: bytes, shared: list[str]) -> bytes:
-    """A worksheet as tab-separated text, line ``n`` holding row ``n`` (empty rows kept)."""
+def sheet_table(sheet: bytes, shared: list[str], max_rows: int = MAX_SHEET_ROWS) -> bytes:
+    """A worksheet as tab-separated text, line ``n`` holding row ``n`` (empty rows kept), at
+    most ``max_rows`` lines."""
     out = io.StringIO()
     writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
     written = 0
-    for row in _ROW.finditer(sheet):
-        number = _ROW_NUMBER.search(row.group(1))
+    limit = min(max_rows, MAX_SHEET_ROWS)
+    for attributes, lo, hi in _elements(sheet, _ROW, b"row"):
+        number = _ROW_NUMBER.search(attributes)
         target = int(number.group(1)) if number else written + 1
-        if target > MAX_SHEET_ROWS:
+        if target > limit:
             break
         while written < target - 1:
             writer.writerow([])
             written += 1
-        writer.writerow(_cells(row.group(2), shared))
+        writer.writerow(_cells(sheet, lo, hi, shared))
         written += 1
     return out.getvalue().encode("utf-8", "surrogateescape")
 
 
-def _cells(row: bytes, shared: list[str]) -> list[str]:
+def _cells(sheet: bytes, lo: int, hi: int, shared: list[str]) -> list[str]:
     cells: list[str] = []
-    for cell in _CELL_XML.finditer(row):
-        attributes, body = cell.group(1), cell.group(2) or b""
+    for attributes, body_lo, body_hi in _elements(sheet, _C, b"c", lo, hi):
         ref = _CELL_REF.search(attributes)
         column = _column_index(ref.group(1)) if ref else len(cells)
         if column >= MAX_SHEET_COLUMNS:
@@ -95,62 +135,65 @@ def _cells(row: bytes, shared: list[str]) -> list[str]:
         while len(cells) < column:
             cells.append("")
         kind = _CELL_TYPE.search(attributes)
-        value = _VALUE.search(body)
+        body = sheet[body_lo:body_hi]
+        value = next(_elements(body, _V, b"v"), None)
+        raw = body[value[1] : value[2]] if value else b""
         if kind and kind.group(1) == b"s":
-            index = int(value.group(1)) if value and value.group(1).strip().isdigit() else -1
+            index = int(raw) if raw.strip().isdigit() and len(raw) < 10 else -1
             text = shared[index] if 0 <= index < len(shared) else ""
         elif kind and kind.group(1) == b"inlineStr":
             text = _plain(body)
         else:
-            text = _plain(value.group(1)) if value else ""
+            text = _plain(raw)
         cells.append(text.replace("\t", " ").replace("\n", " "))
     return cells
 
 
-# Tables of word-processor, presentation and OpenDocument files: (table, row, cell) tags.
+# Tables of word-processor, presentation and OpenDocument files: (table, row, cell) names.
 _TABLE_KINDS = tuple(
-    (
-        re.compile(rb"<%s(?=[\s>])[^>]*>(.*?)</%s>" % (table, table), re.DOTALL),
-        re.compile(rb"<%s(?=[\s>])[^>]*>(.*?)</%s>" % (row, row), re.DOTALL),
-        re.compile(rb"<%s(?=[\s/>])([^>]*?)(?:/>|>(.*?)</%s>)" % (cell, cell), re.DOTALL),
-    )
+    (_opening(table), table, _opening(row), row, _opening(cell), cell)
     for table, row, cell in (
         (b"w:tbl", b"w:tr", b"w:tc"),
         (b"a:tbl", b"a:tr", b"a:tc"),
         (b"table:table", b"table:table-row", b"table:table-cell"),
     )
 )
-_REPEAT = re.compile(rb'table:number-columns-repeated="(\d+)"')
 
 
-def document_tables(data: bytes) -> list[tuple[list[int], bytes]]:
+def document_tables(
+    data: bytes, max_rows: int = MAX_DOCUMENT_ROWS
+) -> list[tuple[list[int], bytes]]:
     """The tables of one XML part: for each, the line (in :func:`xml_text`'s output) where
-    each row starts, and the rows as tab-separated text."""
+    each row starts, and the rows as tab-separated text (at most ``max_rows`` rows in all)."""
     tables: list[tuple[list[int], bytes]] = []
     breaks: list[int] | None = None  # where xml_text starts a new line, found once
-    for table_re, row_re, cell_re in _TABLE_KINDS:
-        for table in table_re.finditer(data):
+    budget = max_rows
+    for table_re, table, row_re, row, cell_re, cell in _TABLE_KINDS:
+        for _, table_lo, table_hi in _elements(data, table_re, table):
             if breaks is None:
                 breaks = [m.start() for m in _LINE.finditer(data)]
             lines: list[int] = []
             out = io.StringIO()
             writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
-            for row in row_re.finditer(data, table.start(1), table.end(1)):
-                if len(lines) >= MAX_SHEET_ROWS:
+            for _, row_lo, row_hi in _elements(data, row_re, row, table_lo, table_hi):
+                if budget <= 0:
                     break
-                lines.append(bisect.bisect_left(breaks, row.start()) + 1)
-                writer.writerow(_table_cells(row.group(1), cell_re))
+                budget -= 1
+                lines.append(bisect.bisect_left(breaks, row_lo) + 1)
+                writer.writerow(_table_cells(data, row_lo, row_hi, cell_re, cell))
             if lines:
                 tables.append((lines, out.getvalue().encode("utf-8", "surrogateescape")))
     return tables
 
 
-def _table_cells(row: bytes, cell_re: re.Pattern[bytes]) -> list[str]:
+def _table_cells(
+    data: bytes, lo: int, hi: int, cell_re: re.Pattern[bytes], cell: bytes
+) -> list[str]:
     cells: list[str] = []
-    for cell in cell_re.finditer(row):
-        repeat = _REPEAT.search(cell.group(1))
+    for attributes, body_lo, body_hi in _elements(data, cell_re, cell, lo, hi):
+        repeat = _REPEAT.search(attributes)
         count = min(int(repeat.group(1)), MAX_SHEET_COLUMNS) if repeat else 1
-        text = " ".join(xml_text(cell.group(2) or b"").decode("utf-8", "surrogateescape").split())
+        text = " ".join(xml_text(data[body_lo:body_hi]).decode("utf-8", "surrogateescape").split())
         cells.extend([text] * count)
         if len(cells) >= MAX_SHEET_COLUMNS:
             break

@@ -17,6 +17,7 @@ from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.decoders import csv_credentials, decode_for
 from desktop_audit.scan.sources.documents import (
+    MAX_DOCUMENT_ROWS,
     document_tables,
     is_document,
     is_shared_strings,
@@ -237,7 +238,12 @@ class FilesSource:
                 pacer.step(str(entry.path), 0)
                 continue
             reader = self._archive if archive else self._pdf if pdf else self._file
-            size = yield from reader(entry.path, ctx, unit)
+            try:
+                size = yield from reader(entry.path, ctx, unit)
+            except Exception as exc:  # one malformed file must not end the source
+                stats.add("unreadable")  # only the type: a message could quote content
+                ctx.error(NAME, entry.path, f"could not be read ({type(exc).__name__}), skipped")
+                continue
             if size is None:
                 continue
             ctx.claimed_paths.add(entry.path)
@@ -438,8 +444,15 @@ class _Sheets:
         return True
 
     def fragments(self, path: Path) -> Iterator[Fragment]:
-        """Each sheet's credential cells (a header names the column), at their row."""
+        """Each sheet as text (line = row: a token in any cell) and its credential cells (a
+        header names the column), at their row; at most ``MAX_DOCUMENT_ROWS`` rows in all."""
+        budget = MAX_DOCUMENT_ROWS
         for name, sheet in self.sheets:
+            if budget <= 0:
+                return
+            table = sheet_table(sheet, self.shared, budget)
+            budget -= table.count(b"\n")
+            yield Fragment(table, Origin(SourceKind.FILE, path=path, inner_path=name))
             origin = Origin(SourceKind.FILE, path=path, inner_path=name, file_format="csv")
-            for row, decoded in csv_credentials(sheet_table(sheet, self.shared), tabs=True):
+            for row, decoded in csv_credentials(table, tabs=True):
                 yield Fragment(decoded, _with_line(origin, row, fixed=True))

@@ -213,8 +213,10 @@ class GitSource:
         probe.after(counts, readable=True, max_bytes=self.rules.max_file_bytes)
 
     def _keep_snapshots(self, by_repo: dict[Path, list[Hit]], ctx: ScanContext) -> None:
-        """Remember each repository read completely, with the hits found in its objects."""
-        if ctx.reuse is None or ctx.cancel.cancelled:
+        """Remember each repository read completely, with the hits found in its objects (not
+        after a cancel or a failed pass: fragments in flight may have lost their hits)."""
+        if ctx.reuse is None or ctx.cancel.cancelled or str(self.group) in ctx.failed_sources:
+            self.snapshots.clear()
             return
         for repo_path, (state, probe, counts) in self.snapshots.items():
             cov = probe.coverage

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 MAX_IMAGE_BYTES = 512 << 20
+_MAX_VALUE = 64 << 20  # the longest text or blob SQLite hands back
 MAGIC = b"SQLite format 3\x00"
 _WAL_MAGIC = (0x377F0682, 0x377F0683)  # checksums in little- / big-endian words
 _WAL_HEADER = 32
@@ -38,11 +39,15 @@ def open_image(path: Path, max_bytes: int = MAX_IMAGE_BYTES) -> sqlite3.Connecti
         raise ImageTooLargeError(f"database larger than {max_bytes >> 20} MB, skipped")
     image = bytearray(path.read_bytes())
     if log.is_file():
-        image = apply_log(image, log.read_bytes())
+        image = apply_log(image, log.read_bytes(), max_bytes)
     if len(image) > 19 and image[18] == 2:  # a WAL database: in memory, a plain one
         image[18] = image[19] = 1
     connection = sqlite3.connect(":memory:")
+    # Text that is not UTF-8 must not hide a whole table; a hostile schema runs no function.
+    connection.text_factory = _text
     try:
+        connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _MAX_VALUE)
+        connection.execute("PRAGMA trusted_schema = OFF")
         connection.deserialize(bytes(image))
         connection.execute("PRAGMA query_only = ON")
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -52,8 +57,13 @@ def open_image(path: Path, max_bytes: int = MAX_IMAGE_BYTES) -> sqlite3.Connecti
     return connection
 
 
-def apply_log(image: bytearray, log: bytes) -> bytearray:
-    """``image`` with the committed frames of write-ahead log ``log`` written into it."""
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "surrogateescape")
+
+
+def apply_log(image: bytearray, log: bytes, max_bytes: int = MAX_IMAGE_BYTES) -> bytearray:
+    """``image`` with the committed frames of write-ahead log ``log`` written into it (a log
+    that claims a database larger than ``max_bytes`` is not applied)."""
     if len(log) < _WAL_HEADER:
         return image
     magic, _version, page_size, _seq, salt1, salt2, check1, check2 = struct.unpack(
@@ -89,11 +99,13 @@ def apply_log(image: bytearray, log: bytes) -> bytearray:
     if not committed:
         return image
     size = pages_after * page_size
+    if size > max_bytes:
+        raise ImageTooLargeError(f"database larger than {max_bytes >> 20} MB, skipped")
     if len(image) < size:
         image.extend(bytes(size - len(image)))
     for page, start in committed:
         at = (page - 1) * page_size
-        if at + page_size <= size:
+        if page and at + page_size <= size:
             image[at : at + page_size] = log[start : start + page_size]
     del image[size:]
     return image

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -18,8 +20,8 @@ SLACK = "xoxb-" + "1234567890123-1234567890123-Zq8vR2mXp4TnW7yBcD5fG6hJ"
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
-def _zip(path: Path, parts: dict[str, str]) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+def _zip(path: Path, parts: dict[str, str], compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", compression) as archive:
         for name, text in parts.items():
             archive.writestr(name, text.encode("utf-8"))
     return path
@@ -194,3 +196,43 @@ def test_password_columns_of_word_and_opendocument_tables(tmp_path: Path) -> Non
     )
     # lines of the part's text: paragraphs (and, in the sheet, each cell's paragraph)
     assert rows == [("accounts.ods", 4), ("handover.docx", 6)]
+
+
+def test_hostile_markup_is_read_in_one_pass_and_never_stops_the_source(tmp_path: Path) -> None:
+    """Unclosed tags by the hundred thousand, absurd numbers: each part is read (or left) at
+    once, and the files after the document are still scanned. Run in a child process with a
+    generous bound: it guards against a hang, it measures nothing."""
+    n = 200_000
+    (tmp_path / "a").mkdir()
+    _zip(
+        tmp_path / "a" / "hostile.xlsx",
+        {
+            "xl/sharedStrings.xml": "<si>" * n,
+            "xl/worksheets/sheet1.xml": '<row r="'
+            + "9" * 5000
+            + '"><c t="s"><v>'
+            + "7" * 5000
+            + "</v></c></row>"
+            + "<row>" * n,
+            "xl/worksheets/sheet2.xml": '<row r="100000"/>' * 50,
+        },
+        zipfile.ZIP_STORED,  # stored: no compression ratio for the bomb check to refuse
+    )
+    body = "<" * n + "<w:tbl>" * n
+    _zip(tmp_path / "a" / "hostile.docx", {"word/document.xml": body}, zipfile.ZIP_STORED)
+    (tmp_path / "z").mkdir()
+    (tmp_path / "z" / ".env").write_text(f"GITHUB_TOKEN={GITHUB}\n", encoding="utf-8")
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from desktop_audit.scan.sources.files import FilesSource\n"
+        "from tests.scan.sources.conftest import make_ctx\n"
+        "from tests.scan.sources.detection import run\n"
+        f"root = Path({str(tmp_path)!r}); ctx = make_ctx(root)\n"
+        "hits = run(FilesSource([root]), ctx, with_profile=False)\n"
+        "names = sorted({Path(h.location.path).name for h in hits})\n"
+        "print(names, [e.message for e in ctx.errors])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert done.stdout.strip() == "['.env'] []", done.stdout + done.stderr

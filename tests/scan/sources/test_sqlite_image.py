@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_audit.scan.sources.sqlite_image import ImageTooLargeError, open_image
+from desktop_audit.scan.sources.sqlite_image import ImageTooLargeError, apply_log, open_image
 
 
 def _listing(directory: Path) -> dict[str, bytes]:
@@ -63,7 +63,7 @@ def test_an_uncommitted_or_torn_tail_of_the_log_is_left_out(live) -> None:  # ty
     data[-100] ^= 0xFF  # a torn last frame: its checksum fails
     log.write_bytes(bytes(data))
     connection = open_image(db)
-    assert connection.execute("SELECT count(*) FROM t").fetchone()[0] <= 3001
+    assert connection.execute("SELECT count(*) FROM t").fetchone() == (3001,)
     connection.close()
 
 
@@ -98,3 +98,24 @@ def test_not_a_database_and_too_large(tmp_path: Path) -> None:
     connection.close()
     with pytest.raises(ImageTooLargeError):
         open_image(db, max_bytes=100)
+
+
+def test_text_that_is_not_utf8_does_not_hide_a_table(tmp_path: Path) -> None:
+    db = tmp_path / "notes.db"
+    connection = sqlite3.connect(db)
+    connection.execute("CREATE TABLE t (x TEXT)")
+    connection.execute("INSERT INTO t VALUES ('token line')")
+    connection.execute("INSERT INTO t VALUES (CAST(x'ff41' AS TEXT))")
+    connection.commit()
+    connection.close()
+    image = open_image(db)
+    assert [row[0] for row in image.execute("SELECT x FROM t")] == ["token line", "\udcffA"]
+    image.close()
+
+
+def test_a_log_claiming_a_huge_database_is_refused(live) -> None:  # type: ignore[no-untyped-def]
+    db, _writer = live
+    log = (db.parent / "history.db-wal").read_bytes()
+    image = bytearray(db.read_bytes())
+    with pytest.raises(ImageTooLargeError):
+        apply_log(image, log, max_bytes=len(image))  # the log holds far more pages than that
