@@ -15,6 +15,7 @@ from desktop_audit.scan.rules.filters import Allowlist, default_allowlist
 from desktop_audit.scan.rules.matcher import Matcher, RawMatch, line_bounds
 from desktop_audit.scan.rules.model import RuleSet
 from desktop_audit.scan.rules.redact import redact
+from desktop_audit.scan.sources.base import inside
 from desktop_audit.secrecy import Secrecy
 
 __all__ = ["Detector", "known_hosts_matches"]
@@ -118,11 +119,7 @@ class Detector:
     def scan(self, fragment: Fragment) -> list[Hit]:
         """All hits in one fragment, in offset order."""
         origin = fragment.origin
-        path = (
-            str(origin.path / origin.inner_path)
-            if origin.path and origin.inner_path
-            else (str(origin.path) if origin.path else origin.inner_path or "")
-        )
+        path = inside(origin.path, origin.inner_path) if origin.path else origin.inner_path or ""
         if path and self._path_allowed(path):
             return []
         data = fragment.data

@@ -107,12 +107,23 @@ def keep_hits(hits: Sequence[Hit], allowed: Callable[[Hit], bool]) -> Iterator[L
     return locate_by_origin([hit for hit in hits if allowed(hit)])
 
 
+def inside(container: Path, inner: str | None) -> str:
+    """The place of ``inner`` (an archive member, a document part, a table) inside
+    ``container``, as text. A member name comes from the scanned file: it can never lead out
+    of the container (a leading ``/`` or a ``..`` step is kept as a plain name)."""
+    if not inner:
+        return str(container)
+    parts = [part for part in inner.replace("\\", "/").split("/") if part not in ("", ".")]
+    safe = [part if part != ".." else "%2e%2e" for part in parts] or ["_"]
+    return str(container.joinpath(*safe))
+
+
 def location_from_origin(hit: Hit) -> Location:
     """The location of a hit whose origin says everything (files, dotfiles, keychain)."""
     origin = hit.origin
     path: str | None = None
     if origin.path is not None:
-        path = str(origin.path / origin.inner_path) if origin.inner_path else str(origin.path)
+        path = inside(origin.path, origin.inner_path)
     return Location(
         source=origin.source,
         path=path,

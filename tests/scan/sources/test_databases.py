@@ -62,3 +62,15 @@ def test_text_and_json_blobs_of_application_databases_are_scanned(tmp_path: Path
     assert counters["databases"] == 2
     assert counters["skipped_binary"] == 2  # the raw photo and the broken database
     assert not ctx.errors
+
+
+def test_a_table_or_member_name_never_leads_out_of_its_file(tmp_path: Path) -> None:
+    db = tmp_path / "notes.db"
+    _database(
+        db,
+        'CREATE TABLE "/etc/hosts_x" (body TEXT); CREATE TABLE "../../up" (body TEXT);',
+        {'"/etc/hosts_x"': [(f"token {GITHUB}",)], '"../../up"': [(f"key {STRIPE}",)]},
+    )
+    located = run(FilesSource([tmp_path]), make_ctx(tmp_path), with_profile=False)
+    paths = sorted(h.location.path or "" for h in located)
+    assert paths == [f"{db}/%2e%2e/%2e%2e/up", f"{db}/etc/hosts_x"]
