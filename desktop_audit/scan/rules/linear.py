@@ -26,7 +26,7 @@ from re import _parser as _sre  # type: ignore[attr-defined]
 _REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)} - {None}
 _ZERO_WIDTH = {_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT}
 # An outer repetition this short multiplies the work by a small power at most.
-_SHORT_OUTER = 3
+_SHORT_OUTER = 8
 
 
 class LinearPattern:
@@ -62,7 +62,7 @@ def linear_problem(pattern: str) -> str | None:
             _re2.compile(pattern.encode(), _options(False))
         except Exception as exc:  # re2 raises its own error type
             text = str(exc).removeprefix("b'").removesuffix("'")
-            return f"{text} (look-around and back-references are not supported)"
+            return f"{text} (host patterns are RE2 syntax: no look-around or back-references)"
         return None
     if nested_repetition(pattern):  # pragma: no cover
         return NESTED
@@ -70,16 +70,18 @@ def linear_problem(pattern: str) -> str | None:
 
 
 NESTED = (
-    "a repetition of a group made only of repetitions, such as (a+)+, can take exponential"
-    " time: repeat the characters once, e.g. a+"
+    "a repetition of a group made only of repetitions, such as (a+)+, or of alternatives that"
+    " can match the same text, such as (a|ab)* or (.|\\s)*, can take exponential time: repeat"
+    " the characters once (a+) or use one character class ([\\s\\S]*)"
 )
 
 
 def nested_repetition(pattern: str) -> bool:
     """Whether ``pattern`` repeats (more than a few times) a group whose every part is a
-    variable repetition or optional, with a variable repetition among them: ``(a+)+``,
-    ``(\\w+\\s?)*``, ``(x+x+)+y``. A group with a fixed part, as in ``(?:[a-z]+\\.)+``, is not
-    flagged (the fixed part is where each round must end)."""
+    variable repetition or optional, with a variable repetition among them (``(a+)+``,
+    ``(\\w+\\s?)*``, ``(x+x+)+y``, ``((a+){2})+``), or a choice between alternatives that
+    can start with the same character (``(a|ab)*``, ``(.|\\s)*``). A group with a fixed part,
+    as in ``(?:[a-z]+\\.)+``, is not flagged (the fixed part is where each round must end)."""
     try:
         parsed = _sre.parse(pattern)
     except re.error:
@@ -92,7 +94,8 @@ def _has_nested(items: list[Any]) -> bool:
         if op in _REPEATS:
             _low, high, body = args
             body_items = list(body)
-            if (high == _sre.MAXREPEAT or high > _SHORT_OUTER) and _only_repeats(body_items):
+            long_outer = high == _sre.MAXREPEAT or high > _SHORT_OUTER
+            if long_outer and (_only_repeats(body_items) or _ambiguous_choice(body_items)):
                 return True
             if _has_nested(body_items):
                 return True
@@ -114,11 +117,11 @@ def _only_repeats(items: list[Any]) -> bool:
         if op in _ZERO_WIDTH:
             continue
         if op in _REPEATS:
-            low, high, _body = args
-            if low != high:
-                variable = True
+            low, high, body = args
+            if low != high or _only_repeats(list(body)):
+                variable = True  # (a+){2} is as variable as a+
                 continue
-            return False  # a fixed count is a fixed part
+            return False  # a fixed count of fixed parts is a fixed part
         if op is _sre.SUBPATTERN:
             inner = list(args[-1])
             if _only_repeats(inner):
@@ -132,3 +135,102 @@ def _only_repeats(items: list[Any]) -> bool:
             return False
         return False  # a literal, a class, any character: a fixed part
     return variable
+
+
+_ALL = frozenset(range(256))
+
+
+def _ambiguous_choice(items: list[Any]) -> bool:
+    """Whether the group (once unwrapped) is a choice whose alternatives can start alike."""
+    while len(items) == 1 and items[0][0] is _sre.SUBPATTERN:
+        items = list(items[0][1][-1])
+    if len(items) == 1 and items[0][0] is _sre.IN:
+        return False  # one character class: a single way to match each character
+    for op, args in items:
+        if op is _sre.BRANCH:
+            branches = [list(branch) for branch in args[1]]
+            if sum(_nullable(branch) for branch in branches) > 1:
+                return True  # (a|a)*: parsed as a(|), two empty ways per round
+            seen: set[int] = set()
+            for branch in branches:
+                first = _first(branch)
+                if seen & first:
+                    return True
+                seen |= first
+    return False
+
+
+def _nullable(items: list[Any]) -> bool:
+    """Whether the sequence can match the empty string."""
+    for op, args in items:
+        if op in _ZERO_WIDTH:
+            continue
+        if op in _REPEATS:
+            if args[0] == 0 or _nullable(list(args[2])):
+                continue
+            return False
+        if op is _sre.SUBPATTERN:
+            if _nullable(list(args[-1])):
+                continue
+            return False
+        if op is _sre.BRANCH:
+            if any(_nullable(list(branch)) for branch in args[1]):
+                continue
+            return False
+        return False
+    return True
+
+
+def _first(items: list[Any]) -> frozenset[int]:
+    """The bytes a match of the sequence can start with (all of them when unsure)."""
+    out: set[int] = set()
+    for op, args in items:
+        if op in _ZERO_WIDTH:
+            continue
+        if op is _sre.LITERAL:
+            out.add(args)
+            return frozenset(out)
+        if op is _sre.IN:
+            out |= _class(args)
+            return frozenset(out)
+        if op is _sre.SUBPATTERN:
+            out |= _first(list(args[-1]))
+            return frozenset(out)  # (a group that may be empty: the rest is not looked at)
+        if op is _sre.BRANCH:
+            for branch in args[1]:
+                out |= _first(list(branch))
+            return frozenset(out)
+        if op in _REPEATS:
+            low, _high, body = args
+            out |= _first(list(body))
+            if low > 0:
+                return frozenset(out)
+            continue  # optional: what follows may start the match too
+        return _ALL  # any character, a negated literal, a reference: anything
+    return frozenset(out)
+
+
+_CATEGORIES = {
+    _sre.CATEGORY_DIGIT: frozenset(range(0x30, 0x3A)),
+    _sre.CATEGORY_SPACE: frozenset(b" \t\n\r\f\v"),
+    _sre.CATEGORY_WORD: frozenset(
+        b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    ),
+}
+
+
+def _class(items: list[Any]) -> frozenset[int]:
+    members: set[int] = set()
+    negate = False
+    for op, args in items:
+        if op is _sre.NEGATE:
+            negate = True
+        elif op is _sre.LITERAL:
+            members.add(args)
+        elif op is _sre.RANGE:
+            members.update(range(args[0], min(args[1], 255) + 1))
+        elif op is _sre.CATEGORY and args in _CATEGORIES:
+            members |= _CATEGORIES[args]
+        else:
+            return _ALL
+    return _ALL - members if negate else frozenset(members)

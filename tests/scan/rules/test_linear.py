@@ -47,6 +47,15 @@ negative_examples = ["crt_short"]
         (r"(?:\s*,\s*[a-z]+)*", False),
         ("(a+){2}", False),  # two rounds: quadratic at most
         ("crt_[A-Za-z0-9]{24}", False),
+        ("(a|a)*b", True),  # two identical ways per round
+        (r"(?:.|\s)*END", True),  # alternatives that match the same characters
+        ("(?:(?:a+){2})+b", True),  # a fixed count of variable parts is variable
+        ("(?:x|y|xz)+", True),
+        ("(a|b)*c", False),
+        ("(?:foo|bar)+", False),
+        (r"(?:\d{1,3}){4}", False),  # a few rounds of a bounded part
+        ("(?:[A-Za-z0-9]{4,8}){2,5}", False),
+        (r"(?:https?|ftp)://", False),
     ],
 )
 def test_nested_repetition(pattern: str, nested: bool) -> None:
