@@ -117,11 +117,22 @@ def csv_credentials(data: bytes, *, tabs: bool | None = None) -> Iterator[tuple[
             for index, name in columns:
                 value = row[index].strip() if index < len(row) else ""
                 if value and "\n" not in value:
-                    quoted = value.replace("\\", "\\\\").replace('"', '\\"')
-                    yield line, f'{name} = "{quoted}"'.encode("utf-8", "surrogateescape")
+                    yield line, _assignment(name, value)
             line = reader.line_num + 1
     except csv.Error:
         return  # not a table after all: what was read stands
+
+
+def _assignment(name: str, value: str) -> bytes:
+    """``name = "value"`` with the value as it is (never escaped: the same password found
+    elsewhere must give the same finding), quoted with whichever quote it does not hold."""
+    if '"' not in value:
+        line = f'{name} = "{value}"'
+    elif "'" not in value:
+        line = f"{name} = '{value}'"
+    else:
+        line = f"{name} = {value}"
+    return line.encode("utf-8", "surrogateescape")
 
 
 def decode_for(file_format: str | None, data: bytes) -> Iterator[tuple[int, bytes]]:

@@ -228,7 +228,8 @@ class GitSource:
                 missing=counts.missing,
                 blobs=cov.blobs,
                 bytes=cov.bytes,
-                missing_objects=cov.missing_objects,
+                # the partial clone's count alone (``after`` adds the corrupt objects again)
+                missing_objects=cov.missing_objects - counts.missing,
                 hits=tuple(by_repo.get(repo_path, ())),
             )
             keep_snapshot(ctx.reuse, self.repositories[repo_path].git_dir, state, snapshot)

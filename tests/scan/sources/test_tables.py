@@ -58,8 +58,11 @@ def test_only_credential_columns_are_read_with_the_line_of_their_row() -> None:
 
 
 def test_tab_separated_and_quotes_inside_values() -> None:
-    data = b'user\tpasswd\njdoe\tsay "hi"\\now\n'
-    assert list(csv_credentials(data)) == [(2, b'passwd = "say \\"hi\\"\\\\now"')]
+    data = b'user\tpasswd\njdoe\tsay "hi"\\now\nroot\tit\'s "x"\n'
+    assert list(csv_credentials(data)) == [
+        (2, b"passwd = 'say \"hi\"\\now'"),
+        (3, b"passwd = it's \"x\""),
+    ]
 
 
 def test_tables_without_credential_columns_give_nothing() -> None:
