@@ -145,8 +145,10 @@ class _PlaceSeverity:
         return LocatedHit(dataclasses.replace(hit, severity=adjusted), location)
 
     def _judged(self, hit: Hit, location: Location) -> tuple[str, str | None]:
-        """The home or root to judge ``location`` below, and its path with the repository's
-        checkout name left out."""
+        """The home to judge ``location`` below, and its path as judged: directories outside
+        the repository count only by their exact names (``tests``, ``docs``, ``vendor``), not
+        by a test word in them (``test-env``), and the repository's checkout name not at all;
+        inside the repository every rule applies."""
         path = location.path
         if not path or location.source not in _CONTENT_SOURCES:
             return self._home, path
@@ -154,11 +156,21 @@ class _PlaceSeverity:
         origin = str(hit.origin.path) if hit.origin.path is not None else ""
         if location.source in _REPOSITORY_SOURCES and path.startswith(origin + "/"):
             directory = origin  # the repository it was read in (a clone's hits may differ)
-        base, repository = self._place(directory)
-        if repository and repository != base and path.startswith(repository + "/"):
-            parent = repository.rpartition("/")[0]
-            path = f"{parent}/_{path[len(repository) :]}"
-        return base, path
+        _root, repository = self._place(directory)
+        if repository and path.startswith(repository + "/"):
+            outside, inside = repository.rpartition("/")[0], path[len(repository) :]
+            outside = f"{outside}/_"  # the checkout name
+        else:
+            outside, _, name = path.rpartition("/")
+            inside = "/" + name
+        home = self._home.rstrip("/")
+        start = len(home) + 1 if outside.startswith(home + "/") else 0
+        exact = severity.placement().fixture_dirs
+        kept = [
+            part if part.lower() in exact else "_" for part in outside[start:].split("/") if part
+        ]
+        prefix = home + "/" if start else "/"
+        return self._home, prefix + "/".join(kept) + inside
 
     def _place(self, directory: str) -> tuple[str, str]:
         chain: list[str] = []

@@ -50,15 +50,23 @@ def test_a_project_named_like_a_test_directory_keeps_its_severity(tmp_path: Path
     assert history[fixture] is Severity.LOW
 
 
-def test_a_scan_root_bounds_the_project(tmp_path: Path) -> None:
+def test_outside_repositories_only_exact_fixture_names_count(tmp_path: Path) -> None:
+    """A user's own folder named with a test word (``test-env``) is not a fixture directory;
+    one named ``tests`` or ``docs`` still is; inside a repository test words count too."""
     home = tmp_path / "home"
-    root = home / "test-env" / "client"
-    root.mkdir(parents=True)
-    (root / "app.env").write_text(LIVE, encoding="utf-8")
-    inside = _severities(home, [FilesSource((root,))], roots=(root,))
-    assert inside[(SourceKind.FILE, "test-env/client/app.env")] is Severity.CRITICAL
-    whole = _severities(home, [FilesSource((home,))])
-    assert whole[(SourceKind.FILE, "test-env/client/app.env")] is Severity.LOW
+    for rel in ("test-env/client/app.env", "docs/client/app.env"):
+        (home / rel).parent.mkdir(parents=True)
+        (home / rel).write_text(LIVE, encoding="utf-8")
+    project = home / "work" / "api"
+    (project / "integration-tests").mkdir(parents=True)
+    git(project, "init", "-q")
+    (project / "integration-tests" / "keys.env").write_text(FIXTURE, encoding="utf-8")
+    for roots in ((home,), (home / "test-env",)):
+        found = _severities(home, [FilesSource(roots)], roots=roots)
+        assert found[(SourceKind.FILE, "test-env/client/app.env")] is Severity.CRITICAL
+    found = _severities(home, [FilesSource((home,))])
+    assert found[(SourceKind.FILE, "docs/client/app.env")] is Severity.LOW
+    assert found[(SourceKind.FILE, "work/api/integration-tests/keys.env")] is Severity.LOW
 
 
 def test_a_fixture_repository_inside_a_project_is_capped(tmp_path: Path) -> None:
