@@ -112,11 +112,12 @@ class _PlaceSeverity:
     """Each located hit with its severity adjusted for the place (worked out once per rule
     severity, kind and place: a history holds thousands of hits in a few hundred files).
 
-    Test, example and vendored directories are looked for in the path below the scan root or
-    home, except the name a repository was checked out under: ``~/work/acme-e2e-tests/.env``
-    keeps its severity, ``~/work/acme-e2e-tests/tests/fixtures/key.env`` and a fixture
-    repository kept in a project's ``tests/`` do not. The repository is the outermost one
-    holding the content (git sources: the one it was read in)."""
+    Test, example and vendored directories are looked for in the path below the home: inside
+    a repository by every rule, outside it by exact name only, and never in the name the
+    repository was checked out under: ``~/work/acme-e2e-tests/.env`` keeps its severity,
+    ``~/work/acme-e2e-tests/tests/fixtures/key.env`` and a fixture repository kept in a
+    project's ``tests/`` do not. The repository is the outermost one holding the content
+    (git sources: the one it was read in)."""
 
     def __init__(self, home: str, roots: Sequence[str] = ()) -> None:
         self._home = home.rstrip("/") or "/"
