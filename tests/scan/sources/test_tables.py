@@ -61,7 +61,7 @@ def test_tab_separated_and_quotes_inside_values() -> None:
     data = b'user\tpasswd\njdoe\tsay "hi"\\now\nroot\tit\'s "x"\n'
     assert list(csv_credentials(data)) == [
         (2, b"passwd = 'say \"hi\"\\now'"),
-        (3, b"passwd = it's \"x\""),
+        (3, b'passwd = it\'s "x"'),
     ]
 
 
