@@ -30,7 +30,8 @@ from desktop_audit.scan.sources.documents import (
 from desktop_audit.scan.sources.notebooks import is_notebook, notebook_view
 from desktop_audit.scan.sources.ole_text import is_ole, text_runs
 from desktop_audit.scan.sources.pacing import Pacer
-from desktop_audit.scan.sources.pdf_text import is_pdf, pdf_pages
+from desktop_audit.scan.sources.pdf_reader import PdfReader
+from desktop_audit.scan.sources.pdf_text import is_pdf
 from desktop_audit.scan.sources.reading import (
     SkipFile,
     decode_utf16,
@@ -192,6 +193,7 @@ class FilesSource:
     def __init__(self, roots: Sequence[Path], rules: WalkRules | None = None) -> None:
         self.roots = tuple(roots)
         self.rules = rules if rules is not None else load_catalogue().walk
+        self._pdfs: PdfReader | None = None  # started on the first PDF of a scan
 
     def _roots(self, ctx: ScanContext) -> tuple[Path, ...]:
         roots = self.roots or ctx.roots or (ctx.home,)
@@ -201,6 +203,14 @@ class FilesSource:
         return (*roots, *(path for path in extra if path.is_dir() and not path.is_symlink()))
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
+        try:
+            yield from self._sweep(ctx)
+        finally:
+            if self._pdfs is not None:
+                self._pdfs.close()
+                self._pdfs = None
+
+    def _sweep(self, ctx: ScanContext) -> Iterator[Fragment]:
         stats = ctx.stat(NAME)
         pacer = Pacer(ctx, NAME)
 
@@ -289,7 +299,9 @@ class FilesSource:
         """Each page's text of a PDF file (inner path ``page N``, lines of the page)."""
         stats = ctx.stat(NAME)
         try:
-            pages = list(pdf_pages(read_whole(path, self.rules)))
+            if self._pdfs is None:
+                self._pdfs = PdfReader()
+            pages = self._pdfs.pages(read_whole(path, self.rules))
         except SkipFile as skip:
             stats.add(skip.counter)
             if skip.report:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
+import pytest
 from fpdf import FPDF
 
 from desktop_audit.scan.sources.files import FilesSource
+from desktop_audit.scan.sources.pdf_reader import PdfReader
 from desktop_audit.scan.sources.pdf_text import pdf_pages
+from desktop_audit.scan.sources.reading import SkipFile
 from tests.scan.sources.conftest import make_ctx
 from tests.scan.sources.detection import run
 
@@ -62,3 +68,40 @@ def test_credentials_in_pdfs_are_found_by_page_and_line(tmp_path: Path) -> None:
     errors = {Path(e.path or "").name: e.message for e in ctx.errors}
     assert set(errors) == {"damaged.pdf", "locked.pdf"}
     assert all("password-protected" in message for message in errors.values())
+
+
+def _crash(connection: Connection) -> None:
+    """A child whose PDFium crashes on the first document."""
+    connection.recv_bytes()
+    os._exit(139)
+
+
+def _stall(connection: Connection) -> None:
+    """A child whose PDFium never returns."""
+    connection.recv_bytes()
+    time.sleep(120)
+
+
+class _Crashing(PdfReader):
+    serve = staticmethod(_crash)
+
+
+class _Stalling(PdfReader):
+    serve = staticmethod(_stall)
+
+
+def test_a_crash_or_a_stall_in_pdfium_costs_one_pdf_not_the_scan(tmp_path: Path) -> None:
+    document = _pdf(tmp_path / "a.pdf", [[f"token {GITHUB}"]]).read_bytes()
+    for reader, message in ((_Crashing(), "fail"), (_Stalling(timeout=2), "too long")):
+        with pytest.raises(SkipFile, match=message):
+            reader.pages(document)
+        assert reader._process is None  # the broken child is gone
+        reader.close()
+    reader = PdfReader()
+    try:
+        assert [n for n, _ in reader.pages(document)] == [1]
+        reader._process.kill()  # the child dies between two PDFs
+        reader._process.join()
+        assert [n for n, _ in reader.pages(document)] == [1]  # a new child takes over
+    finally:
+        reader.close()
