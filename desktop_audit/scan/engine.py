@@ -185,7 +185,9 @@ class _PlaceSeverity:
                 base, found = self._outer(directory), ""  # outside the home and every root
                 break
             if current == self._home or current in self._roots:
-                base, found = current, ""
+                # a scan root may be a repository itself (a clone scanned on its own)
+                inside = current != self._home and _is_repository(current)
+                base, found = current, current if inside else ""
                 self._places[current] = (base, found)
                 break
             chain.append(current)

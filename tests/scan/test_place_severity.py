@@ -118,3 +118,17 @@ def test_a_very_deep_tree_does_not_stop_placing(tmp_path: Path) -> None:
     finally:
         sys.setrecursionlimit(limit)
     assert len(located) == 2 and not ctx.errors
+
+
+def test_a_repository_scanned_as_the_root_is_judged_inside(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    project = home / "work" / "api"
+    project.mkdir(parents=True)
+    git(project, "init", "-q")
+    commit_file(project, "system_tests_async/keys.env", FIXTURE, "fixture")
+    commit_file(project, "deploy/.env", LIVE, "deploy")
+    roots = (project,)
+    found = _severities(home, [GitSource(roots), FilesSource(roots)], roots=roots)
+    for source in (SourceKind.GIT_HISTORY, SourceKind.FILE):
+        assert found[(source, "work/api/system_tests_async/keys.env")] is Severity.LOW
+    assert found[(SourceKind.FILE, "work/api/deploy/.env")] is Severity.CRITICAL
