@@ -123,8 +123,8 @@ class _PlaceSeverity:
         self._home = home.rstrip("/") or "/"
         self._roots = sorted((r.rstrip("/") or "/" for r in roots), key=len, reverse=True)
         self._known: dict[tuple[object, ...], Severity] = {}
-        # directory -> (the home or root it is under, the outermost repository holding it)
-        self._places: dict[str, tuple[str, str]] = {}
+        # directory -> (home or root it is under, outermost and innermost repository holding it)
+        self._places: dict[str, tuple[str, str, str]] = {}
 
     def __call__(self, located: LocatedHit) -> LocatedHit:
         hit, location = located.hit, located.location
@@ -147,56 +147,68 @@ class _PlaceSeverity:
 
     def _judged(self, hit: Hit, location: Location) -> tuple[str, str | None]:
         """The home to judge ``location`` below, and its path as judged: directories outside
-        the repository count only by their exact names (``tests``, ``docs``, ``vendor``), not
-        by a test word in them (``test-env``), and the repository's checkout name not at all;
-        inside the repository every rule applies."""
+        any repository count only by their exact names (``tests``, ``docs``, ``vendor``), not
+        by a test word in them (``test-env``); a repository's checkout name never counts;
+        inside a repository every rule applies (so ``tests/fixtures/`` between an outer and an
+        inner repository does too). A commit or tag message has no file name to judge."""
         path = location.path
         if not path or location.source not in _CONTENT_SOURCES:
             return self._home, path
-        directory = path.rpartition("/")[0]
         origin = str(hit.origin.path) if hit.origin.path is not None else ""
-        if location.source in _REPOSITORY_SOURCES and path.startswith(origin + "/"):
+        message = location.source in _REPOSITORY_SOURCES and path == origin
+        if location.source in _REPOSITORY_SOURCES and (message or path.startswith(origin + "/")):
             directory = origin  # the repository it was read in (a clone's hits may differ)
-        _root, repository = self._place(directory)
-        if repository and path.startswith(repository + "/"):
-            outside, inside = repository.rpartition("/")[0], path[len(repository) :]
-            outside = f"{outside}/_"  # the checkout name
         else:
-            outside, _, name = path.rpartition("/")
-            inside = "/" + name
+            directory = path.rpartition("/")[0]
+        outer, inner = self._place(directory)[1:]
         home = self._home.rstrip("/")
-        start = len(home) + 1 if outside.startswith(home + "/") else 0
+        start = len(home) + 1 if path.startswith(home + "/") else 0
         exact = severity.placement().fixture_dirs
-        kept = [
-            part if part.lower() in exact else "_" for part in outside[start:].split("/") if part
-        ]
+        parts = path[start:].split("/")
+        file_name = "" if message else parts.pop()
+        judged: list[str] = []
+        here = home if start else ""
+        for part in parts:
+            here = f"{here}/{part}" if here or start else f"/{part}" if part else ""
+            if not part:
+                continue
+            if here in (outer, inner):
+                judged.append("_")  # a checkout name
+            elif outer and here.startswith(outer + "/"):
+                judged.append(part)  # inside a repository: every rule
+            else:
+                judged.append(part if part.lower() in exact else "_")
+        judged.append(file_name or "_")
         prefix = home + "/" if start else "/"
-        return self._home, prefix + "/".join(kept) + inside
+        return self._home, prefix + "/".join(judged)
 
-    def _place(self, directory: str) -> tuple[str, str]:
+    def _place(self, directory: str) -> tuple[str, str, str]:
+        """The home or root ``directory`` is under, and the outermost and innermost
+        repositories holding it (empty when none)."""
         chain: list[str] = []
         current = directory
         while True:
             known = self._places.get(current)
             if known is not None:
-                base, found = known
+                base, outer, inner = known
                 break
             if current in ("", "/"):
-                base, found = self._outer(directory), ""  # outside the home and every root
+                base, outer, inner = self._outer(directory), "", ""  # outside every root
                 break
             if current == self._home or current in self._roots:
                 # a scan root may be a repository itself (a clone scanned on its own)
-                inside = current != self._home and _is_repository(current)
-                base, found = current, current if inside else ""
-                self._places[current] = (base, found)
+                found = current if current != self._home and _is_repository(current) else ""
+                base, outer, inner = current, found, found
+                self._places[current] = (base, outer, inner)
                 break
             chain.append(current)
             current = current.rpartition("/")[0]
-        for below in reversed(chain):  # from the outermost down: the outermost repository wins
-            if not found and _is_repository(below):
-                found = below
-            self._places[below] = (base, found)
-        return base, found
+        for below in reversed(chain):  # from the outermost down
+            if _is_repository(below):
+                inner = below
+                outer = outer or below
+            self._places[below] = (base, outer, inner)
+        return base, outer, inner
 
     def _outer(self, directory: str) -> str:
         """The scan root (longest first) or home holding ``directory``."""

@@ -132,3 +132,31 @@ def test_a_repository_scanned_as_the_root_is_judged_inside(tmp_path: Path) -> No
     for source in (SourceKind.GIT_HISTORY, SourceKind.FILE):
         assert found[(source, "work/api/system_tests_async/keys.env")] is Severity.LOW
     assert found[(SourceKind.FILE, "work/api/deploy/.env")] is Severity.CRITICAL
+
+
+def test_the_home_path_and_nested_checkouts_are_not_judged(tmp_path: Path) -> None:
+    home = tmp_path / "test"  # a user called "test": the home's own path never counts
+    (home / "work").mkdir(parents=True)
+    (home / "stripe.env").write_text(LIVE, encoding="utf-8")
+    git(home / "work", "init", "-q")  # a meta-repository holding clones
+    inner = home / "work" / "acme-e2e-tests"
+    inner.mkdir()
+    git(inner, "init", "-q")
+    (inner / "deploy").mkdir()
+    (inner / "deploy" / ".env").write_text(LIVE, encoding="utf-8")
+    (inner / "tests" / "fixtures").mkdir(parents=True)
+    (inner / "tests" / "fixtures" / "k.env").write_text(FIXTURE, encoding="utf-8")
+    found = _severities(home, [FilesSource((home,))])
+    assert found[(SourceKind.FILE, "stripe.env")] is Severity.CRITICAL
+    assert found[(SourceKind.FILE, "work/acme-e2e-tests/deploy/.env")] is Severity.CRITICAL
+    assert found[(SourceKind.FILE, "work/acme-e2e-tests/tests/fixtures/k.env")] is Severity.LOW
+
+
+def test_a_commit_message_is_not_judged_by_the_repository_name(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    repo = home / "mirrors" / "payments_tests.git"  # a name like a test file
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q")
+    commit_file(repo, "README", "hello\n", f"rotate: {LIVE.strip()}")
+    history = _severities(home, [GitSource((home,))])
+    assert history[(SourceKind.GIT_HISTORY, "mirrors/payments_tests.git")] is Severity.HIGH
