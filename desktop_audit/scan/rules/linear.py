@@ -111,30 +111,55 @@ def _has_nested(items: list[Any]) -> bool:
 
 
 def _only_repeats(items: list[Any]) -> bool:
-    """Every part variable or zero-width, and at least one variable repetition."""
-    variable = False
+    """Every part variable or zero-width (with a variable repetition among them), or the
+    only fixed characters are ones a neighbouring variable part can match too: then no part
+    ends a round, and a run splits into rounds in exponentially many ways (``(a+)+``,
+    ``(?:[a-z]*[a-z])+``, ``(?:aa*)+``). ``(?:\\s+-\\S+)*`` is fine: its ``-`` follows
+    whitespace only."""
+    parts: list[tuple[bool, frozenset[int], bool]] = []  # (variable, can match, may be empty)
     for op, args in items:
         if op in _ZERO_WIDTH:
             continue
         if op in _REPEATS:
             low, high, body = args
             if low != high or _only_repeats(list(body)):
-                variable = True  # (a+){2} is as variable as a+
+                # (a+){2} is as variable as a+
+                parts.append((True, _first(list(body)), low == 0 or _nullable(list(body))))
                 continue
             return False  # a fixed count of fixed parts is a fixed part
         if op is _sre.SUBPATTERN:
             inner = list(args[-1])
             if _only_repeats(inner):
-                variable = True
+                parts.append((True, _first(inner), _nullable(inner)))
                 continue
             return False
         if op is _sre.BRANCH:
             if all(_only_repeats(list(branch)) for branch in args[1]):
-                variable = True
+                parts.append((True, _first([(op, args)]), _nullable([(op, args)])))
                 continue
             return False
-        return False  # a literal, a class, any character: a fixed part
-    return variable
+        if op in (_sre.LITERAL, _sre.IN):
+            parts.append((False, _first([(op, args)]), False))
+            continue
+        return False  # any character, a reference: a fixed part that ends each round
+    if not any(variable for variable, _, _ in parts):
+        return False
+    count = len(parts)
+    for index, (variable, chars, _) in enumerate(parts):
+        if variable:
+            continue
+        # What could take this character's place: the variable parts just before it (rounds
+        # repeat, so the sequence wraps), back to and including one that cannot be empty.
+        neighbours: set[int] = set()
+        at = (index - 1) % count
+        while parts[at][0] and at != index:
+            neighbours |= parts[at][1]
+            if not parts[at][2]:
+                break
+            at = (at - 1) % count
+        if not chars & neighbours:
+            return False  # this character ends every round: one way to split
+    return True
 
 
 _ALL = frozenset(range(256))

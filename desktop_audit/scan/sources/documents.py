@@ -54,6 +54,7 @@ _REPEAT = re.compile(rb"""table:number-columns-repeated=["'](\d{1,7})["']""")
 MAX_SHEET_ROWS = 100_000  # rows of one table, empty rows between numbered ones included
 MAX_DOCUMENT_ROWS = 200_000  # rows of all the tables of one document
 MAX_SHEET_COLUMNS = 256
+MAX_TABLE_BYTES = 8 << 20  # text of the tables of one part or sheet
 
 
 def _opening(name: bytes) -> re.Pattern[bytes]:
@@ -105,27 +106,34 @@ def shared_strings(data: bytes) -> list[str]:
     return [_plain(data[lo:hi]) for _, lo, hi in _elements(data, _SI, b"si")]
 
 
-def sheet_table(sheet: bytes, shared: list[str], max_rows: int = MAX_SHEET_ROWS) -> bytes:
+def sheet_table(
+    sheet: bytes,
+    shared: list[str],
+    max_rows: int = MAX_SHEET_ROWS,
+    max_bytes: int = MAX_TABLE_BYTES,
+) -> bytes:
     """A worksheet as tab-separated text, line ``n`` holding row ``n`` (empty rows kept), at
-    most ``max_rows`` lines."""
+    most ``max_rows`` lines and about ``max_bytes`` of text (a cell is measured before it is
+    kept: a thousand cells pointing at one huge shared string stop at the budget)."""
     out = io.StringIO()
     writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
     written = 0
     limit = min(max_rows, MAX_SHEET_ROWS)
+    budget = [max_bytes]
     for attributes, lo, hi in _elements(sheet, _ROW, b"row"):
         number = _ROW_NUMBER.search(attributes)
         target = int(number.group(1)) if number else written + 1
-        if target > limit:
+        if target > limit or budget[0] <= 0:
             break
         while written < target - 1:
             writer.writerow([])
             written += 1
-        writer.writerow(_cells(sheet, lo, hi, shared))
+        writer.writerow(_cells(sheet, lo, hi, shared, budget))
         written += 1
     return out.getvalue().encode("utf-8", "surrogateescape")
 
 
-def _cells(sheet: bytes, lo: int, hi: int, shared: list[str]) -> list[str]:
+def _cells(sheet: bytes, lo: int, hi: int, shared: list[str], budget: list[int]) -> list[str]:
     cells: list[str] = []
     for attributes, body_lo, body_hi in _elements(sheet, _C, b"c", lo, hi):
         ref = _CELL_REF.search(attributes)
@@ -145,6 +153,10 @@ def _cells(sheet: bytes, lo: int, hi: int, shared: list[str]) -> list[str]:
             text = _plain(body)
         else:
             text = _plain(raw)
+        if len(text) >= budget[0]:
+            budget[0] = 0
+            break
+        budget[0] -= len(text) + 1
         cells.append(text.replace("\t", " ").replace("\n", " "))
     return cells
 
@@ -161,13 +173,15 @@ _TABLE_KINDS = tuple(
 
 
 def document_tables(
-    data: bytes, max_rows: int = MAX_DOCUMENT_ROWS
+    data: bytes, max_rows: int = MAX_DOCUMENT_ROWS, max_bytes: int = MAX_TABLE_BYTES
 ) -> list[tuple[list[int], bytes]]:
     """The tables of one XML part: for each, the line (in :func:`xml_text`'s output) where
-    each row starts, and the rows as tab-separated text (at most ``max_rows`` rows in all)."""
+    each row starts, and the rows as tab-separated text (at most ``max_rows`` rows and about
+    ``max_bytes`` of text in all)."""
     tables: list[tuple[list[int], bytes]] = []
     breaks: list[int] | None = None  # where xml_text starts a new line, found once
     budget = max_rows
+    text_budget = [max_bytes]
     for table_re, table, row_re, row, cell_re, cell in _TABLE_KINDS:
         for _, table_lo, table_hi in _elements(data, table_re, table):
             if breaks is None:
@@ -176,24 +190,30 @@ def document_tables(
             out = io.StringIO()
             writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
             for _, row_lo, row_hi in _elements(data, row_re, row, table_lo, table_hi):
-                if budget <= 0:
+                if budget <= 0 or text_budget[0] <= 0:
                     break
                 budget -= 1
                 lines.append(bisect.bisect_left(breaks, row_lo) + 1)
-                writer.writerow(_table_cells(data, row_lo, row_hi, cell_re, cell))
+                writer.writerow(_table_cells(data, row_lo, row_hi, cell_re, cell, text_budget))
             if lines:
                 tables.append((lines, out.getvalue().encode("utf-8", "surrogateescape")))
     return tables
 
 
 def _table_cells(
-    data: bytes, lo: int, hi: int, cell_re: re.Pattern[bytes], cell: bytes
+    data: bytes, lo: int, hi: int, cell_re: re.Pattern[bytes], cell: bytes, budget: list[int]
 ) -> list[str]:
     cells: list[str] = []
     for attributes, body_lo, body_hi in _elements(data, cell_re, cell, lo, hi):
         repeat = _REPEAT.search(attributes)
         count = min(int(repeat.group(1)), MAX_SHEET_COLUMNS) if repeat else 1
         text = " ".join(xml_text(data[body_lo:body_hi]).decode("utf-8", "surrogateescape").split())
+        if text:
+            count = min(count, budget[0] // (len(text) + 1))  # a repeated cell, within budget
+            if count <= 0:
+                budget[0] = 0
+                break
+            budget[0] -= count * (len(text) + 1)
         cells.extend([text] * count)
         if len(cells) >= MAX_SHEET_COLUMNS:
             break

@@ -52,6 +52,7 @@ from desktop_audit.scan.sources.walk import EntryKind, os_error_message, walk, w
 
 NAME = "files"
 MAX_SHEET_BYTES = 64 << 20  # worksheet XML kept per spreadsheet to be read as tables
+MAX_DOCUMENT_TABLE_BYTES = 16 << 20  # table text made from one document, all parts together
 
 
 def guess_format(path: Path) -> str | None:
@@ -356,7 +357,9 @@ class FilesSource:
             return None
         size = 0
         try:
-            for table, text in table_texts(connection, self.rules.max_file_bytes):
+            for table, text in table_texts(
+                connection, self.rules.max_file_bytes, stop=lambda: ctx.cancel.cancelled
+            ):
                 origin = Origin(SourceKind.FILE, path=path, inner_path=table)
                 size += len(text)
                 yield tagged(Fragment(text, origin), unit)
@@ -375,6 +378,7 @@ class FilesSource:
         document = is_document(path, self.rules)
         size = 0
         sheets = _Sheets()
+        tables = [MAX_DOCUMENT_TABLE_BYTES]  # table text left for this document
         try:
             for member in iter_members(path, self.rules):
                 if ctx.cancel.cancelled:
@@ -388,7 +392,7 @@ class FilesSource:
                     continue
                 data = xml_text(member.data) if document else member.data
                 if document:
-                    for fragment in _table_fragments(path, member.name, member.data):
+                    for fragment in _table_fragments(path, member.name, member.data, tables):
                         yield tagged(fragment, unit)
                 origin = Origin(
                     SourceKind.FILE,
@@ -424,11 +428,15 @@ class FilesSource:
         return locate_by_origin(hits)
 
 
-def _table_fragments(path: Path, part: str, xml: bytes) -> Iterator[Fragment]:
+def _table_fragments(path: Path, part: str, xml: bytes, budget: list[int]) -> Iterator[Fragment]:
     """The credential cells of a document part's tables (a header row names the column),
-    each at the line where its row starts in the part's text."""
+    each at the line where its row starts in the part's text; ``budget``: the bytes of table
+    text left for the whole document."""
     origin = Origin(SourceKind.FILE, path=path, inner_path=part, file_format="csv")
-    for row_lines, table in document_tables(xml):
+    if budget[0] <= 0:
+        return
+    for row_lines, table in document_tables(xml, max_bytes=budget[0]):
+        budget[0] -= len(table)
         for row, decoded in csv_credentials(table, tabs=True):
             line = row_lines[row - 1] if 0 < row <= len(row_lines) else 0
             yield Fragment(decoded, _with_line(origin, line, fixed=True))
@@ -458,12 +466,13 @@ class _Sheets:
     def fragments(self, path: Path) -> Iterator[Fragment]:
         """Each sheet as text (line = row: a token in any cell) and its credential cells (a
         header names the column), at their row; at most ``MAX_DOCUMENT_ROWS`` rows in all."""
-        budget = MAX_DOCUMENT_ROWS
+        budget, text_budget = MAX_DOCUMENT_ROWS, MAX_DOCUMENT_TABLE_BYTES
         for name, sheet in self.sheets:
-            if budget <= 0:
+            if budget <= 0 or text_budget <= 0:
                 return
-            table = sheet_table(sheet, self.shared, budget)
+            table = sheet_table(sheet, self.shared, budget, text_budget)
             budget -= table.count(b"\n")
+            text_budget -= len(table)
             yield Fragment(table, Origin(SourceKind.FILE, path=path, inner_path=name))
             origin = Origin(SourceKind.FILE, path=path, inner_path=name, file_format="csv")
             for row, decoded in csv_credentials(table, tabs=True):

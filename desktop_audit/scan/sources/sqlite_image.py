@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 MAX_IMAGE_BYTES = 512 << 20
-_MAX_VALUE = 64 << 20  # the longest text or blob SQLite hands back
+_MAX_VALUE = 16 << 20  # the longest text or blob SQLite hands back
+DEADLINE = 30.0  # seconds of SQLite work per database
 MAGIC = b"SQLite format 3\x00"
 _WAL_MAGIC = (0x377F0682, 0x377F0683)  # checksums in little- / big-endian words
 _WAL_HEADER = 32
@@ -130,38 +132,67 @@ def is_database(path: Path) -> bool:
         return False
 
 
-def table_texts(connection: sqlite3.Connection, max_bytes: int) -> Iterator[tuple[str, bytes]]:
+def table_texts(
+    connection: sqlite3.Connection,
+    max_bytes: int,
+    deadline: float = DEADLINE,
+    stop: Callable[[], bool] = lambda: False,
+) -> Iterator[tuple[str, bytes]]:
     """Each table's text as ``(table, text)``: one line per row, its text values (and blobs
     that are UTF-8 text, such as JSON) joined by tabs, their own line breaks made spaces.
-    At most ``max_bytes`` of text in all; a table that cannot be read is passed over."""
+
+    Only stored columns are read (a generated column is an expression a hostile file could
+    make huge). At most ``max_bytes`` of text in all, each value measured before it is kept;
+    SQLite's work stops after ``deadline`` seconds or when ``stop()`` says so (a cancel). A
+    table that cannot be read is passed over."""
+    ends = time.monotonic() + deadline
+    connection.set_progress_handler(lambda: int(stop() or time.monotonic() > ends), 10_000)
     budget = max_bytes
-    names = connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"
-    ).fetchall()
+    try:
+        names = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"
+        ).fetchall()
+    except sqlite3.Error:
+        return
     for (name,) in names:
         quoted = '"' + str(name).replace('"', '""') + '"'
         lines: list[str] = []
         try:
-            for row in connection.execute(f"SELECT * FROM {quoted}"):  # noqa: S608 (quoted)
-                cells = [text for text in map(_text_value, row) if text]
+            columns = [
+                '"' + str(column).replace('"', '""') + '"'
+                for _cid, column, *_rest, hidden in connection.execute(
+                    f"PRAGMA table_xinfo({quoted})"
+                )
+                if hidden in (0, 3)  # plain and stored generated columns: on disk
+            ]
+            if not columns:
+                continue
+            query = f"SELECT {', '.join(columns)} FROM {quoted}"  # noqa: S608 (quoted)
+            for row in connection.execute(query):
+                cells: list[str] = []
+                for value in row:
+                    text = _text_value(value, budget)
+                    if text:
+                        cells.append(text)
+                        budget -= len(text) + 1
                 line = "\t".join(cells).replace("\r", " ").replace("\n", " ")
                 lines.append(line)
-                budget -= len(line) + 1
                 if budget < 0:
                     break
         except sqlite3.Error:
-            continue
+            pass  # what was read of the table stands
         if any(lines):
             yield str(name), "\n".join(lines).encode("utf-8", "surrogateescape")
-        if budget < 0:
+        if budget < 0 or time.monotonic() > ends or stop():
             return
 
 
-def _text_value(value: object) -> str:
+def _text_value(value: object, budget: int) -> str:
+    """A cell's text, or nothing when it is not text or would pass the budget."""
     if isinstance(value, str):
-        return value
-    if isinstance(value, bytes) and b"\x00" not in value[:1024]:
+        return value if len(value) <= budget else ""
+    if isinstance(value, bytes) and len(value) <= budget and b"\x00" not in value[:1024]:
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError:

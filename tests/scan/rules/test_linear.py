@@ -56,6 +56,10 @@ negative_examples = ["crt_short"]
         (r"(?:\d{1,3}){4}", False),  # a few rounds of a bounded part
         ("(?:[A-Za-z0-9]{4,8}){2,5}", False),
         (r"(?:https?|ftp)://", False),
+        ("(?:[A-Za-z0-9]*[A-Za-z0-9])+!", True),  # the fixed class is what the run matches
+        ("(?:aa*)+", True),
+        (r"(?:\s+-\S+)*", False),  # the - only ever follows whitespace
+        (r"(?:[A-Za-z-]+:[^\n]*\r?\n)*", False),  # PEM headers: ':' and newline end rounds
     ],
 )
 def test_nested_repetition(pattern: str, nested: bool) -> None:

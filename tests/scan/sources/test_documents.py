@@ -7,7 +7,12 @@ import sys
 import zipfile
 from pathlib import Path
 
-from desktop_audit.scan.sources.documents import is_text_part, xml_text
+from desktop_audit.scan.sources.documents import (
+    document_tables,
+    is_text_part,
+    sheet_table,
+    xml_text,
+)
 from desktop_audit.scan.sources.files import FilesSource
 from tests.scan.sources.conftest import collect, make_ctx
 from tests.scan.sources.detection import run
@@ -236,3 +241,20 @@ def test_hostile_markup_is_read_in_one_pass_and_never_stops_the_source(tmp_path:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
     )
     assert done.stdout.strip() == "['.env'] []", done.stdout + done.stderr
+
+
+def test_cells_repeating_a_huge_string_stop_at_the_table_budget() -> None:
+    shared = ["x" * 1_000_000]
+    row = "".join(f'<c r="{col}1" t="s"><v>0</v></c>' for col in ("A", "B", "C", "D", "E"))
+    sheet = (
+        "<worksheet>" + "".join(f'<row r="{r}">{row}</row>' for r in range(1, 400)) + "</worksheet>"
+    ).encode()
+    table = sheet_table(sheet, shared, max_bytes=3_000_000)
+    assert 2_000_000 < len(table) < 3_100_000  # 2,000 MB of text unbudgeted
+    repeated = (
+        '<table:table><table:table-row><table:table-cell table:number-columns-repeated="256">'
+        "<text:p>" + "y" * 100_000 + "</text:p></table:table-cell></table:table-row>"
+        "</table:table>"
+    ).encode()
+    tables = document_tables(repeated, max_bytes=1_000_000)
+    assert sum(len(t) for _, t in tables) < 1_100_000

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from desktop_audit.scan.sources.sqlite_image import ImageTooLargeError, apply_log, open_image
+from desktop_audit.scan.sources.sqlite_image import (
+    ImageTooLargeError,
+    apply_log,
+    open_image,
+    table_texts,
+)
 
 
 def _listing(directory: Path) -> dict[str, bytes]:
@@ -119,3 +124,24 @@ def test_a_log_claiming_a_huge_database_is_refused(live) -> None:  # type: ignor
     image = bytearray(db.read_bytes())
     with pytest.raises(ImageTooLargeError):
         apply_log(image, log, max_bytes=len(image))  # the log holds far more pages than that
+
+
+def test_generated_columns_are_never_computed_and_work_has_a_deadline(tmp_path: Path) -> None:
+    db = tmp_path / "app.db"
+    connection = sqlite3.connect(db)
+    connection.execute("CREATE TABLE t (note TEXT, kept TEXT AS (upper(note)) STORED)")
+    rows = [(f"row {i}",) for i in range(50_000)]
+    connection.executemany("INSERT INTO t (note) VALUES (?)", rows)
+    # added afterwards, as a crafted file has it: 5 MB computed for every row read
+    connection.execute("ALTER TABLE t ADD COLUMN big TEXT AS (printf('%.*c', 5000000, 'x'))")
+    connection.commit()
+    connection.close()
+    image = open_image(db)
+    tables = dict(table_texts(image, 1 << 30))
+    lines = tables["t"].split(b"\n")
+    assert len(lines) == 50_000 and lines[7] == b"row 7\tROW 7"  # no 5 MB column
+    partial = dict(table_texts(image, 1 << 30, deadline=0.0))  # stopped at once
+    assert len(partial.get("t", b"").split(b"\n")) < 50_000
+    stopped = dict(table_texts(image, 1 << 30, stop=lambda: True))
+    assert len(stopped.get("t", b"").split(b"\n")) < 50_000
+    image.close()
