@@ -302,7 +302,7 @@ class FilesSource:
         try:
             if self._pdfs is None:
                 self._pdfs = PdfReader()
-            pages = self._pdfs.pages(read_whole(path, self.rules))
+            pages = self._pdfs.pages(read_whole(path, self.rules), lambda: ctx.cancel.cancelled)
         except SkipFile as skip:
             stats.add(skip.counter)
             if skip.report:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -15,6 +16,7 @@ from desktop_audit.scan.sources.pdf_text import MAX_PAGES, pdf_pages
 from desktop_audit.scan.sources.reading import SkipFile
 
 TIMEOUT = 60.0
+_TICK = 0.5  # how often a cancel is looked for while a PDF is read
 MEMORY_LIMIT = 2 << 30
 
 
@@ -50,15 +52,24 @@ class PdfReader:
         self._process: Any = None
         self._connection: Connection | None = None
 
-    def pages(self, data: bytes) -> list[tuple[int, bytes]]:
+    def pages(
+        self, data: bytes, stop: Callable[[], bool] = lambda: False
+    ) -> list[tuple[int, bytes]]:
         """``(page number, text)`` of each page with text; raises :class:`SkipFile` for a PDF
-        that cannot be read (damaged, protected, or one that crashed or stalled PDFium)."""
+        that cannot be read (damaged, protected, or one that crashed or stalled PDFium) or
+        when ``stop()`` says so while it is read (a cancelled scan)."""
         connection = self._child()
         try:
             connection.send_bytes(data)
-            if not connection.poll(self._timeout):
-                self.close()
-                raise SkipFile("PDF took too long to read, skipped", counter="unreadable")
+            waited = 0.0
+            while not connection.poll(min(_TICK, self._timeout - waited)):
+                waited += _TICK
+                if stop():
+                    self.close()
+                    raise SkipFile("cancelled", report=False, counter="cancelled")
+                if waited >= self._timeout:
+                    self.close()
+                    raise SkipFile("PDF took too long to read, skipped", counter="unreadable")
             answer = pickle.loads(connection.recv_bytes())  # noqa: S301  (our own child)
         except (EOFError, OSError, BrokenPipeError):
             self.close()

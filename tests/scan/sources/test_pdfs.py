@@ -105,3 +105,12 @@ def test_a_crash_or_a_stall_in_pdfium_costs_one_pdf_not_the_scan(tmp_path: Path)
         assert [n for n, _ in reader.pages(document)] == [1]  # a new child takes over
     finally:
         reader.close()
+
+
+def test_a_cancel_stops_waiting_for_a_stalled_pdf(tmp_path: Path) -> None:
+    document = _pdf(tmp_path / "a.pdf", [["text"]]).read_bytes()
+    reader = _Stalling(timeout=60)
+    started = time.monotonic()
+    with pytest.raises(SkipFile, match="cancelled"):
+        reader.pages(document, stop=lambda: time.monotonic() - started > 1)
+    assert time.monotonic() - started < 30 and reader._process is None
