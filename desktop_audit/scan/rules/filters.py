@@ -371,6 +371,17 @@ _WORDS = re.compile(r"\A[^\W\d_]+(?: [^\W\d_]+)*\Z")
 _TITLE_WORD = re.compile(r"\A[A-Z][^\W\d_A-Z]+\Z")
 
 
+# Another option (--fail-at-end) or a usage placeholder ([password], <pass>, {pw}, (x)).
+_OPTION_OR_USAGE = re.compile(rb"\A(?:-{1,2}[A-Za-z\[<]|[\[<{(])")
+
+
+def option_or_usage(c: Candidate, allow: Allowlist) -> bool:
+    """A command line's value that is another option or a usage placeholder, as in completion
+    scripts and help texts (``--encrypt-password --fail-at-end``, ``--pass=[ranges]``)."""
+    del allow
+    return bool(_OPTION_OR_USAGE.match(c.secret))
+
+
 def natural_word(c: Candidate, allow: Allowlist) -> bool:
     """Interface text, not a password: a translated label (``Contraseña``, ``Пароль``,
     ``パスワード``), one capitalised word (``Senha``) or non-ASCII symbols only (an emoji).
@@ -411,6 +422,7 @@ FILTERS: dict[str, Filter] = {
     "dotted_reference": dotted_reference,
     "code_expression": code_expression,
     "natural_word": natural_word,
+    "option_or_usage": option_or_usage,
     "file_digest": file_digest,
 }
 
@@ -437,6 +449,7 @@ _COST_ORDER = (
     "example_in_match",
     "path_or_url",
     "natural_word",
+    "option_or_usage",
     "file_digest",
     "public_key",
     "code_expression",

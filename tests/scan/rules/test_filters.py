@@ -227,3 +227,10 @@ def test_file_digest_drops_values_keyed_by_a_file_name() -> None:
     assert f.file_digest(c("3826:", match="PASS: docker_cli_build_test.go:3826:"), ALLOW)
     assert not f.file_digest(c(digest, match=f'PUSHER_APP_SECRET="{digest}'), ALLOW)
     assert not f.file_digest(c(digest, match=f"pusher.key: {digest}"), ALLOW)
+
+
+def test_option_or_usage_drops_other_options_and_placeholders() -> None:
+    for value in ("--fail-at-end", "-[disables", "[password]", "<pass>", "{pw}", "(none)"):
+        assert f.option_or_usage(c(value), ALLOW), value
+    for value in ("T7r!xW2q", "Bl4ckT3a!", "-5x9Qw!", "pass-word-42"):
+        assert not f.option_or_usage(c(value), ALLOW), value
