@@ -109,11 +109,10 @@ class GitSource:
         A repository unchanged since an earlier scan hands back that scan's hits instead."""
         git = Git(repo.git_dir)
         probe = RepoProbe(git, repo.path, ctx, NAME)
-        unchanged = self._unchanged(repo, git, ctx)
-        if unchanged is not None:
-            yield from self._replay(repo, git, probe, *unchanged, ctx)
+        before, snapshot, facts = self._unchanged(repo, git, ctx)
+        if snapshot is not None and facts is not None:
+            yield from self._replay(repo, git, probe, snapshot, facts, ctx)
             return True
-        before = self._snapshot_state(repo, git, ctx)
         probe.before()
         readable = True
         counts = ObjectCounts()
@@ -166,21 +165,20 @@ class GitSource:
 
     def _unchanged(
         self, repo: Repository, git: Git, ctx: ScanContext
-    ) -> tuple[Snapshot, bytes] | None:
-        """The snapshot an earlier scan left of ``repo`` if nothing changed since (with the
-        refs and reflogs read for it), else None."""
+    ) -> tuple[str | None, Snapshot | None, bytes | None]:
+        """The state a snapshot of ``repo`` would be valid for now (None: none possible), the
+        snapshot an earlier scan left in that state if any, and the refs and reflogs read."""
         if ctx.reuse is None:
-            return None
+            return None, None, None
         stamp = store_stamp(repo.git_dir)
         if stamp is None:
-            return None
+            return None, None, None
         try:
             facts = ref_facts(git)
         except GitError:
-            return None
+            return None, None, None
         state = snapshot_state(stamp, facts, self.rules.max_file_bytes, self.rules.sniff_bytes)
-        snapshot = recall(ctx.reuse, repo.git_dir, state)
-        return None if snapshot is None else (snapshot, facts)
+        return state, recall(ctx.reuse, repo.git_dir, state), facts
 
     def _replay(
         self,
