@@ -371,6 +371,25 @@ _WORDS = re.compile(r"\A[^\W\d_]+(?: [^\W\d_]+)*\Z")
 _TITLE_WORD = re.compile(r"\A[A-Z][^\W\d_A-Z]+\Z")
 
 
+# A version number (1.302103, v2.0.1-rc1) or a list of identifiers (dExternal,dBranch).
+_VERSION = re.compile(rb"\A[vV]?\d{1,4}(?:\.\d{1,6}){1,3}(?:[-+][\w.]{1,20})?\Z")
+_IDENTIFIER_LIST = re.compile(rb"\A[A-Za-z_$][\w$]*(?:[ \t]*,[ \t]*[A-Za-z_$][\w$]*)+,?\Z")
+# An option set to a word (letters only: tokens can hold '=' too), caught whole by a rule
+# whose value may follow a space (``dTokens contains=dExternal``).
+_WORD_OPTION = re.compile(rb"\A[A-Za-z_][A-Za-z_.-]*=[A-Za-z_][A-Za-z_.,-]*\Z")
+
+
+def code_value(c: Candidate, allow: Allowlist) -> bool:
+    """A value that is a version number or a comma-separated list of identifiers, as module
+    version tables and editor syntax files hold (``'Test2::Event::Pass' => '1.302103'``,
+    ``dTokens contains=dExternal,dConditional``), not a credential."""
+    del allow
+    secret = c.secret.strip()
+    return bool(
+        _VERSION.match(secret) or _IDENTIFIER_LIST.match(secret) or _WORD_OPTION.match(secret)
+    )
+
+
 # Another option (--fail-at-end) or a usage placeholder ([password], <pass>, {pw}, (x)).
 _OPTION_OR_USAGE = re.compile(rb"\A(?:-{1,2}[A-Za-z\[<]|[\[<{(])")
 
@@ -423,6 +442,7 @@ FILTERS: dict[str, Filter] = {
     "code_expression": code_expression,
     "natural_word": natural_word,
     "option_or_usage": option_or_usage,
+    "code_value": code_value,
     "file_digest": file_digest,
 }
 
@@ -450,6 +470,7 @@ _COST_ORDER = (
     "path_or_url",
     "natural_word",
     "option_or_usage",
+    "code_value",
     "file_digest",
     "public_key",
     "code_expression",

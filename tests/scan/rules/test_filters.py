@@ -234,3 +234,11 @@ def test_option_or_usage_drops_other_options_and_placeholders() -> None:
         assert f.option_or_usage(c(value), ALLOW), value
     for value in ("T7r!xW2q", "Bl4ckT3a!", "-5x9Qw!", "pass-word-42"):
         assert not f.option_or_usage(c(value), ALLOW), value
+
+
+def test_code_value_drops_versions_and_identifier_lists() -> None:
+    for value in ("1.302103", "v2.0.1-rc1", "10.4", "dExternal,dBranch", "a, b, c", "contains=dX"):
+        assert f.code_value(c(value), ALLOW), value
+    tokens = ("live_8uq9fsUA28SqKT=CTsQxgKrqB6", "a2V5OnZhbHVl==", "zb45zzWSwMCUB2pV")
+    for value in ("Summer,2024", "1.2.3.4.5.6", "x9!Qw,7", *tokens):
+        assert not f.code_value(c(value), ALLOW), value
