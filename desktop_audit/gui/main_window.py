@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -47,6 +47,9 @@ PAGE_TITLES: dict[Page, str] = {
     Page.CHECKLIST: "Checklist",
     Page.REPORT: "Report",
 }
+
+
+_RETRY_MS = 1000  # a failed first read of the database is tried once more after this
 
 
 class MainWindow(QMainWindow):
@@ -139,7 +142,9 @@ class MainWindow(QMainWindow):
         context.profile_changed.connect(self._profile_changed)
         self._build_menus()
         self._build_shortcuts()
-        self.refresh()
+        if not self.refresh():
+            # a store or keychain still busy at start-up (it happens under load): once more
+            QTimer.singleShot(_RETRY_MS, self.refresh)
         self.show_page(Page.OVERVIEW)
 
     # ---------------------------------------------------------------- layout
@@ -210,8 +215,8 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, mode)
 
-    def refresh(self) -> None:
-        """Read everything again from the database."""
+    def refresh(self) -> bool:
+        """Read everything again from the database; False when that failed (shown)."""
         try:
             self.overview.refresh()
             self.findings.refresh()
@@ -219,6 +224,8 @@ class MainWindow(QMainWindow):
             self.report.refresh()
         except Exception as exc:
             self.show_error(exc)
+            return False
+        return True
 
     def show_error(self, exc: BaseException) -> None:
         """Expected errors become a banner; anything else a crash log and a dialog."""
