@@ -279,15 +279,12 @@ class FilesSource:
                 return (yield from self._database(path, ctx, unit))
             if skip.counter == "skipped_binary" and has_suffix(path, self.rules.ole_suffixes):
                 return (yield from self._ole(path, ctx, unit))
-            stats.add(skip.counter)
-            if skip.report:
-                ctx.error(NAME, path, str(skip))
-            else:
+            _passed_over(ctx, path, skip)
+            if not skip.report:
                 yield from unit_end(origin, unit)  # binary: the same answer next time
             return None
         except OSError as exc:
-            stats.add("unreadable")
-            ctx.error(NAME, path, os_error_message(exc))
+            _passed_over(ctx, path, exc)
             return None
         if is_notebook(path.name):
             stats.add("notebooks")
@@ -303,14 +300,8 @@ class FilesSource:
             if self._pdfs is None:
                 self._pdfs = PdfReader()
             pages = self._pdfs.pages(read_whole(path, self.rules), lambda: ctx.cancel.cancelled)
-        except SkipFile as skip:
-            stats.add(skip.counter)
-            if skip.report:
-                ctx.error(NAME, path, str(skip))
-            return None
-        except OSError as exc:
-            stats.add("unreadable")
-            ctx.error(NAME, path, os_error_message(exc))
+        except (SkipFile, OSError) as exc:
+            _passed_over(ctx, path, exc)
             return None
         size = 0
         for number, text in pages:
@@ -410,14 +401,8 @@ class FilesSource:
                 stats.add("archive_members")
             for fragment in sheets.fragments(path):
                 yield tagged(fragment, unit)
-        except SkipFile as skip:
-            stats.add(skip.counter)
-            if skip.report:
-                ctx.error(NAME, path, str(skip))
-            return None
-        except OSError as exc:
-            stats.add("unreadable")
-            ctx.error(NAME, path, os_error_message(exc))
+        except (SkipFile, OSError) as exc:
+            _passed_over(ctx, path, exc)
             return None
         stats.add("documents" if document else "archives")
         if not ctx.cancel.cancelled:
@@ -426,6 +411,18 @@ class FilesSource:
 
     def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
         return locate_by_origin(hits)
+
+
+def _passed_over(ctx: ScanContext, path: Path, exc: SkipFile | OSError) -> None:
+    """Count (and report, unless it says not to) a file that was not read."""
+    stats = ctx.stat(NAME)
+    if isinstance(exc, SkipFile):
+        stats.add(exc.counter)
+        if exc.report:
+            ctx.error(NAME, path, str(exc))
+    else:
+        stats.add("unreadable")
+        ctx.error(NAME, path, os_error_message(exc))
 
 
 def _table_fragments(path: Path, part: str, xml: bytes, budget: list[int]) -> Iterator[Fragment]:
