@@ -142,7 +142,8 @@ class GitSource:
                 facts = ref_facts(git)
                 probe.state = self.states[repo.path] = repository_state(git, counts.objects, facts)
                 if before is not None and not counts.shared and not ctx.cancel.cancelled:
-                    snapshot_state_after = self._snapshot_state(repo, git, ctx, facts)
+                    after = self._snapshot_state(repo, git, ctx, facts)
+                    snapshot_state_after = None if after is None else after[0]
         probe.after(counts, readable=readable, max_bytes=self.rules.max_file_bytes)
         if before is not None and snapshot_state_after == before:
             self.snapshots[repo.path] = (before, probe, counts)
@@ -150,8 +151,9 @@ class GitSource:
 
     def _snapshot_state(
         self, repo: Repository, git: Git, ctx: ScanContext, facts: bytes | None = None
-    ) -> str | None:
-        """The state a snapshot of ``repo`` is valid for (None: no snapshot possible)."""
+    ) -> tuple[str, bytes] | None:
+        """The state a snapshot of ``repo`` is valid for now, with the refs and reflogs read
+        for it (``facts``: already read); None when no snapshot is possible."""
         if ctx.reuse is None:
             return None
         stamp = store_stamp(repo.git_dir)
@@ -161,23 +163,18 @@ class GitSource:
             facts = ref_facts(git) if facts is None else facts
         except GitError:
             return None
-        return snapshot_state(stamp, facts, self.rules.max_file_bytes, self.rules.sniff_bytes)
+        settings = (self.rules.max_file_bytes, self.rules.sniff_bytes)
+        return snapshot_state(stamp, facts, *settings), facts
 
     def _unchanged(
         self, repo: Repository, git: Git, ctx: ScanContext
     ) -> tuple[str | None, Snapshot | None, bytes | None]:
         """The state a snapshot of ``repo`` would be valid for now (None: none possible), the
         snapshot an earlier scan left in that state if any, and the refs and reflogs read."""
-        if ctx.reuse is None:
+        found = self._snapshot_state(repo, git, ctx)
+        if found is None or ctx.reuse is None:
             return None, None, None
-        stamp = store_stamp(repo.git_dir)
-        if stamp is None:
-            return None, None, None
-        try:
-            facts = ref_facts(git)
-        except GitError:
-            return None, None, None
-        state = snapshot_state(stamp, facts, self.rules.max_file_bytes, self.rules.sniff_bytes)
+        state, facts = found
         return state, recall(ctx.reuse, repo.git_dir, state), facts
 
     def _replay(
