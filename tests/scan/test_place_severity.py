@@ -18,6 +18,15 @@ LIVE = 'STRIPE_KEY = "sk_live_' + 'Zr8Qm2Kx7Wc4Np9Lb3Vt6Hd1"\n'
 FIXTURE = 'STRIPE_KEY = "sk_live_' + 'Qw3Er5Ty7Ui9Op1As3Df5Gh7"\n'
 
 
+def _repository(path: Path, files: dict[str, str]) -> Path:
+    """A git repository at ``path`` with ``files`` committed, one commit each."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q")
+    for rel, content in files.items():
+        commit_file(path, rel, content, rel)
+    return path
+
+
 def _severities(home: Path, sources: list, roots: tuple[Path, ...] = ()) -> dict:  # type: ignore[type-arg]
     ctx = ScanContext(home=home, roots=roots or (home,))
     out: dict[tuple[SourceKind, str], Severity] = {}
@@ -30,11 +39,10 @@ def _severities(home: Path, sources: list, roots: tuple[Path, ...] = ()) -> dict
 
 def test_a_project_named_like_a_test_directory_keeps_its_severity(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    project = home / "work" / "acme-e2e-tests"
-    project.mkdir(parents=True)
-    git(project, "init", "-q")
-    commit_file(project, "deploy/.env", LIVE, "deploy settings")
-    commit_file(project, "tests/fixtures/stripe.env", FIXTURE, "fixture")
+    _repository(
+        home / "work" / "acme-e2e-tests",
+        {"deploy/.env": LIVE, "tests/fixtures/stripe.env": FIXTURE},
+    )
     loose = home / "notes" / "tests"  # not a repository: the path below the home counts
     loose.mkdir(parents=True)
     (loose / "key.env").write_text(LIVE, encoding="utf-8")
@@ -71,10 +79,7 @@ def test_outside_repositories_only_exact_fixture_names_count(tmp_path: Path) -> 
 
 def test_a_fixture_repository_inside_a_project_is_capped(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    fixture = home / "work" / "app" / "tests" / "fixtures" / "sample-repo"
-    fixture.mkdir(parents=True)
-    git(fixture, "init", "-q")
-    commit_file(fixture, "config.env", LIVE, "sample")
+    _repository(home / "work" / "app" / "tests" / "fixtures" / "sample-repo", {"config.env": LIVE})
     found = _severities(home, [FilesSource((home,)), GitSource((home,))])
     assert found[(SourceKind.FILE, "work/app/tests/fixtures/sample-repo/config.env")] is (
         Severity.LOW
@@ -85,10 +90,7 @@ def test_a_fixture_repository_inside_a_project_is_capped(tmp_path: Path) -> None
 
 def test_a_clone_sharing_blobs_is_judged_by_its_own_path(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    origin = home / "work" / "acme-api"
-    origin.mkdir(parents=True)
-    git(origin, "init", "-q")
-    commit_file(origin, "deploy/.env", LIVE, "deploy")
+    origin = _repository(home / "work" / "acme-api", {"deploy/.env": LIVE})
     git(home / "work", "clone", "-q", "--no-local", str(origin), "acme-e2e-tests")
     history = _severities(home, [GitSource((home,))])
     assert history[(SourceKind.GIT_HISTORY, "work/acme-api/deploy/.env")] is Severity.HIGH
@@ -122,11 +124,9 @@ def test_a_very_deep_tree_does_not_stop_placing(tmp_path: Path) -> None:
 
 def test_a_repository_scanned_as_the_root_is_judged_inside(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    project = home / "work" / "api"
-    project.mkdir(parents=True)
-    git(project, "init", "-q")
-    commit_file(project, "system_tests_async/keys.env", FIXTURE, "fixture")
-    commit_file(project, "deploy/.env", LIVE, "deploy")
+    project = _repository(
+        home / "work" / "api", {"system_tests_async/keys.env": FIXTURE, "deploy/.env": LIVE}
+    )
     roots = (project,)
     found = _severities(home, [GitSource(roots), FilesSource(roots)], roots=roots)
     for source in (SourceKind.GIT_HISTORY, SourceKind.FILE):
@@ -154,9 +154,7 @@ def test_the_home_path_and_nested_checkouts_are_not_judged(tmp_path: Path) -> No
 
 def test_a_commit_message_is_not_judged_by_the_repository_name(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    repo = home / "mirrors" / "payments_tests.git"  # a name like a test file
-    repo.mkdir(parents=True)
-    git(repo, "init", "-q")
+    repo = _repository(home / "mirrors" / "payments_tests.git", {})  # a name like a test file
     commit_file(repo, "README", "hello\n", f"rotate: {LIVE.strip()}")
     history = _severities(home, [GitSource((home,))])
     assert history[(SourceKind.GIT_HISTORY, "mirrors/payments_tests.git")] is Severity.HIGH

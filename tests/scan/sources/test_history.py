@@ -161,13 +161,22 @@ def test_ipython_history_rows_with_line_numbers(tmp_path: Path) -> None:
     assert not (db.parent / "history.sqlite-journal").exists()
 
 
-def test_corrupt_ipython_database_is_an_error(tmp_path: Path) -> None:
-    write(tmp_path, ".ipython/profile_default/history.sqlite", b"not a database at all" * 50)
+@pytest.mark.parametrize(
+    ("rel", "kind"),
+    [
+        (".ipython/profile_default/history.sqlite", "ipython"),
+        (".local/share/atuin/history.db", "atuin"),
+    ],
+)
+def test_a_corrupt_history_database_is_an_error_and_the_others_are_read(
+    tmp_path: Path, rel: str, kind: str
+) -> None:
+    write(tmp_path, rel, b"not a database at all" * 50)
     write(tmp_path, ".bash_history", b"ls\n")
     ctx = make_ctx(tmp_path)
     fragments = collect(HistorySource(tmp_path), ctx)
     assert [f.origin.path.name for f in fragments] == [".bash_history"]
-    assert len(ctx.errors) == 1 and "ipython history" in ctx.errors[0].message
+    assert len(ctx.errors) == 1 and f"{kind} history" in ctx.errors[0].message
 
 
 def _sqlite_history(path: Path, schema: str, insert: str, commands: list[str]) -> None:
@@ -229,12 +238,3 @@ def test_atuin_history_commands_still_in_the_write_ahead_log_are_read(tmp_path: 
         assert db.read_bytes() == before
     finally:
         writer.close()
-
-
-def test_a_corrupt_sqlite_history_is_an_error_and_the_others_are_read(tmp_path: Path) -> None:
-    write(tmp_path, ".local/share/atuin/history.db", b"not a database at all" * 50)
-    write(tmp_path, ".bash_history", b"ls\n")
-    ctx = make_ctx(tmp_path)
-    fragments = collect(HistorySource(tmp_path), ctx)
-    assert [f.origin.path.name for f in fragments] == [".bash_history"]
-    assert len(ctx.errors) == 1 and "atuin history" in ctx.errors[0].message
