@@ -16,6 +16,8 @@ from pathlib import Path
 from desktop_audit.errors import RuleError
 from desktop_audit.resources import resource_path
 from desktop_audit.scan.rules.entropy import (
+    alphabet_size,
+    expected_entropy,
     longest_run,
     repeated_fraction,
     sequential_fraction,
@@ -60,8 +62,23 @@ class Allowlist:
         object.__setattr__(self, "_patterns", _joined_patterns(self.placeholder_patterns))
 
     def placeholder_word_in(self, lowered: bytes) -> bool:
-        """Does ``lowered`` hold one of ``placeholder_words``?"""
+        """Does ``lowered`` hold one of ``placeholder_words`` anywhere (for text that is
+        known to be words, not a random token)?"""
         return self._words is not None and self._words.search(lowered) is not None
+
+    def placeholder_word_stands_out(self, secret: bytes) -> bool:
+        """Does ``secret`` hold one of ``placeholder_words`` as a word of its own, not as a
+        chance run inside random characters (see :func:`_stands_out`)?"""
+        if self._words is None:
+            return False
+        lowered = secret.lower()
+        found = [m.span() for m in self._words.finditer(lowered)]
+        if not found:
+            return False
+        covered = sum(end - start for start, end in found)
+        return covered * 10 >= len(secret.strip()) * 3 or any(
+            _stands_out(secret, lowered, start, end) for start, end in found
+        )
 
     def placeholder_pattern_in(self, secret: bytes) -> bool:
         """Does one of ``placeholder_patterns`` match somewhere in ``secret``?"""
@@ -73,6 +90,45 @@ class Allowlist:
 
 
 _PLAIN_FLAGS = re.compile(b"").flags
+_ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_LONG_RUN = 6  # xxxxxx: a run this long is a mask, not chance (about 1e-9 in a random token)
+_CHANCE_WORD = 5  # longer words (``example``) turn up in random tokens too rarely to matter
+
+
+def _stands_out(secret: bytes, lowered: bytes, start: int, end: int) -> bool:
+    """Is the placeholder word at ``lowered[start:end]`` a word of its own in ``secret``?
+
+    A random token holds a four-letter word such as ``todo`` or ``xxxx`` about once in ten
+    thousand (``AKIAZEFTODOBCZVKUTLS``, ``XXXXV3K-...``): only a word that carries its own
+    punctuation (``your_``, ``<your``), a mask run of six or more, or a word in one case
+    bounded on both sides by an end of the value, punctuation or a camelCase step
+    (``TODO``, ``todo-later``, ``myDummyToken``) counts.
+    """
+    word = lowered[start:end]
+    if len(word) > _CHANCE_WORD or not _ALNUM.issuperset(word):
+        return True
+    mask = len(set(word)) == 1
+    if mask:  # a mask run: measure all of it
+        while start > 0 and lowered[start - 1] == word[0]:
+            start -= 1
+        while end < len(lowered) and lowered[end] == word[0]:
+            end += 1
+        if end - start >= _LONG_RUN:
+            return True
+    written = secret[start:end]
+    title = written[:1].isupper() and (len(written) == 1 or written[1:].islower())
+    if not (written.islower() or written.isupper() or title):
+        return False  # "TODo": a chance mix of cases
+    before = secret[start - 1 : start]
+    after = secret[end : end + 1]
+    camel = not mask  # a camelCase step bounds a word, not a mask (``Xxxx``)
+    starts = not before or before[0] not in _ALNUM or (camel and title and before.islower())
+    ends = (
+        not after
+        or after[0] not in _ALNUM
+        or (camel and (written.islower() or title) and after.isupper())
+    )
+    return starts and ends
 
 
 def _joined_patterns(patterns: tuple[re.Pattern[bytes], ...]) -> tuple[re.Pattern[bytes], ...]:
@@ -153,14 +209,33 @@ def placeholder(c: Candidate, allow: Allowlist) -> bool:
         joined = _SPLITTERS.sub(b"", lowered)
         if joined in allow.placeholder_values or allow.placeholder_word_in(joined):
             return True
-    if allow.placeholder_word_in(lowered):
+    if allow.placeholder_word_stands_out(c.secret.strip()):
         return True
     return allow.placeholder_pattern_in(c.secret)
 
 
+# How far below the mean entropy of random strings of the same length and alphabet a value
+# may fall by chance: measured, fewer than 1 in 10,000 random strings of 8 to 40 characters
+# (hex, base32, alphanumeric, base64) fall lower.
+_CHANCE_MARGIN = 1.2
+_SHORTEST_TOKEN = 12
+_NOT_ALNUM = re.compile(rb"[^A-Za-z0-9]")
+
+
 def low_entropy(c: Candidate, allow: Allowlist) -> bool:
-    """Values with too little randomness to be a generated credential."""
-    return shannon_entropy(c.secret) < allow.low_entropy_bits
+    """Values with too little randomness to be a generated credential: entropy below
+    ``low_entropy_bits``. A token of 12 or more characters, at most one in ten of them a
+    sign, is held only to what a random string of its length and alphabet scores by chance,
+    when that is lower: 16 random hex digits score under 3 bits one time in seven."""
+    secret = c.secret
+    bits = shannon_entropy(secret)
+    if bits >= allow.low_entropy_bits:
+        return False
+    body = secret.rstrip(b"=")  # base64 padding is not a sign
+    signs = len(body) - len(_NOT_ALNUM.sub(b"", body))
+    if len(secret) < _SHORTEST_TOKEN or signs * 10 > len(secret):
+        return True  # short, or not one token: the plain floor (``params[``, ``1.2.840.1``)
+    return bits < expected_entropy(len(secret), alphabet_size(secret)) - _CHANCE_MARGIN
 
 
 def sequential(c: Candidate, allow: Allowlist) -> bool:
@@ -314,8 +389,13 @@ def variable_reference(c: Candidate, allow: Allowlist) -> bool:
 def stand_in_words(c: Candidate, allow: Allowlist) -> bool:
     """Only the word lists of ``placeholder`` (no syntax patterns): for values such as
     WordPress salts where ``$`` and braces are ordinary random characters."""
-    lowered = c.secret.strip().lower()
-    return not lowered or lowered in allow.placeholder_values or allow.placeholder_word_in(lowered)
+    secret = c.secret.strip()
+    lowered = secret.lower()
+    return (
+        not lowered
+        or lowered in allow.placeholder_values
+        or allow.placeholder_word_stands_out(secret)
+    )
 
 
 _DOTTED = re.compile(rb"\A[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*)+(?:\(\S*\))?\Z")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import random
 from itertools import pairwise
 
-from desktop_audit.scan.rules.entropy import longest_run, sequential_fraction
+import pytest
+
+from desktop_audit.scan.rules.entropy import (
+    alphabet_size,
+    expected_entropy,
+    longest_run,
+    sequential_fraction,
+    shannon_entropy,
+)
 
 
 def _sequential_reference(value: bytes) -> float:
@@ -47,3 +55,24 @@ def test_same_as_reference_on_random_values() -> None:
             value = b"abcdefghijklmnop"[: rng.randint(0, 16)] + value
         assert sequential_fraction(value) == _sequential_reference(value)
         assert longest_run(value) == _longest_run_reference(value)
+
+
+def test_expected_entropy_is_the_exact_mean() -> None:
+    # Two symbols, two draws: aa and bb score 0 bits, ab and ba 1 bit.
+    assert expected_entropy(2, 2) == pytest.approx(0.5)
+    # Three symbols, two draws: 3 of 9 outcomes repeat (0 bits), 6 differ (1 bit).
+    assert expected_entropy(2, 3) == pytest.approx(6 / 9)
+    rng = random.Random(11)  # noqa: S311 - reproducible test strings, not keys
+    alphabet = b"0123456789abcdef"
+    sampled = [shannon_entropy(bytes(rng.choice(alphabet) for _ in range(16))) for _ in range(4000)]
+    assert expected_entropy(16, 16) == pytest.approx(sum(sampled) / len(sampled), abs=0.02)
+    assert expected_entropy(100_000, 64) <= 6.0  # long values: bounded, no overflow
+
+
+def test_alphabet_size_by_character_classes() -> None:
+    assert alphabet_size(b"0123456789") == 10
+    assert alphabet_size(b"deadbeef01") == 16
+    assert alphabet_size(b"DEADBEEF01") == 16
+    assert alphabet_size(b"AKIAZEFTOD") == 26
+    assert alphabet_size(b"aZ09") == 62
+    assert alphabet_size(b"aZ09+/") == 64

@@ -65,6 +65,50 @@ def test_placeholder_keeps_random(value: str) -> None:
     assert not f.placeholder(c(value), ALLOW)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "AKIAZEFTODOBCZVKUTLS",  # "todo" by chance inside a random access key id
+        "AKIAY5XXXXFLTD22YLSJ",  # "xxxx" likewise
+        "XXXXV3K-4AUIR6E-WETUMGF-MUWJS87",  # at an end, but running on into random letters
+        "xxx7A10JEwGrsZsv7sQZvzXgB",  # starts with three x's, then random
+        "sk-proj-y8o-TODoIEJZCSE1syztOgBA4",  # a word's letters in a chance mix of cases
+        "zzZQhdXR3MnEQabkztaCreub2JaO8sGM",
+    ],
+)
+def test_placeholder_keeps_random_tokens_that_hold_a_stand_in_by_chance(value: str) -> None:
+    assert not f.placeholder(c(value), ALLOW)
+    assert not f.stand_in_words(c(value), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "TODO",
+        "todo-later",
+        "myDummyToken",
+        "dummytoken",
+        "AKIAXXXXXXXXXXXXXXXX",
+        "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+        "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "xxx-xxx",
+        "xxxxx1234",
+        "api_key_TODO",
+    ],
+)
+def test_placeholder_drops_stand_ins_that_are_words_of_their_own(value: str) -> None:
+    assert f.placeholder(c(value), ALLOW)
+
+
+def test_low_entropy_allows_for_the_chance_entropy_of_short_random_values() -> None:
+    # Random 16-digit hex values: 14% score under 3 bits. These two did.
+    for value in ("f46c3706f2acfcc2", "95e3f1e46eef2bfe"):
+        assert shannon_entropy(value.encode()) < 3.0
+        assert not f.low_entropy(c(value), ALLOW)
+    for value in ("1212121212121212", "abababababababab", "aaaaaaaabbbbbbbb", "passpasspasspass"):
+        assert f.low_entropy(c(value), ALLOW), value
+
+
 def test_low_entropy_and_sequential() -> None:
     assert f.low_entropy(c("aaaaaaaabbbbbbbb"), ALLOW)
     assert not f.low_entropy(c("Zq8vR2mXp4TnW7yB"), ALLOW)
