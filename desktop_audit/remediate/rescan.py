@@ -13,7 +13,7 @@ from pathlib import Path
 from desktop_audit.models import Fragment, Hit, Origin, SourceKind
 from desktop_audit.remediate.actions.base import Scan
 from desktop_audit.scan.sources.decoders import decode_for
-from desktop_audit.scan.sources.files import guess_format
+from desktop_audit.scan.sources.fragments import guess_format
 from desktop_audit.scan.sources.history import DECODERS
 
 MAX_SPAN_LINES = 400  # a multi-line secret (PEM key) is found within this many lines

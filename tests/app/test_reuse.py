@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import sqlite3
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -323,3 +325,30 @@ def test_a_cancelled_scan_leaves_no_snapshot(tmp_path: Path, home: Path) -> None
     outcome = service.scan(request, progress=stop_after_reading, cancel=cancel)
     assert outcome.scan.coverage[0]["objects"] >= 4  # the repository was read
     assert _snapshot_rows(tmp_path / "audit.db") == []
+
+
+def test_a_container_blob_is_remembered_with_its_member_locations(
+    tmp_path: Path, home: Path
+) -> None:
+    """A zip committed and removed: its hits are remembered per blob, and the member stays
+    part of the location when a changed repository is read again around it."""
+    repo = home / "repo"
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("app/.env", f"# app\nSTRIPE_KEY={STRIPE}\n")
+    (repo / "backup.zip").write_bytes(packed.getvalue())
+    _git(repo, "add", "backup.zip")
+    _git(repo, "commit", "-q", "-m", "backup")
+    _git(repo, "rm", "-q", "backup.zip")
+    _git(repo, "commit", "-q", "-m", "remove the backup")
+    service = AuditService(db_path=tmp_path / "audit.db")
+    member = str(repo / "backup.zip" / "app" / ".env")
+    first = _scan(service, home)
+    assert (member, 2) in {(p, line) for _r, p, line, _ref in _open_ids(first)}
+    assert _stats(first, "git")["containers"] == 1
+    _write(repo / "later.txt", "nothing\n")
+    _git(repo, "add", "later.txt")
+    _git(repo, "commit", "-q", "-m", "later")
+    second = _scan(service, home)
+    assert "containers" not in _stats(second, "git"), "the zip was read again"
+    assert _open_ids(second) == _open_ids(first)

@@ -10,6 +10,7 @@ that are archives themselves are not opened. Nothing is extracted to disk.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
 import tarfile
@@ -75,16 +76,35 @@ def iter_members(path: Path, rules: WalkRules) -> Iterator[Member]:
     """
     fd = open_readonly(path)
     with os.fdopen(fd, "rb") as handle:
-        size = _regular_size(handle)
-        if size > rules.archive_max_bytes:
-            raise SkipFile(too_large(size), counter="skipped_too_large")
-        budget = Budget(rules, size)
-        if zipfile.is_zipfile(handle):
-            handle.seek(0)
-            yield from _zip_members(handle, rules, budget)
-        else:
-            handle.seek(0)
-            yield from _tar_members(handle, rules, budget)
+        yield from _members(handle, _regular_size(handle), rules)
+
+
+def iter_members_in(data: bytes, rules: WalkRules) -> Iterator[Member]:
+    """:func:`iter_members` of an archive held in memory (a git blob), with the same limits."""
+    with io.BytesIO(data) as handle:
+        yield from _members(handle, len(data), rules)
+
+
+def zip_names(data: bytes) -> list[str]:
+    """The member names of a zip archive in memory, from its central directory (nothing is
+    expanded); empty when it is not a readable zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return []
+
+
+def _members(handle: IO[bytes], size: int, rules: WalkRules) -> Iterator[Member]:
+    if size > rules.archive_max_bytes:
+        raise SkipFile(too_large(size), counter="skipped_too_large")
+    budget = Budget(rules, size)
+    if zipfile.is_zipfile(handle):
+        handle.seek(0)
+        yield from _zip_members(handle, rules, budget)
+    else:
+        handle.seek(0)
+        yield from _tar_members(handle, rules, budget)
 
 
 def _regular_size(handle: IO[bytes]) -> int:

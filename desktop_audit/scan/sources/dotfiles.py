@@ -17,7 +17,8 @@ from desktop_audit.scan.sources.catalogue import (
     WalkRules,
     load_catalogue,
 )
-from desktop_audit.scan.sources.files import file_fragments, reusable
+from desktop_audit.scan.sources.files import reusable
+from desktop_audit.scan.sources.fragments import file_fragments
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import SkipFile, read_whole
 from desktop_audit.scan.sources.walk import os_error_message, within

@@ -15,33 +15,21 @@ from desktop_audit.scan.reuse import file_unit
 from desktop_audit.scan.sources.archives import is_archive, iter_members
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
-from desktop_audit.scan.sources.decoders import csv_credentials, decode_for
-from desktop_audit.scan.sources.documents import (
-    MAX_DOCUMENT_ROWS,
-    document_tables,
-    is_document,
-    is_shared_strings,
-    is_sheet,
-    is_text_part,
-    shared_strings,
-    sheet_table,
-    xml_text,
+from desktop_audit.scan.sources.containers import archive_fragments
+from desktop_audit.scan.sources.documents import is_document
+from desktop_audit.scan.sources.fragments import (
+    file_fragments,
+    guess_format,
+    tagged,
+    text_size,
+    unit_end,
 )
-from desktop_audit.scan.sources.notebooks import is_notebook, notebook_view
+from desktop_audit.scan.sources.notebooks import is_notebook
 from desktop_audit.scan.sources.ole_text import is_ole, text_runs
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.pdf_reader import PdfReader
 from desktop_audit.scan.sources.pdf_text import is_pdf
-from desktop_audit.scan.sources.reading import (
-    SkipFile,
-    decode_utf16,
-    has_suffix,
-    is_binary,
-    read_chunks,
-    read_whole,
-    too_large,
-    utf16_codec,
-)
+from desktop_audit.scan.sources.reading import SkipFile, has_suffix, read_whole, too_large
 from desktop_audit.scan.sources.sqlite_image import (
     ImageTooLargeError,
     is_database,
@@ -51,90 +39,6 @@ from desktop_audit.scan.sources.sqlite_image import (
 from desktop_audit.scan.sources.walk import EntryKind, os_error_message, walk, within
 
 NAME = "files"
-MAX_SHEET_BYTES = 64 << 20  # worksheet XML kept per spreadsheet to be read as tables
-MAX_DOCUMENT_TABLE_BYTES = 16 << 20  # table text made from one document, all parts together
-
-
-def guess_format(path: Path) -> str | None:
-    """A coarse format tag from the file name (lets the detector and decoders specialise)."""
-    name = path.name.lower()
-    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
-        return "env"
-    if name.endswith((".yaml", ".yml")):
-        return "yaml"
-    if name.endswith(".json"):
-        return "json"
-    if name.endswith((".pem", ".key", ".crt")):
-        return "pem"
-    if name.endswith(".ipynb"):
-        return "notebook"
-    if name.endswith((".csv", ".tsv")):
-        return "csv"
-    return None
-
-
-def _with_line(origin: Origin, line_base: int, *, fixed: bool = False) -> Origin:
-    return Origin(
-        source=origin.source,
-        path=origin.path,
-        inner_path=origin.inner_path,
-        line_base=line_base,
-        fixed_line=fixed,
-        file_format=origin.file_format,
-    )
-
-
-def _text_fragments(data: bytes, origin: Origin, line_base: int = 0) -> Iterator[Fragment]:
-    """One text piece and the values its format hides in base64."""
-    yield Fragment(data, _with_line(origin, line_base))
-    if line_base and origin.file_format == "csv":
-        return  # a later chunk of a table has no header to name its columns
-    for line, decoded in decode_for(origin.file_format, data):
-        yield Fragment(decoded, _with_line(origin, line_base + line, fixed=True))
-
-
-def content_fragments(data: bytes, origin: Origin, rules: WalkRules) -> Iterator[Fragment]:
-    """In-memory content (an archive member) as fragments: UTF-16 decoded, notebooks unescaped.
-
-    Raises :class:`SkipFile` for binary content (key containers excepted).
-    """
-    name = origin.inner_path or (origin.path.name if origin.path else "")
-    head = data[: rules.sniff_bytes]
-    codec = utf16_codec(head)
-    if codec is not None:
-        data = decode_utf16(data, codec)
-    elif is_binary(head) and not has_suffix(Path(name), rules.key_container_suffixes):
-        raise SkipFile("binary, skipped", report=False, counter="skipped_binary")
-    if is_notebook(name):
-        data = notebook_view(data)
-    yield from _text_fragments(data, origin)
-
-
-def file_fragments(
-    path: Path, rules: WalkRules, origin: Origin, *, follow: bool = False
-) -> Iterator[Fragment]:
-    """A file as fragments (chunked past ``rules.chunk_bytes``) plus decoded hidden values.
-
-    Raises :class:`SkipFile` or ``OSError`` before the first fragment when it is not read.
-    """
-    if is_notebook(path.name):
-        yield from content_fragments(read_whole(path, rules, follow=follow), origin, rules)
-        return
-    for chunk in read_chunks(path, rules, follow=follow):
-        yield from _text_fragments(chunk.data, origin, chunk.line_base)
-
-
-def tagged(fragment: Fragment, unit: str | None) -> Fragment:
-    """``fragment`` as a piece of reuse unit ``unit`` (unchanged when there is none)."""
-    if unit is None:
-        return fragment
-    return Fragment(fragment.data, fragment.origin, unit, fragment.unit_end, fragment.reused)
-
-
-def unit_end(origin: Origin, unit: str | None) -> Iterator[Fragment]:
-    """The empty marker that closes a unit read to its end (nothing when there is no unit)."""
-    if unit is not None:
-        yield Fragment(b"", origin, unit=unit, unit_end=True)
 
 
 def file_version(path: Path, st: os.stat_result | None, ctx: ScanContext) -> str | None:
@@ -178,12 +82,6 @@ def reusable(
     for fragment in fragments():
         yield tagged(fragment, unit)
     yield from unit_end(origin, unit)
-
-
-def text_size(fragments: Iterator[Fragment]) -> Iterator[tuple[Fragment, int]]:
-    """Each fragment with the bytes it adds to the coverage (decoded extras add none)."""
-    for fragment in fragments:
-        yield fragment, 0 if fragment.origin.fixed_line else len(fragment.data)
 
 
 class FilesSource:
@@ -367,40 +265,16 @@ class FilesSource:
         return the bytes read, or None."""
         stats = ctx.stat(NAME)
         document = is_document(path, self.rules)
-        size = 0
-        sheets = _Sheets()
-        tables = [MAX_DOCUMENT_TABLE_BYTES]  # table text left for this document
         try:
-            for member in iter_members(path, self.rules):
-                if ctx.cancel.cancelled:
-                    break
-                if document and sheets.take(member.name, member.data):
-                    continue  # read as a table once the shared strings are known
-                if document and not is_text_part(member.name):
-                    continue  # styles, themes, images, relationships: no typed text
-                if member.data is None:
-                    stats.add(member.skipped)
-                    continue
-                data = xml_text(member.data) if document else member.data
-                if document:
-                    for fragment in _table_fragments(path, member.name, member.data, tables):
-                        yield tagged(fragment, unit)
-                origin = Origin(
-                    SourceKind.FILE,
-                    path=path,
-                    inner_path=member.name,
-                    file_format=None if document else guess_format(Path(member.name)),
-                )
-                try:
-                    for fragment, nbytes in text_size(content_fragments(data, origin, self.rules)):
-                        size += nbytes
-                        yield tagged(fragment, unit)
-                except SkipFile as skip:
-                    stats.add(skip.counter)
-                    continue
-                stats.add("archive_members")
-            for fragment in sheets.fragments(path):
-                yield tagged(fragment, unit)
+            size = yield from archive_fragments(
+                iter_members(path, self.rules),
+                Origin(SourceKind.FILE, path=path),
+                document=document,
+                rules=self.rules,
+                stats=stats,
+                cancel=ctx.cancel,
+                unit=unit,
+            )
         except (SkipFile, OSError) as exc:
             _passed_over(ctx, path, exc)
             return None
@@ -423,54 +297,3 @@ def _passed_over(ctx: ScanContext, path: Path, exc: SkipFile | OSError) -> None:
     else:
         stats.add("unreadable")
         ctx.error(NAME, path, os_error_message(exc))
-
-
-def _table_fragments(path: Path, part: str, xml: bytes, budget: list[int]) -> Iterator[Fragment]:
-    """The credential cells of a document part's tables (a header row names the column),
-    each at the line where its row starts in the part's text; ``budget``: the bytes of table
-    text left for the whole document."""
-    origin = Origin(SourceKind.FILE, path=path, inner_path=part, file_format="csv")
-    if budget[0] <= 0:
-        return
-    for row_lines, table in document_tables(xml, max_bytes=budget[0]):
-        budget[0] -= len(table)
-        for row, decoded in csv_credentials(table, tabs=True):
-            line = row_lines[row - 1] if 0 < row <= len(row_lines) else 0
-            yield Fragment(decoded, _with_line(origin, line, fixed=True))
-
-
-class _Sheets:
-    """A spreadsheet's worksheets and shared strings, kept (up to :data:`MAX_SHEET_BYTES`)
-    until both are read: zip order puts either first."""
-
-    def __init__(self) -> None:
-        self.shared: list[str] = []
-        self.sheets: list[tuple[str, bytes]] = []
-        self.kept = 0
-
-    def take(self, name: str, data: bytes | None) -> bool:
-        """Keep a worksheet (True: nothing else to do with it); note the shared strings."""
-        if is_shared_strings(name) and data is not None:
-            self.shared = shared_strings(data)
-            return False  # their text is read as text too
-        if not is_sheet(name):
-            return False
-        if data is not None and self.kept + len(data) <= MAX_SHEET_BYTES:
-            self.sheets.append((name, data))
-            self.kept += len(data)
-        return True
-
-    def fragments(self, path: Path) -> Iterator[Fragment]:
-        """Each sheet as text (line = row: a token in any cell) and its credential cells (a
-        header names the column), at their row; at most ``MAX_DOCUMENT_ROWS`` rows in all."""
-        budget, text_budget = MAX_DOCUMENT_ROWS, MAX_DOCUMENT_TABLE_BYTES
-        for name, sheet in self.sheets:
-            if budget <= 0 or text_budget <= 0:
-                return
-            table = sheet_table(sheet, self.shared, budget, text_budget)
-            budget -= table.count(b"\n")
-            text_budget -= len(table)
-            yield Fragment(table, Origin(SourceKind.FILE, path=path, inner_path=name))
-            origin = Origin(SourceKind.FILE, path=path, inner_path=name, file_format="csv")
-            for row, decoded in csv_credentials(table, tabs=True):
-                yield Fragment(decoded, _with_line(origin, row, fixed=True))

@@ -6,6 +6,7 @@ afterwards, only for the blobs that hit. Per-repository coverage goes to ``ctx.c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 from collections import defaultdict
@@ -22,10 +23,13 @@ from desktop_audit.models import (
     SourceKind,
 )
 from desktop_audit.scan.reuse import object_unit, rebased, repository_unit
-from desktop_audit.scan.sources.base import ScanContext, location_from_origin
+from desktop_audit.scan.sources.archives import iter_members_in
+from desktop_audit.scan.sources.base import ScanContext, inside, location_from_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
+from desktop_audit.scan.sources.containers import Container, archive_fragments
 from desktop_audit.scan.sources.discovery import Repository, discover
-from desktop_audit.scan.sources.files import file_fragments, guess_format, reusable
+from desktop_audit.scan.sources.files import reusable
+from desktop_audit.scan.sources.fragments import file_fragments, guess_format, tagged, unit_end
 from desktop_audit.scan.sources.git_attribution import (
     UNREACHABLE,
     Attribution,
@@ -40,7 +44,9 @@ from desktop_audit.scan.sources.git_objects import ObjectCounts, SeenBlobs, iter
 from desktop_audit.scan.sources.git_snapshot import Snapshot, recall, snapshot_state, store_stamp
 from desktop_audit.scan.sources.git_snapshot import keep as keep_snapshot
 from desktop_audit.scan.sources.gitcmd import Git, GitError, objects_only
+from desktop_audit.scan.sources.ole_text import text_runs
 from desktop_audit.scan.sources.pacing import Pacer
+from desktop_audit.scan.sources.pdf_reader import PdfReader
 from desktop_audit.scan.sources.reading import SkipFile, has_suffix
 from desktop_audit.scan.sources.walk import is_skipped_rel_path, os_error_message
 
@@ -49,6 +55,7 @@ CONFIG_FILES = ("config", "config.worktree")
 MAX_PLACES_PER_HIT = 20
 COMMIT_MESSAGE = "git-commit-message"
 TAG_MESSAGE = "git-tag-message"
+_CONTAINERS = frozenset(str(kind) for kind in Container)
 
 
 class GitSource:
@@ -66,8 +73,17 @@ class GitSource:
         self.states: dict[Path, str] = {}  # repository fingerprints (``repository_state``)
         # repositories read completely and unchanged while read: snapshot state and coverage
         self.snapshots: dict[Path, tuple[str, RepoProbe, ObjectCounts]] = {}
+        self._pdfs: PdfReader | None = None  # started on the first PDF blob of a scan
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
+        try:
+            yield from self._repositories(ctx)
+        finally:
+            if self._pdfs is not None:
+                self._pdfs.close()
+                self._pdfs = None
+
+    def _repositories(self, ctx: ScanContext) -> Iterator[Fragment]:
         pacer = Pacer(ctx, NAME)
         roots = self.roots or ctx.roots or (ctx.home,)
 
@@ -253,13 +269,16 @@ class GitSource:
         )
         for sha, kind, data in objects:
             unit = None if reuse is None else object_unit(sha)
-            if kind == "blob":
+            if kind == "blob" or kind in _CONTAINERS:
                 stats.add("blobs")
                 stats.add("bytes", len(data))
                 probe.coverage.bytes += len(data)
                 pacer.step(str(repo.path), len(data))
                 origin = Origin(SourceKind.GIT_HISTORY, path=repo.path, blob=sha)
-                yield Fragment(data, origin, unit=unit, unit_end=True)
+                if kind == "blob":
+                    yield Fragment(data, origin, unit=unit, unit_end=True)
+                else:
+                    yield from self._container(Container(kind), data, origin, ctx, unit)
                 continue
             message, _headers = message_of(data)
             if not message.strip() or b"\x00" in message:
@@ -276,6 +295,41 @@ class GitSource:
             )
             yield Fragment(message, origin, unit=unit, unit_end=True)
         yield from self._remembered(repo, ctx, counts)
+
+    def _container(
+        self, kind: Container, data: bytes, base: Origin, ctx: ScanContext, unit: str | None
+    ) -> Iterator[Fragment]:
+        """The text of a blob that is an archive, an office document, a PDF or a legacy
+        Office file (its member, part or page as the origin's ``inner_path``). One that
+        cannot be read is counted, not reported: history cannot be mended file by file."""
+        stats = ctx.stat(NAME)
+        try:
+            if kind is Container.PDF:
+                if self._pdfs is None:
+                    self._pdfs = PdfReader()
+                for number, text in self._pdfs.pages(data, lambda: ctx.cancel.cancelled):
+                    page = dataclasses.replace(base, inner_path=f"page {number}")
+                    yield tagged(Fragment(text, page), unit)
+            elif kind is Container.OLE:
+                text = text_runs(data)
+                if text:
+                    yield tagged(Fragment(text, dataclasses.replace(base, inner_path="text")), unit)
+            else:
+                yield from archive_fragments(
+                    iter_members_in(data, self.rules),
+                    base,
+                    document=kind is Container.DOCUMENT,
+                    rules=self.rules,
+                    stats=stats,
+                    cancel=ctx.cancel,
+                    unit=unit,
+                )
+        except (SkipFile, OSError):
+            stats.add("containers_unreadable")  # not remembered: tried again next scan
+            return
+        stats.add("containers")
+        if not ctx.cancel.cancelled:
+            yield from unit_end(base, unit)
 
     @staticmethod
     def _remembered(repo: Repository, ctx: ScanContext, counts: ObjectCounts) -> Iterator[Fragment]:
@@ -415,12 +469,14 @@ def _blob_locations(hit: Hit, repo_path: Path, found: Attribution) -> Iterator[L
     if not blob_places:
         yield LocatedHit(hit, Location(SourceKind.GIT_HISTORY, str(repo_path), hit.line))
         return
+    member = hit.origin.inner_path  # inside an archive or document blob
     for place in blob_places[:MAX_PLACES_PER_HIT]:
+        path = _inside(repo_path, place.inner_path)
         yield LocatedHit(
             hit,
             Location(
                 source=SourceKind.GIT_HISTORY,
-                path=_inside(repo_path, place.inner_path),
+                path=inside(Path(path), member) if member else path,
                 line=hit.line,
                 commit=place.commit,
                 ref=place.ref,

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from desktop_audit.progress import CancelToken
+from desktop_audit.scan.sources.containers import blob_container
 from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
+from desktop_audit.scan.sources.reading import decode_utf16, utf16_codec
 
 CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
 # Blob ids remembered across repositories of one scan (clones share most blobs): about 60 MB.
@@ -119,7 +121,9 @@ def iter_objects(
     known: Known | None = None,
     on_binary: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[str, str, bytes]]:
-    """Yield ``(id, type, content)`` for text blobs up to ``max_bytes``, commits and tags.
+    """Yield ``(id, type, content)`` for text blobs up to ``max_bytes`` (UTF-16 ones as
+    UTF-8), commits and tags; a binary blob that is a container (:func:`blob_container`: an
+    archive, an office document, a PDF) comes with the container's kind as its type.
 
     Blobs in ``seen`` (read from another repository) and objects ``known`` from an earlier
     scan are passed over; ``on_binary`` hears of each binary blob read and skipped. Raises
@@ -168,11 +172,19 @@ def iter_objects(
             kind = parts[1].decode("ascii")
             if kind == "blob":
                 counts.blobs += 1
-                if b"\x00" in data[:sniff_bytes]:
-                    counts.binary += 1
-                    if on_binary is not None:
-                        on_binary(parts[0].decode("ascii"))
-                    continue
+                head = data[:sniff_bytes]
+                if b"\x00" in head:
+                    codec = utf16_codec(head)
+                    if codec is None:
+                        container = blob_container(data)
+                        if container is not None:
+                            yield parts[0].decode("ascii"), str(container), data
+                            continue
+                        counts.binary += 1
+                        if on_binary is not None:
+                            on_binary(parts[0].decode("ascii"))
+                        continue
+                    data = decode_utf16(data, codec)  # Windows tools' text: read as text
             yield parts[0].decode("ascii"), kind, data
     finally:
         if finished and not cancel.cancelled:
@@ -187,15 +199,6 @@ def iter_objects(
             reader.kill()
             lister.kill()
             feeder.join(timeout=5)
-
-
-def iter_blobs(
-    git: Git, max_bytes: int, sniff_bytes: int, cancel: CancelToken, counts: ObjectCounts
-) -> Iterator[tuple[str, bytes]]:
-    """``(blob id, content)`` for every text blob up to ``max_bytes`` (no dedupe, no commits)."""
-    for sha, kind, data in iter_objects(git, max_bytes, sniff_bytes, cancel, counts):
-        if kind == "blob":
-            yield sha, data
 
 
 def message_of(data: bytes) -> tuple[bytes, int]:

@@ -149,3 +149,29 @@ def test_partial_clone_reports_missing_objects_and_never_fetches(tmp_path: Path)
     assert cov.partial and cov.missing_objects == 3 and cov.blobs == 0
     assert "partial clone: 3 objects were never downloaded" in cov.errors[0]
     assert located == [] or all(h.hit.origin.blob is None for h in located)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le"])
+def test_utf16_blob_in_history_is_read_as_text(tmp_path: Path, codec: str) -> None:
+    """Windows PowerShell 5 writes UTF-16 (``>``, ``Out-File``); such a file committed and
+    removed is text with NULs between its letters, not a binary blob to pass over."""
+    repo = tmp_path / "win"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    value = token(200)
+    text = f"# settings\r\n$env:GITHUB_TOKEN = '{value}'\r\n"
+    (repo / "setenv.ps1").write_bytes(text.encode(codec))
+    git(repo, "add", "setenv.ps1")
+    git(repo, "commit", "-q", "-m", "env")
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "rm", "-q", "setenv.ps1")
+    git(repo, "commit", "-q", "-m", "remove")
+    ctx = make_ctx(tmp_path)
+    located = run(GitSource([tmp_path]), ctx, with_profile=False)
+    found = {
+        (h.location.path, h.location.line, h.location.commit)
+        for h in located
+        if h.hit.redacted.endswith(value[-4:])
+    }
+    assert found == {(str(repo / "setenv.ps1"), 2, commit)}
+    assert ctx.stat("git").counters.get("skipped_binary", 0) == 0

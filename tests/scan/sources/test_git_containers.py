@@ -1,0 +1,154 @@
+"""Documents and archives committed and later removed: git history reads the text inside
+them (office documents, zip and tar archives, PDFs), located at the member inside the blob's
+path; software packages (jars, wheels) are left alone, as the files source leaves them."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from desktop_audit.models import LocatedHit
+from desktop_audit.scan.sources.containers import Container, blob_container
+from desktop_audit.scan.sources.git import GitSource
+from tests.scan.sources.conftest import git, make_ctx
+from tests.scan.sources.detection import run
+from tests.scan.sources.test_git_provenance import token
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+TOKENS = {name: token(300 + n) for n, name in enumerate(("docx", "zip", "tar", "pdf", "jar"))}
+
+
+def _zip(parts: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text.encode("utf-8"))
+    return out.getvalue()
+
+
+def _docx(body: str) -> bytes:
+    return _zip(
+        {
+            "[Content_Types].xml": '<?xml version="1.0"?><Types/>',
+            "word/document.xml": f'<?xml version="1.0"?><w:document {W}><w:body>{body}'
+            "</w:body></w:document>",
+        }
+    )
+
+
+def _tar_gz(name: str, text: str) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        data = text.encode()
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def _pdf(lines: list[str]) -> bytes:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    for line in lines:
+        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+FILES = {
+    "docs/handover.docx": _docx(
+        "<w:p><w:r><w:t>Access for the build</w:t></w:r></w:p>"
+        f"<w:p><w:r><w:t>token {TOKENS['docx']}</w:t></w:r></w:p>"
+    ),
+    "backup/config.zip": _zip({"app/.env": f"# app\nGITHUB_TOKEN={TOKENS['zip']}\n"}),
+    "backup/home.tar.gz": _tar_gz("home/.netrc-notes", f"x\ny\ngh token {TOKENS['tar']}\n"),
+    "docs/notes.pdf": _pdf(["Notes", f"token {TOKENS['pdf']}"]),
+    "lib/tool.jar": _zip(
+        {"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\n", "t.properties": TOKENS["jar"]}
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[LocatedHit], object]:
+    root = tmp_path_factory.mktemp("containers")
+    repo = root / "work"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for rel, data in FILES.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_bytes(data)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "handover material")
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "rm", "-q", "-r", "docs", "backup", "lib")
+    git(repo, "commit", "-q", "-m", "remove")
+    ctx = make_ctx(root)
+    return repo, commit, run(GitSource([root]), ctx, with_profile=False), ctx
+
+
+def _where(located: list[LocatedHit], name: str) -> set[tuple[str | None, int | None, str | None]]:
+    tail = TOKENS[name][-4:]
+    return {
+        (h.location.path, h.location.line, h.location.commit)
+        for h in located
+        if h.hit.redacted.endswith(tail)
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "inner", "line"),
+    [
+        ("docx", "docs/handover.docx/word/document.xml", 2),
+        ("zip", "backup/config.zip/app/.env", 2),
+        ("tar", "backup/home.tar.gz/home/.netrc-notes", 3),
+        ("pdf", "docs/notes.pdf/page 1", 2),
+    ],
+)
+def test_text_inside_a_removed_container_is_found_at_its_member(
+    scanned: tuple, name: str, inner: str, line: int
+) -> None:
+    repo, commit, located, _ctx = scanned
+    assert _where(located, name) == {(str(repo / inner), line, commit)}
+
+
+def test_software_packages_are_not_opened(scanned: tuple) -> None:
+    _repo, _commit, located, ctx = scanned
+    assert _where(located, "jar") == set()
+    counters = ctx.stat("git").counters
+    assert counters["containers"] == 4
+    assert counters.get("containers_unreadable", 0) == 0
+    assert counters["skipped_binary"] == 1  # the jar
+
+
+def test_blob_container_by_content() -> None:
+    assert blob_container(FILES["docs/handover.docx"]) is Container.DOCUMENT
+    assert blob_container(FILES["backup/config.zip"]) is Container.ARCHIVE
+    assert blob_container(FILES["backup/home.tar.gz"]) is Container.ARCHIVE
+    assert blob_container(FILES["docs/notes.pdf"]) is Container.PDF
+    assert blob_container(FILES["lib/tool.jar"]) is None
+    assert blob_container(b"\x89PNG\r\n\x1a\n\x00\x00") is None
+    assert blob_container(b"PK\x03\x04 not really a zip") is None
+
+
+def test_a_corrupt_container_is_counted_and_the_history_goes_on(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    good = FILES["backup/config.zip"]
+    (repo / "broken.tar.gz").write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4)
+    (repo / "config.zip").write_bytes(good)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c")
+    ctx = make_ctx(tmp_path)
+    located = run(GitSource([tmp_path]), ctx, with_profile=False)
+    assert _where(located, "zip")
+    counters = ctx.stat("git").counters
+    assert counters["containers"] == 1
+    assert counters["containers_unreadable"] == 1
+    assert ctx.errors == []
