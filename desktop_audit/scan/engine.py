@@ -108,6 +108,9 @@ def _stopped(ctx: ScanContext) -> bool:
     return ctx.cancel.cancelled
 
 
+_JUDGEMENTS = 100_000  # remembered path judgements (a bound for homes of millions of files)
+
+
 class _PlaceSeverity:
     """Each located hit with its severity adjusted for the place (worked out once per rule
     severity, kind and place: a history holds thousands of hits in a few hundred files).
@@ -123,6 +126,7 @@ class _PlaceSeverity:
         self._home = home.rstrip("/") or "/"
         self._roots = sorted((r.rstrip("/") or "/" for r in roots), key=len, reverse=True)
         self._known: dict[tuple[object, ...], Severity] = {}
+        self._judgements: dict[tuple[object, ...], tuple[str, str | None]] = {}
         # directory -> (home or root it is under, outermost and innermost repository holding it)
         self._places: dict[str, tuple[str, str, str]] = {}
 
@@ -146,6 +150,18 @@ class _PlaceSeverity:
         return LocatedHit(dataclasses.replace(hit, severity=adjusted), location)
 
     def _judged(self, hit: Hit, location: Location) -> tuple[str, str | None]:
+        """:meth:`_judge`, remembered per path, source and repository (a history's hits
+        name a few hundred paths thousands of times)."""
+        origin = hit.origin.path
+        key = (location.path, location.source, origin)
+        known = self._judgements.get(key)
+        if known is None:
+            if len(self._judgements) >= _JUDGEMENTS:
+                self._judgements.clear()
+            known = self._judgements[key] = self._judge(hit, location)
+        return known
+
+    def _judge(self, hit: Hit, location: Location) -> tuple[str, str | None]:
         """The home to judge ``location`` below, and its path as judged: directories outside
         any repository count only by their exact names (``tests``, ``docs``, ``vendor``), not
         by a test word in them (``test-env``); a repository's checkout name never counts;

@@ -83,9 +83,14 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
+_SOURCES = {str(kind): kind for kind in SourceKind}
+_KINDS = {str(kind): kind for kind in FindingKind}
+_SEVERITIES = {str(severity): severity for severity in Severity}
+
+
 def _origin_from(data: dict[str, Any]) -> Origin:
     values = dict(data)
-    values["source"] = SourceKind(values["source"])
+    values["source"] = _SOURCES[values["source"]]
     if "path" in values:
         values["path"] = _path(values["path"])
     return Origin(**values)
@@ -129,8 +134,8 @@ def hits_from_rows(rows: Sequence[dict[str, Any]]) -> list[Hit]:
             finding_id=row["finding_id"],
             rule_id=row["rule_id"],
             provider=row["provider"],
-            kind=FindingKind(row["kind"]),
-            severity=Severity(row["severity"]),
+            kind=_KINDS[row["kind"]],
+            severity=_SEVERITIES[row["severity"]],
             redacted=row["redacted"],
             match_hash=row["match_hash"],
             guide=row["guide"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from desktop_audit.models import FindingKind, Location, Severity, SourceKind
 from desktop_audit.resources import resource_path
@@ -65,6 +65,7 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _WORD_SPLIT.split(name) if w]
 
 
+@lru_cache(maxsize=4096)
 def _fixture_dir(name: str, rules: Placement) -> bool:
     lowered = name.lower()
     if lowered in rules.fixture_dirs:
