@@ -498,6 +498,24 @@ def natural_word(c: Candidate, allow: Allowlist) -> bool:
     return not text.isascii() or bool(_TITLE_WORD.match(text))
 
 
+# snake_case names with digits: HKEY_LOCAL_MACHINE64, KERBEROS5_KEYTAB, S_to_utf8_substr.
+_SNAKE_NAME = re.compile(
+    rb"\A(?:[A-Za-z][a-z0-9]{0,15}(?:_[a-z0-9]{1,16})+|[A-Z][A-Z0-9]{0,15}(?:_[A-Z0-9]{1,16})+)\Z"
+)
+_DIGITS = re.compile(rb"[0-9]")
+
+
+def identifier_name(c: Candidate, allow: Allowlist) -> bool:
+    """A value that is a name in code, written in snake case (``no_accept_8bitmime``,
+    ``KEY_SEARCH_AGAIN_2``): keyword lists in editor syntax files, constants. Each part is
+    in one case and word-sized, and digits are a few: a token split by underscores has a
+    long random part or many digits (``sk_1234_123456_1a2b3c4d…``). Not for password rules:
+    people choose passwords like ``summer_2024``."""
+    del allow
+    secret = c.secret.strip()
+    return bool(_SNAKE_NAME.match(secret)) and len(_DIGITS.findall(secret)) * 4 <= len(secret)
+
+
 Filter = Callable[[Candidate, Allowlist], bool]
 
 FILTERS: dict[str, Filter] = {
@@ -524,6 +542,7 @@ FILTERS: dict[str, Filter] = {
     "option_or_usage": option_or_usage,
     "code_value": code_value,
     "file_digest": file_digest,
+    "identifier_name": identifier_name,
 }
 
 DEFAULT_FILTERS: tuple[str, ...] = ("known_example", "placeholder")
@@ -544,6 +563,7 @@ _COST_ORDER = (
     "hash_like",
     "uuid_or_digest",
     "code_reference",
+    "identifier_name",
     "letters_only",
     "known_example",
     "example_in_match",

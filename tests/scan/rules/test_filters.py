@@ -286,3 +286,22 @@ def test_code_value_drops_versions_and_identifier_lists() -> None:
     tokens = ("live_8uq9fsUA28SqKT=CTsQxgKrqB6", "a2V5OnZhbHVl==", "zb45zzWSwMCUB2pV")
     for value in ("Summer,2024", "1.2.3.4.5.6", "x9!Qw,7", *tokens):
         assert not f.code_value(c(value), ALLOW), value
+
+
+@pytest.mark.parametrize(
+    "value", ["HKEY_LOCAL_MACHINE64", "KERBEROS5_KEYTAB", "S_to_utf8_substr", "no_accept_8bitmime"]
+)
+def test_identifier_name_drops_snake_case_names(value: str) -> None:
+    assert f.identifier_name(c(value), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "sk_1234_123456_1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d",  # many digits, a long random part
+        "eRMWF4nY2_hJw31vIAHi1yd14Xm66aEoenMSr-Q2",  # mixed case within a part
+        "CUrkMFaUEJyFvSwInCfBXd9vVWsrdPfj",  # no underscore
+    ],
+)
+def test_identifier_name_keeps_tokens_split_by_underscores(value: str) -> None:
+    assert not f.identifier_name(c(value), ALLOW)
