@@ -209,7 +209,7 @@ class Remediation:
             return git.plan_drop_stash(self.scan, fid, lid, path, loc.commit)
         if kind is ActionKind.PRUNE_UNREACHABLE:
             return git.plan_prune(fid, lid, path, loc.ref or "")
-        return git.plan_rewrite_history(fid, lid, path, loc.ref, finding.redacted)
+        return git.plan_rewrite_history(fid, lid, path, loc.ref, finding.redacted, loc.commit)
 
     # -------------------------------------------------------------------- apply
     def apply(self, plan: Plan) -> ActionOutcome:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -129,6 +131,30 @@ def test_committed_history_gets_instructions_only(
     assert "remote" in text
     assert secret.decode() not in text
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_a_member_of_a_committed_archive_names_the_archive_for_filter_repo(
+    home: Path, service: AuditService, remediation: Remediation
+) -> None:
+    repo = make_repo(home)
+    line, secret = example("github.pat")
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("app/.env", f"{line}\n")
+    (repo / "backup.zip").write_bytes(packed.getvalue())
+    git(repo, "add", "backup.zip")
+    git(repo, "commit", "-q", "-m", "backup")
+    git(repo, "rm", "-q", "backup.zip")
+    git(repo, "commit", "-q", "-m", "remove the backup")
+    findings = scan_into(service, home, (SourceGroup.GIT,))
+    finding, index = finding_at(findings, "github.pat", "refs/heads/main")
+    present = [r for r in finding.locations if r.present]
+    assert present[index - 1].location.path == str(repo / "backup.zip" / "app" / ".env")
+
+    text = remediation.plan(finding.id, location=index).preview()
+    assert "--invert-paths --path backup.zip\n" in text + "\n"
+    assert "inside backup.zip (app/.env)" in text
+    assert secret.decode() not in text
 
 
 def test_git_actions_refuse_a_repository_with_uncommitted_work(

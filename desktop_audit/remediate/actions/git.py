@@ -266,12 +266,36 @@ class PruneUnreachable:
 
 
 # ---------------------------------------------------------------- committed history
+def committed_file(repo: Repo, inner: str, commit: str | None) -> str:
+    """The path of the file ``inner`` lies in at ``commit``: ``inner`` itself, or, for a
+    member of an archive or document committed there (``backup.zip/app/.env``), the
+    archive's path (``backup.zip``)."""
+    if commit is None:
+        return inner
+    parts = inner.split("/")
+    for end in range(len(parts), 0, -1):
+        candidate = "/".join(parts[:end])
+        try:
+            kind = repo.git.run("cat-file", "-t", f"{commit}:{candidate}").strip()
+        except GitError:
+            continue
+        if kind == b"blob":
+            return candidate
+    return inner
+
+
 def plan_rewrite_history(
-    finding_id: str, location_id: int | None, location_path: str, ref: str | None, preview: str
+    finding_id: str,
+    location_id: int | None,
+    location_path: str,
+    ref: str | None,
+    preview: str,
+    commit: str | None = None,
 ) -> Plan:
     """Instructions only: the git-filter-repo commands and the warning about remotes."""
     repo = find_repo(location_path)
-    inner = repo.inner_path(location_path) or "<PATH IN REPOSITORY>"
+    member = repo.inner_path(location_path)
+    inner = committed_file(repo, member, commit) if member else "<PATH IN REPOSITORY>"
     where = shlex.quote(str(repo.work_tree or repo.git_dir))
     instructions = (
         "# 1. Revoke the credential first: rewriting history does not make a leaked secret safe.",
@@ -284,9 +308,15 @@ def plan_rewrite_history(
         "git filter-repo --sensitive-data-removal --replace-text <EXPRESSIONS FILE>",
         "# 3. Coordinate with the repository's owner before force-pushing the rewritten refs.",
     )
+    inside = (
+        (f"the credential is inside {inner} ({member[len(inner) + 1 :]}): the whole file goes",)
+        if member and member != inner
+        else ()
+    )
     warnings = (
         f"the credential ({preview}) is in committed history ({ref or 'a ref'}): "
         "desktop-audit never rewrites history itself",
+        *inside,
         "every remote, fork, clone, CI cache and pull-request ref keeps the old commits: a "
         "rewrite only helps after revocation, and the hosting provider may need to purge caches",
     )
