@@ -12,11 +12,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from fpdf import FPDF
 
 from desktop_audit.app.service import AuditService, ScanOutcome, ScanRequest
 from desktop_audit.models import SourceGroup, SourceKind
 from desktop_audit.scan import reuse
 from desktop_audit.scan.sources.git_snapshot import store_stamp
+from desktop_audit.scan.sources.pdf_reader import PdfReader
+from desktop_audit.scan.sources.reading import SkipFile
 
 # Fake credentials in a provider format our rules know (made up; never valid anywhere).
 STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc9Q2w"
@@ -352,3 +355,38 @@ def test_a_container_blob_is_remembered_with_its_member_locations(
     second = _scan(service, home)
     assert "containers" not in _stats(second, "git"), "the zip was read again"
     assert _open_ids(second) == _open_ids(first)
+
+
+def _pdf_bytes(text: str) -> bytes:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.cell(0, 8, text)
+    return bytes(pdf.output())
+
+
+def test_a_pdf_that_failed_to_read_is_read_again_next_scan(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PDFium timing out under load (injected: the child's answer is a timeout) must not
+    leave the PDF unread for good: neither the blob nor the repository is remembered."""
+    repo = home / "repo"
+    (repo / "notes.pdf").write_bytes(_pdf_bytes(f"token {GITHUB}"))
+    _git(repo, "add", "notes.pdf")
+    _git(repo, "commit", "-q", "-m", "notes")
+    _git(repo, "rm", "-q", "notes.pdf")
+    _git(repo, "commit", "-q", "-m", "remove the notes")
+    service = AuditService(db_path=tmp_path / "audit.db")
+    real = PdfReader.pages
+
+    def timed_out(self: PdfReader, data: bytes, stop: object = None) -> list[tuple[int, bytes]]:
+        raise SkipFile("PDF took too long to read, skipped", counter="unreadable")
+
+    monkeypatch.setattr(PdfReader, "pages", timed_out)
+    first = _scan(service, home)
+    assert _stats(first, "git")["containers_unreadable"] == 1
+    monkeypatch.setattr(PdfReader, "pages", real)
+    second = _scan(service, home)
+    assert "reused_repositories" not in _stats(second, "git")
+    assert _stats(second, "git")["containers"] == 1
+    assert any("notes.pdf" in str(path) for _r, path, _l, _ref in _open_ids(second))

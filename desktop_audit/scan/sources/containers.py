@@ -49,7 +49,17 @@ _OOXML_FOLDERS = ("word/", "xl/", "ppt/")  # Word, Excel, PowerPoint parts
 # Software packages are zip archives too (jars, wheels, NuGet, VS Code extensions, Android
 # apps): the files source does not open them by name, so git history leaves them too.
 _PACKAGE_MARKERS = ("META-INF/MANIFEST.MF", "AndroidManifest.xml", "extension.vsixmanifest")
-_PACKAGE_SUFFIXES = (".nuspec", ".dist-info/RECORD")
+# At the top level only: a zipped project holding a .nuspec or a virtualenv is a backup.
+_NUSPEC = ".nuspec"  # a NuGet package's manifest, at its root
+_WHEEL_RECORD = ".dist-info/RECORD"  # a wheel's file list, one folder down
+_YARN_CACHE = "node_modules/"  # Yarn's cache keeps each npm package as a zip of node_modules/
+# Stream names (UTF-16) of Word, Excel, PowerPoint files and Outlook messages: other OLE files
+# (installers, thumbnail caches, Visual Studio state) are not read, as the files source reads
+# only the Office suffixes.
+_OFFICE_STREAMS = tuple(
+    name.encode("utf-16-le")
+    for name in ("WordDocument", "Workbook", "Book", "PowerPoint Document", "__substg1.0_")
+)
 
 
 class Container(StrEnum):
@@ -71,7 +81,7 @@ def blob_container(data: bytes) -> Container | None:
         return Container.DOCUMENT if _is_document(names) else Container.ARCHIVE
     if data.startswith(_PDF):
         return Container.PDF
-    if is_ole(data):
+    if is_ole(data) and any(stream in data for stream in _OFFICE_STREAMS):
         return Container.OLE
     if data.startswith(_GZIP) or data[_TAR_MAGIC_AT : _TAR_MAGIC_AT + 5] == b"ustar":
         return Container.ARCHIVE
@@ -87,7 +97,13 @@ def _is_document(names: list[str]) -> bool:
 
 
 def _is_package(names: list[str]) -> bool:
-    return any(n in _PACKAGE_MARKERS or n.endswith(_PACKAGE_SUFFIXES) for n in names)
+    return any(
+        n in _PACKAGE_MARKERS
+        or n.startswith(_YARN_CACHE)
+        or (n.endswith(_NUSPEC) and "/" not in n)
+        or (n.endswith(_WHEEL_RECORD) and n.count("/") == 1)
+        for n in names
+    )
 
 
 def archive_fragments(

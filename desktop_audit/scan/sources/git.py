@@ -74,6 +74,7 @@ class GitSource:
         # repositories read completely and unchanged while read: snapshot state and coverage
         self.snapshots: dict[Path, tuple[str, RepoProbe, ObjectCounts]] = {}
         self._pdfs: PdfReader | None = None  # started on the first PDF blob of a scan
+        self._unsettled: set[Path] = set()  # repositories with a blob to read again next time
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         try:
@@ -161,7 +162,8 @@ class GitSource:
                     after = self._snapshot_state(repo, git, ctx, facts)
                     snapshot_state_after = None if after is None else after[0]
         probe.after(counts, readable=readable, max_bytes=self.rules.max_file_bytes)
-        if before is not None and snapshot_state_after == before:
+        settled = repo.path not in self._unsettled
+        if before is not None and snapshot_state_after == before and settled:
             self.snapshots[repo.path] = (before, probe, counts)
         return readable
 
@@ -324,10 +326,17 @@ class GitSource:
                     cancel=ctx.cancel,
                     unit=unit,
                 )
-        except (SkipFile, OSError):
-            stats.add("containers_unreadable")  # not remembered: tried again next scan
-            return
-        stats.add("containers")
+        except Exception as exc:  # a damaged or hostile blob must not end the history
+            stats.add("containers_unreadable")
+            if kind is Container.PDF or isinstance(exc, MemoryError):
+                # PDFium in its child can time out or crash under load: read it again next
+                # time, so neither the blob nor the repository's snapshot is remembered
+                if base.path is not None:
+                    self._unsettled.add(base.path)
+                return
+            # the same bytes fail the same way: what was read before the failure stands
+        else:
+            stats.add("containers")
         if not ctx.cancel.cancelled:
             yield from unit_end(base, unit)
 
@@ -466,22 +475,35 @@ class GitSource:
 
 def _blob_locations(hit: Hit, repo_path: Path, found: Attribution) -> Iterator[LocatedHit]:
     blob_places = found.places.get(hit.origin.blob or "", [])
-    if not blob_places:
-        yield LocatedHit(hit, Location(SourceKind.GIT_HISTORY, str(repo_path), hit.line))
-        return
     member = hit.origin.inner_path  # inside an archive or document blob
+    if not blob_places:
+        path = _member_path(repo_path, None, hit) if member else str(repo_path)
+        yield LocatedHit(hit, Location(SourceKind.GIT_HISTORY, path, hit.line))
+        return
     for place in blob_places[:MAX_PLACES_PER_HIT]:
-        path = _inside(repo_path, place.inner_path)
+        path = (
+            _member_path(repo_path, place.inner_path, hit)
+            if member
+            else _inside(repo_path, place.inner_path)
+        )
         yield LocatedHit(
             hit,
             Location(
                 source=SourceKind.GIT_HISTORY,
-                path=inside(Path(path), member) if member else path,
+                path=path,
                 line=hit.line,
                 commit=place.commit,
                 ref=place.ref,
             ),
         )
+
+
+def _member_path(repo_path: Path, file: str | None, hit: Hit) -> str:
+    """Where a hit inside a container blob is: the member below the file's path, or below
+    ``<blob ID>`` for a blob with no file name (dangling, or tagged itself), so that it
+    never reads as a path in the work tree."""
+    named = file or f"<blob {(hit.origin.blob or '')[:12]}>"
+    return inside(repo_path, f"{named}/{hit.origin.inner_path}")
 
 
 @functools.lru_cache(maxsize=1024)

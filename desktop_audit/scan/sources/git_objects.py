@@ -20,6 +20,7 @@ CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
 MAX_SEEN = 1_000_000
 _READ_KINDS = (b"blob", b"commit", b"tag")
 _ONE_READ = 64 << 10  # objects smaller than this are read with their trailing newline
+_PDF = b"%PDF-"  # a PDF may hold no NUL in its first bytes: still not text to read as is
 # Whether an earlier scan read an object: None (no: read it), False (clean), True (had hits).
 Known = Callable[[str], bool | None]
 
@@ -173,18 +174,20 @@ def iter_objects(
             if kind == "blob":
                 counts.blobs += 1
                 head = data[:sniff_bytes]
-                if b"\x00" in head:
-                    codec = utf16_codec(head)
-                    if codec is None:
-                        container = blob_container(data)
-                        if container is not None:
-                            yield parts[0].decode("ascii"), str(container), data
-                            continue
+                binary = b"\x00" in head
+                codec = utf16_codec(head) if binary else None
+                if codec is not None:
+                    data = decode_utf16(data, codec)  # Windows tools' text: read as text
+                elif binary or data.startswith(_PDF):
+                    container = blob_container(data)
+                    if container is not None:
+                        yield parts[0].decode("ascii"), str(container), data
+                        continue
+                    if binary:
                         counts.binary += 1
                         if on_binary is not None:
                             on_binary(parts[0].decode("ascii"))
                         continue
-                    data = decode_utf16(data, codec)  # Windows tools' text: read as text
             yield parts[0].decode("ascii"), kind, data
     finally:
         if finished and not cancel.cancelled:

@@ -4,6 +4,7 @@ path; software packages (jars, wheels) are left alone, as the files source leave
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 import zipfile
@@ -152,3 +153,93 @@ def test_a_corrupt_container_is_counted_and_the_history_goes_on(tmp_path: Path) 
     assert counters["containers"] == 1
     assert counters["containers_unreadable"] == 1
     assert ctx.errors == []
+
+
+def _repo_with(root: Path, files: dict[str, bytes]) -> Path:
+    repo = root / "r"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q")
+    for rel, data in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_bytes(data)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c")
+    return repo
+
+
+def _zip_asking_for_version_99() -> bytes:
+    """A central directory asking for zip version 9.9 (zipfile raises NotImplementedError)."""
+    data = bytearray(_zip({"a.txt": "hello " * 100}))
+    data[data.rfind(b"PK\x01\x02") + 6] = 99
+    return bytes(data)
+
+
+def _zip_with_bad_deflate() -> bytes:
+    """A member whose compressed bytes are garbage (zlib raises, not BadZipFile)."""
+    data = bytearray(_zip({"notes.txt": "hello world " * 200}))
+    start = 30 + len("notes.txt")
+    data[start : start + 8] = b"\xff" * 8
+    return bytes(data)
+
+
+def _truncated_tar_gz() -> bytes:
+    """A whole gzip of a tar cut short inside a member (tarfile raises ReadError)."""
+    plain = io.BytesIO()
+    with tarfile.open(fileobj=plain, mode="w") as archive:
+        info = tarfile.TarInfo("big.txt")
+        info.size = 20_000
+        archive.addfile(info, io.BytesIO(b"x" * 20_000))
+    return gzip.compress(plain.getvalue()[:5000])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [_zip_asking_for_version_99(), _zip_with_bad_deflate(), _truncated_tar_gz()],
+    ids=["zip-version-9.9", "bad-deflate", "truncated-tar-gz"],
+)
+def test_a_damaged_container_never_stops_the_history(tmp_path: Path, bad: bytes) -> None:
+    """A corrupt archive in one repository: the others are still read."""
+    _repo_with(tmp_path / "a-bad", {"broken.bin": bad})
+    good = _repo_with(tmp_path / "b-good", {"config.zip": FILES["backup/config.zip"]})
+    ctx = make_ctx(tmp_path)
+    located = run(GitSource([tmp_path]), ctx, with_profile=False)
+    assert {p for p, _l, _c in _where(located, "zip")} == {str(good / "config.zip/app/.env")}
+    assert not [e for e in ctx.errors if "stopped" in e.message]
+
+
+def test_zipped_projects_are_read_but_packages_are_not() -> None:
+    nested = _zip({"myapp/MyLib/MyLib.nuspec": "<package/>", "myapp/.env": "A=1\n"})
+    venv = _zip({".venv/lib/six-1.16.0.dist-info/RECORD": "", ".env": "A=1\n"})
+    assert blob_container(nested) is Container.ARCHIVE
+    assert blob_container(venv) is Container.ARCHIVE
+    assert blob_container(_zip({"Lib.nuspec": "<package/>", "lib/a.dll": "x"})) is None
+    assert blob_container(_zip({"six-1.16.0.dist-info/RECORD": "", "six.py": ""})) is None
+    assert blob_container(_zip({"node_modules/left-pad/package.json": "{}"})) is None
+
+
+def test_a_dangling_container_blob_is_named_by_its_id(tmp_path: Path) -> None:
+    """No file name: the member is placed under ``<blob ID>``, never as a work-tree path."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (tmp_path / "loose.zip").write_bytes(FILES["backup/config.zip"])
+    blob = git(repo, "hash-object", "-w", str(tmp_path / "loose.zip")).strip()
+    ctx = make_ctx(tmp_path)
+    located = run(GitSource([repo]), ctx, with_profile=False)
+    assert {p for p, _l, _c in _where(located, "zip")} == {
+        str(repo / f"<blob {blob[:12]}>" / "app" / ".env")
+    }
+
+
+def test_a_pdf_with_no_binary_bytes_is_still_read_as_a_pdf(tmp_path: Path) -> None:
+    pdf = FPDF()
+    pdf.set_compression(False)
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.cell(0, 8, f"token {TOKENS['pdf']}")
+    data = bytes(pdf.output())
+    assert b"\x00" not in data
+    repo = _repo_with(tmp_path, {"plain.pdf": data})
+    ctx = make_ctx(tmp_path)
+    located = run(GitSource([tmp_path]), ctx, with_profile=False)
+    assert {p for p, _l, _c in _where(located, "pdf")} == {str(repo / "plain.pdf/page 1")}
