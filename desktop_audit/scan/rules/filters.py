@@ -503,17 +503,45 @@ _SNAKE_NAME = re.compile(
     rb"\A(?:[A-Za-z][a-z0-9]{0,15}(?:_[a-z0-9]{1,16})+|[A-Z][A-Z0-9]{0,15}(?:_[A-Z0-9]{1,16})+)\Z"
 )
 _DIGITS = re.compile(rb"[0-9]")
+_ASSIGNED = re.compile(rb"[=:]")
+_LETTERS = re.compile(rb"[a-z]")
+_VOWEL = re.compile(rb"[aeiouy]")
 
 
 def identifier_name(c: Candidate, allow: Allowlist) -> bool:
-    """A value that is a name in code, written in snake case (``no_accept_8bitmime``,
-    ``KEY_SEARCH_AGAIN_2``): keyword lists in editor syntax files, constants. Each part is
-    in one case and word-sized, and digits are a few: a token split by underscores has a
-    long random part or many digits (``sk_1234_123456_1a2b3c4d…``). Not for password rules:
-    people choose passwords like ``summer_2024``."""
+    """A name in a list of names, not an assigned value: snake case after a space, not after
+    ``=`` or ``:`` (``syn keyword oraKeyword KERBEROS5_KEYTAB``, ``KEY_SEARCH_AGAIN_2``), as
+    editor syntax files and constant lists hold. Each part is in one case, word-sized and
+    pronounceable (a vowel in every part of three letters or more), and digits are few: a
+    token split by underscores has random parts (``qzvkxw_mbrtpl``, ``KQ7V_X2LM``) or many
+    digits (``sk_1234_123456_1a2b3c4d…``). An assigned ``secret_key = tr0ub4dor_horse`` is
+    kept: people choose such secrets."""
     del allow
     secret = c.secret.strip()
-    return bool(_SNAKE_NAME.match(secret)) and len(_DIGITS.findall(secret)) * 4 <= len(secret)
+    if not _SNAKE_NAME.match(secret) or len(_DIGITS.findall(secret)) * 4 > len(secret):
+        return False
+    at = c.match.rfind(secret)
+    if at < 0 or _ASSIGNED.search(c.match, 0, at):
+        return False
+    parts = secret.lower().split(b"_")
+    return all(_VOWEL.search(part) for part in parts if len(_LETTERS.findall(part)) >= 3)
+
+
+# A switch about a password that takes none (--ask-vault-pass, --no-password), and values
+# that say where the password is (openssl's env:VAR, file:PATH, fd:N, stdin).
+_SWITCH = re.compile(
+    rb"(?i)(?:^|[^\w-])-{1,2}(?:ask|no|prompt|skip|without|use|show|hide|reset|change|forgot"
+    rb"|generate|random|require|read)-(?:[a-z0-9]+-){0,3}(?:[a-z]*pass(?:word|wd)?)(?:=|\s)"
+)
+_WHERE_FROM = re.compile(rb"\A(?:env:|file:|fd:|stdin\Z)")
+
+
+def flag_without_secret(c: Candidate, allow: Allowlist) -> bool:
+    """A command line's password flag that holds no password: a switch that takes no value
+    (``--ask-vault-pass deploy.yml``, ``--no-password mydb``), or a value naming where the
+    password is read from (``-passin env:KEY_PASS``, ``file:``, ``fd:``, ``stdin``)."""
+    del allow
+    return bool(_WHERE_FROM.match(c.secret) or _SWITCH.search(c.match))
 
 
 Filter = Callable[[Candidate, Allowlist], bool]
@@ -543,6 +571,7 @@ FILTERS: dict[str, Filter] = {
     "code_value": code_value,
     "file_digest": file_digest,
     "identifier_name": identifier_name,
+    "flag_without_secret": flag_without_secret,
 }
 
 DEFAULT_FILTERS: tuple[str, ...] = ("known_example", "placeholder")
@@ -570,6 +599,7 @@ _COST_ORDER = (
     "path_or_url",
     "natural_word",
     "option_or_usage",
+    "flag_without_secret",
     "code_value",
     "file_digest",
     "public_key",

@@ -288,20 +288,39 @@ def test_code_value_drops_versions_and_identifier_lists() -> None:
         assert not f.code_value(c(value), ALLOW), value
 
 
+TAILORED = "sk_1234_123456_1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d"
+MIXED = "eRMWF4nY2_hJw31vIAHi1yd14Xm66aEoenMSr-Q2"
+
+
 @pytest.mark.parametrize(
     "value", ["HKEY_LOCAL_MACHINE64", "KERBEROS5_KEYTAB", "S_to_utf8_substr", "no_accept_8bitmime"]
 )
-def test_identifier_name_drops_snake_case_names(value: str) -> None:
-    assert f.identifier_name(c(value), ALLOW)
+def test_identifier_name_drops_names_in_a_list_of_names(value: str) -> None:
+    assert f.identifier_name(c(value, match=f"syn keyword xKeyword {value} "), ALLOW)
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("value", "match"),
     [
-        "sk_1234_123456_1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d",  # many digits, a long random part
-        "eRMWF4nY2_hJw31vIAHi1yd14Xm66aEoenMSr-Q2",  # mixed case within a part
-        "CUrkMFaUEJyFvSwInCfBXd9vVWsrdPfj",  # no underscore
+        # many digits, a long random part
+        (TAILORED, f"key {TAILORED}"),
+        (MIXED, f"secret {MIXED}"),
+        # parts that are not words
+        ("qzvkxw_mbrtpl_hjdnfc_8t", "SESSION_SECRET qzvkxw_mbrtpl_hjdnfc_8t"),
+        ("KQ7V_X2LM_PZ4T_W9RB", "APP_SECRET KQ7V_X2LM_PZ4T_W9RB"),
+        # assigned, not listed: a chosen secret
+        ("tr0ub4dor_horse_staple", 'secret_key = "tr0ub4dor_horse_staple"'),
+        ("KERBEROS5_KEYTAB", "secret_name: KERBEROS5_KEYTAB"),
     ],
 )
-def test_identifier_name_keeps_tokens_split_by_underscores(value: str) -> None:
-    assert not f.identifier_name(c(value), ALLOW)
+def test_identifier_name_keeps_tokens_and_assigned_values(value: str, match: str) -> None:
+    assert not f.identifier_name(c(value, match=match), ALLOW)
+
+
+def test_flag_without_secret() -> None:
+    assert f.flag_without_secret(c("deploy.yml", match=" --ask-vault-pass deploy.yml"), ALLOW)
+    assert f.flag_without_secret(c("mydb", match=" --no-password mydb"), ALLOW)
+    assert f.flag_without_secret(c("env:KEY_PASS", match=" -passin env:KEY_PASS"), ALLOW)
+    chosen = c("Tq8#vL2mZx", match=" --master-user-password Tq8#vL2mZx")
+    assert not f.flag_without_secret(chosen, ALLOW)
+    assert not f.flag_without_secret(c("Kq7vR2xTz9", match=" -pass pass:Kq7vR2xTz9"), ALLOW)
