@@ -380,7 +380,7 @@ def test_a_pdf_that_failed_to_read_is_read_again_next_scan(
     real = PdfReader.pages
 
     def timed_out(self: PdfReader, data: bytes, stop: object = None) -> list[tuple[int, bytes]]:
-        raise SkipFile("PDF took too long to read, skipped", counter="unreadable")
+        raise SkipFile("PDF took too long to read, skipped", counter="unreadable", transient=True)
 
     monkeypatch.setattr(PdfReader, "pages", timed_out)
     first = _scan(service, home)
@@ -390,3 +390,24 @@ def test_a_pdf_that_failed_to_read_is_read_again_next_scan(
     assert "reused_repositories" not in _stats(second, "git")
     assert _stats(second, "git")["containers"] == 1
     assert any("notes.pdf" in str(path) for _r, path, _l, _ref in _open_ids(second))
+
+
+def test_a_pdf_that_cannot_be_read_does_not_keep_its_repository_unsettled(
+    tmp_path: Path, home: Path
+) -> None:
+    """A password-protected PDF fails the same way every time: the repository is still
+    remembered as read (only timeouts and crashes are tried again)."""
+    pdf = FPDF()
+    pdf.set_encryption(owner_password="owner-pw-1", user_password="user-pw-1")
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.cell(0, 8, "locked")
+    repo = home / "repo"
+    (repo / "locked.pdf").write_bytes(bytes(pdf.output()))
+    _git(repo, "add", "locked.pdf")
+    _git(repo, "commit", "-q", "-m", "locked")
+    service = AuditService(db_path=tmp_path / "audit.db")
+    first = _scan(service, home)
+    assert _stats(first, "git")["containers_unreadable"] == 1
+    second = _scan(service, home)
+    assert _stats(second, "git").get("reused_repositories") == 1

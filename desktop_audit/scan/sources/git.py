@@ -328,11 +328,15 @@ class GitSource:
                 )
         except Exception as exc:  # a damaged or hostile blob must not end the history
             stats.add("containers_unreadable")
-            if kind is Container.PDF or isinstance(exc, MemoryError):
-                # PDFium in its child can time out or crash under load: read it again next
+            if isinstance(exc, MemoryError) or getattr(exc, "transient", False):
+                # PDFium in its child timed out or crashed, or a cancel: read it again next
                 # time, so neither the blob nor the repository's snapshot is remembered
                 if base.path is not None:
                     self._unsettled.add(base.path)
+                return
+            if kind is Container.PDF and b"\x00" not in data[: self.rules.sniff_bytes]:
+                # not a PDF after all, only text starting with "%PDF-": read it as text
+                yield Fragment(data, base, unit=unit, unit_end=True)
                 return
             # the same bytes fail the same way: what was read before the failure stands
         else:
@@ -502,8 +506,9 @@ def _member_path(repo_path: Path, file: str | None, hit: Hit) -> str:
     """Where a hit inside a container blob is: the member below the file's path, or below
     ``<blob ID>`` for a blob with no file name (dangling, or tagged itself), so that it
     never reads as a path in the work tree."""
-    named = file or f"<blob {(hit.origin.blob or '')[:12]}>"
-    return inside(repo_path, f"{named}/{hit.origin.inner_path}")
+    if file:
+        return inside(Path(_inside(repo_path, file)), hit.origin.inner_path)
+    return inside(repo_path, f"<blob {(hit.origin.blob or '')[:12]}>/{hit.origin.inner_path}")
 
 
 @functools.lru_cache(maxsize=1024)

@@ -66,14 +66,18 @@ class PdfReader:
                 waited += _TICK
                 if stop():
                     self.close()
-                    raise SkipFile("cancelled", report=False, counter="cancelled")
+                    raise SkipFile("cancelled", report=False, counter="cancelled", transient=True)
                 if waited >= self._timeout:
                     self.close()
-                    raise SkipFile("PDF took too long to read, skipped", counter="unreadable")
+                    raise SkipFile(
+                        "PDF took too long to read, skipped", counter="unreadable", transient=True
+                    )
             answer = pickle.loads(connection.recv_bytes())  # noqa: S301  (our own child)
         except (EOFError, OSError, BrokenPipeError):
             self.close()
-            raise SkipFile("PDF made the reader fail, skipped", counter="unreadable") from None
+            raise SkipFile(
+                "PDF made the reader fail, skipped", counter="unreadable", transient=True
+            ) from None
         if answer[0] == "skip":
             raise SkipFile(answer[1], report=answer[2], counter=answer[3])
         pages: list[tuple[int, bytes]] = answer[1]

@@ -25,12 +25,21 @@ _BASE_FLAGS = (
 
 class SkipFile(Exception):  # noqa: N818 - a control-flow signal, not an error class
     """The file is not read; ``str(exc)`` is the one-line reason for the error list and
-    ``counter`` the coverage counter it adds to (``skipped_too_large`` ...)."""
+    ``counter`` the coverage counter it adds to (``skipped_too_large`` ...). ``transient``:
+    reading it again may succeed (a reader that timed out or crashed, a cancel)."""
 
-    def __init__(self, reason: str, *, report: bool = True, counter: str = "skipped") -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        report: bool = True,
+        counter: str = "skipped",
+        transient: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.report = report
         self.counter = counter
+        self.transient = transient
 
 
 @dataclass(frozen=True, slots=True)

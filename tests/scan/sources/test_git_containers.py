@@ -243,3 +243,20 @@ def test_a_pdf_with_no_binary_bytes_is_still_read_as_a_pdf(tmp_path: Path) -> No
     ctx = make_ctx(tmp_path)
     located = run(GitSource([tmp_path]), ctx, with_profile=False)
     assert {p for p, _l, _c in _where(located, "pdf")} == {str(repo / "plain.pdf/page 1")}
+
+
+def test_text_that_starts_like_a_pdf_is_still_read_as_text(tmp_path: Path) -> None:
+    repo = _repo_with(
+        tmp_path,
+        {"notes.md": f"%PDF-1.4 conversion notes\nGITHUB_TOKEN={TOKENS['docx']}\n".encode()},
+    )
+    ctx = make_ctx(tmp_path)
+    located = run(GitSource([tmp_path]), ctx, with_profile=False)
+    assert {(p, line) for p, line, _c in _where(located, "docx")} == {(str(repo / "notes.md"), 2)}
+
+
+def test_a_file_name_with_a_backslash_stays_one_name(tmp_path: Path) -> None:
+    repo = _repo_with(tmp_path, {"back\\up.zip": FILES["backup/config.zip"]})
+    ctx = make_ctx(tmp_path)
+    located = run(GitSource([tmp_path]), ctx, with_profile=False)
+    assert {p for p, _l, _c in _where(located, "zip")} == {str(repo / "back\\up.zip" / "app/.env")}

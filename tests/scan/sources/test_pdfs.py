@@ -93,8 +93,9 @@ class _Stalling(PdfReader):
 def test_a_crash_or_a_stall_in_pdfium_costs_one_pdf_not_the_scan(tmp_path: Path) -> None:
     document = _pdf(tmp_path / "a.pdf", [[f"token {GITHUB}"]]).read_bytes()
     for reader, message in ((_Crashing(), "fail"), (_Stalling(timeout=2), "too long")):
-        with pytest.raises(SkipFile, match=message):
+        with pytest.raises(SkipFile, match=message) as failed:
             reader.pages(document)
+        assert failed.value.transient  # another read may succeed: not remembered as read
         assert reader._process is None  # the broken child is gone
         reader.close()
     reader = PdfReader()
@@ -114,3 +115,14 @@ def test_a_cancel_stops_waiting_for_a_stalled_pdf(tmp_path: Path) -> None:
     with pytest.raises(SkipFile, match="cancelled"):
         reader.pages(document, stop=lambda: time.monotonic() - started > 1)
     assert time.monotonic() - started < 30 and reader._process is None
+
+
+def test_a_protected_pdf_fails_for_good(tmp_path: Path) -> None:
+    document = _pdf(tmp_path / "p.pdf", [["secret"]], password="user-pw-1").read_bytes()
+    reader = PdfReader()
+    try:
+        with pytest.raises(SkipFile) as failed:
+            reader.pages(document)
+        assert not failed.value.transient
+    finally:
+        reader.close()
