@@ -504,18 +504,21 @@ _SNAKE_NAME = re.compile(
 )
 _DIGITS = re.compile(rb"[0-9]")
 _ASSIGNED = re.compile(rb"[=:]")
+_NAME = re.compile(rb"\A[A-Za-z_][A-Za-z0-9_]*\Z")
+_LIST_WORDS = 3
 _LETTERS = re.compile(rb"[a-z]")
 _VOWEL = re.compile(rb"[aeiouy]")
 
 
 def identifier_name(c: Candidate, allow: Allowlist) -> bool:
-    """A name in a list of names, not an assigned value: snake case after a space, not after
-    ``=`` or ``:`` (``syn keyword oraKeyword KERBEROS5_KEYTAB``, ``KEY_SEARCH_AGAIN_2``), as
-    editor syntax files and constant lists hold. Each part is in one case, word-sized and
-    pronounceable (a vowel in every part of three letters or more), and digits are few: a
-    token split by underscores has random parts (``qzvkxw_mbrtpl``, ``KQ7V_X2LM``) or many
-    digits (``sk_1234_123456_1a2b3c4d…``). An assigned ``secret_key = tr0ub4dor_horse`` is
-    kept: people choose such secrets."""
+    """A name in a list of names, not an assigned value: snake case as a bare word of a line
+    of names, not after ``=``, ``:`` or a ``--flag`` and not quoted (``syn keyword oraKeyword
+    KERBEROS5_KEYTAB KERBEROS5_REALMS``), as editor syntax files and constant lists hold.
+    Each part is in one case, word-sized and pronounceable (a vowel in every part of three
+    letters or more), and digits are few: a token split by underscores has random parts
+    (``qzvkxw_mbrtpl``, ``KQ7V_X2LM``) or many digits (``sk_1234_123456_1a2b3c4d…``). An
+    assigned ``secret_key = tr0ub4dor_horse`` or ``--token tr0ub4dor_horse`` is kept:
+    people choose such secrets."""
     del allow
     secret = c.secret.strip()
     if not _SNAKE_NAME.match(secret) or len(_DIGITS.findall(secret)) * 4 > len(secret):
@@ -524,16 +527,32 @@ def identifier_name(c: Candidate, allow: Allowlist) -> bool:
     if at < 0 or _ASSIGNED.search(c.match, 0, at):
         return False
     parts = secret.lower().split(b"_")
-    return all(_VOWEL.search(part) for part in parts if len(_LETTERS.findall(part)) >= 3)
+    if not all(_VOWEL.search(part) for part in parts if len(_LETTERS.findall(part)) >= 3):
+        return False
+    return _name_list(c.line or c.match, secret)
+
+
+def _name_list(line: bytes, secret: bytes) -> bool:
+    """Is ``secret`` one bare word of a line of names (three or more words, nearly all of
+    them names), not a value after a ``--flag`` or in quotes?"""
+    words = line.split()
+    if secret not in words or len(words) < _LIST_WORDS:
+        return False
+    before = words[words.index(secret) - 1] if words.index(secret) else b""
+    if before.startswith(b"-"):
+        return False
+    names = sum(1 for word in words if _NAME.match(word))
+    return names * 4 >= len(words) * 3
 
 
 # A switch about a password that takes none (--ask-vault-pass, --no-password), and values
 # that say where the password is (openssl's env:VAR, file:PATH, fd:N, stdin).
 _SWITCH = re.compile(
-    rb"(?i)(?:^|[^\w-])-{1,2}(?:ask|no|prompt|skip|without|use|show|hide|reset|change|forgot"
-    rb"|generate|random|require|read)-(?:[a-z0-9]+-){0,3}(?:[a-z]*pass(?:word|wd)?)(?:=|\s)"
+    rb"(?i)(?:^|[^\w-])-{1,2}(?:ask|no|prompt|skip|without|show|hide|generate|random)-"
+    rb"(?:[a-z0-9]+-){0,3}(?:[a-z]*pass(?:word|wd)?)(?:=|\s)"
 )
-_WHERE_FROM = re.compile(rb"\A(?:env:|file:|fd:|stdin\Z)")
+# Where the password comes from, or a help text's name for it (openssl: -passin arg).
+_WHERE_FROM = re.compile(rb"\A(?:env:|file:|fd:|stdin\Z|(?:arg|args|argument|val|source)\W*\Z)")
 
 
 def flag_without_secret(c: Candidate, allow: Allowlist) -> bool:

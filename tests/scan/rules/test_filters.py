@@ -296,7 +296,8 @@ MIXED = "eRMWF4nY2_hJw31vIAHi1yd14Xm66aEoenMSr-Q2"
     "value", ["HKEY_LOCAL_MACHINE64", "KERBEROS5_KEYTAB", "S_to_utf8_substr", "no_accept_8bitmime"]
 )
 def test_identifier_name_drops_names_in_a_list_of_names(value: str) -> None:
-    assert f.identifier_name(c(value, match=f"syn keyword xKeyword {value} "), ALLOW)
+    line = f"syn keyword xKeyword {value} other_name"
+    assert f.identifier_name(c(value, line=line, match=f"syn keyword xKeyword {value} "), ALLOW)
 
 
 @pytest.mark.parametrize(
@@ -324,3 +325,14 @@ def test_flag_without_secret() -> None:
     chosen = c("Tq8#vL2mZx", match=" --master-user-password Tq8#vL2mZx")
     assert not f.flag_without_secret(chosen, ALLOW)
     assert not f.flag_without_secret(c("Kq7vR2xTz9", match=" -pass pass:Kq7vR2xTz9"), ALLOW)
+
+
+def test_identifier_name_needs_a_line_of_names() -> None:
+    listed = "syn keyword oraKeyword KERBEROS5_KEYTAB KERBEROS5_REALMS"
+    assert f.identifier_name(c("KERBEROS5_REALMS", line=listed, match=listed), ALLOW)
+    for line in (
+        "tool --token tr0ub4dor_horse_staple",
+        "api_key  tr0ub4dor_horse_staple",
+        'auth_token "tr0ub4dor_horse_staple" now',
+    ):
+        assert not f.identifier_name(c("tr0ub4dor_horse_staple", line=line, match=line), ALLOW)
