@@ -137,13 +137,15 @@ class _PlaceSeverity:
             location = dataclasses.replace(location, line=None)
             located = LocatedHit(hit, location)
         base, judged = self._judged(hit, location)
-        key = (hit.severity, hit.kind, location.source, location.ref, judged, base)
+        # from the real path: judging may blank the document's own name (outside repositories)
+        document = severity.placement().is_document(location.path)
+        key = (hit.severity, hit.kind, location.source, location.ref, judged, base, document)
         adjusted = self._known.get(key)
         if adjusted is None:
             place = (
                 location if judged == location.path else dataclasses.replace(location, path=judged)
             )
-            adjusted = severity.adjust(hit.severity, hit.kind, place, base)
+            adjusted = severity.adjust(hit.severity, hit.kind, place, base, document=document)
             self._known[key] = adjusted
         if adjusted is hit.severity:
             return located

@@ -46,6 +46,14 @@ class Placement:
     fixture_dirs: frozenset[str]
     fixture_dir_words: frozenset[str] = frozenset()
     fixture_files: re.Pattern[str] | None = None
+    documentation_dirs: frozenset[str] = frozenset()  # they do not cap written documents
+    documents: re.Pattern[str] | None = None  # a written document, in a location's path
+
+    def is_document(self, path: str | None) -> bool:
+        """Is ``path`` a written document or a part of one (``x.docx/word/document.xml``)?"""
+        if not path or self.documents is None:
+            return False
+        return self.documents.search(path) is not None
 
 
 @cache
@@ -57,6 +65,8 @@ def placement() -> Placement:
         fixture_dirs=frozenset(name.lower() for name in data["fixture_dirs"]),
         fixture_dir_words=frozenset(w.lower() for w in data.get("fixture_dir_words", [])),
         fixture_files=re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None,
+        documentation_dirs=frozenset(n.lower() for n in data.get("documentation_dirs", [])),
+        documents=re.compile(str(data["documents"])) if data.get("documents") else None,
     )
 
 
@@ -75,23 +85,35 @@ def _fixture_dir(name: str, rules: Placement) -> bool:
     )
 
 
-def in_fixture_dir(path: str | None, home: str | None, rules: Placement) -> bool:
+def in_fixture_dir(
+    path: str | None, home: str | None, rules: Placement, *, document: bool = False
+) -> bool:
     """Whether ``path`` (below ``home`` when it is under it) passes a fixture directory or is
-    a test or example file by its name."""
+    a test or example file by its name. A written ``document`` is not capped by a
+    documentation folder's name."""
     if not path:
         return False
     if home and path.startswith(home.rstrip("/") + "/"):
         path = path[len(home.rstrip("/")) + 1 :]
     *directories, file_name = path.split("/")
-    if any(_fixture_dir(part, rules) for part in directories if part):
+    skipped = rules.documentation_dirs if document else frozenset()
+    if any(
+        _fixture_dir(part, rules) for part in directories if part and part.lower() not in skipped
+    ):
         return True
     return rules.fixture_files is not None and bool(rules.fixture_files.search(file_name))
 
 
 def adjust(
-    severity: Severity, kind: FindingKind, location: Location, home: str | None = None
+    severity: Severity,
+    kind: FindingKind,
+    location: Location,
+    home: str | None = None,
+    *,
+    document: bool | None = None,
 ) -> Severity:
-    """The rule's severity adjusted for the kind of place the location is in."""
+    """The rule's severity adjusted for the kind of place the location is in. ``document``:
+    whether the location is in a written document (worked out from its path when None)."""
     steps = _SOURCE_STEPS.get(location.source, 0)
     if location.source is SourceKind.GIT_HISTORY and location.ref in _BURIED_REFS:
         steps += 1
@@ -99,6 +121,10 @@ def adjust(
     if kind is FindingKind.CREDENTIAL and severity.rank >= _CREDENTIAL_FLOOR.rank:
         rank = max(rank, _CREDENTIAL_FLOOR.rank)
     rules = placement()
-    if location.source in _CONTENT_SOURCES and in_fixture_dir(location.path, home, rules):
+    if document is None:
+        document = rules.is_document(location.path)
+    if location.source in _CONTENT_SOURCES and in_fixture_dir(
+        location.path, home, rules, document=document
+    ):
         rank = min(rank, rules.cap.rank)
     return Severity.from_rank(max(rank, Severity.INFO.rank))

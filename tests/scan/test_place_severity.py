@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import sys
+import zipfile
 from pathlib import Path
 
 from desktop_audit.models import Severity, SourceKind
@@ -158,3 +160,33 @@ def test_a_commit_message_is_not_judged_by_the_repository_name(tmp_path: Path) -
     commit_file(repo, "README", "hello\n", f"rotate: {LIVE.strip()}")
     history = _severities(home, [GitSource((home,))])
     assert history[(SourceKind.GIT_HISTORY, "mirrors/payments_tests.git")] is Severity.HIGH
+
+
+def test_a_document_in_a_docs_folder_keeps_its_severity(tmp_path: Path) -> None:
+    """A CSV export in ~/docs and a Word file a client repository keeps in docs/ (committed
+    and removed): written documents, not documentation examples."""
+    home = tmp_path / "home"
+    (home / "docs").mkdir(parents=True)
+    (home / "docs" / "keys.csv").write_text("name,api key\nbilling," + LIVE.split('"')[1] + "\n")
+    packed = io.BytesIO()
+    word = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(
+            "word/document.xml",
+            f"<w:document {word}><w:body><w:p><w:r><w:t>{LIVE}</w:t></w:r></w:p></w:body>"
+            "</w:document>",
+        )
+    repo = _repository(home / "work" / "client", {"README.md": "r\n"})
+    (repo / "docs").mkdir()
+    (repo / "docs" / "handover.docx").write_bytes(packed.getvalue())
+    git(repo, "add", "docs/handover.docx")
+    git(repo, "commit", "-q", "-m", "handover")
+    git(repo, "rm", "-q", "docs/handover.docx")
+    git(repo, "commit", "-q", "-m", "remove")
+
+    files = _severities(home, [FilesSource((home / "docs",))])
+    assert files[(SourceKind.FILE, "docs/keys.csv")] is Severity.CRITICAL
+    history = _severities(home, [GitSource((home / "work",))])
+    member = (SourceKind.GIT_HISTORY, "work/client/docs/handover.docx/word/document.xml")
+    assert history[member] is Severity.HIGH

@@ -100,3 +100,25 @@ def test_names_that_only_contain_test_letters_keep_their_severity() -> None:
     ):
         loc = _at(SourceKind.FILE, f"{HOME}/src/{name}")
         assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH, name
+
+
+def test_written_documents_in_a_docs_folder_keep_their_severity() -> None:
+    """A docs folder holds documentation examples, not the handover documents, spreadsheets
+    and exports people keep there; a test folder still caps them."""
+    kept = (
+        f"{HOME}/docs/accounts.xlsx/xl/worksheets/sheet1.xml",
+        f"{HOME}/work/client/docs/handover.docx/word/document.xml",
+        f"{HOME}/work/client/doc/Onboarding.PDF/page 2",
+        f"{HOME}/documentation/passwords.csv",
+    )
+    for path in kept:
+        loc = _at(SourceKind.FILE, path)
+        assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH, path
+    capped = (
+        f"{HOME}/work/lib/tests/fixtures/sample.docx/word/document.xml",
+        f"{HOME}/work/lib/docs/usage.md",
+        f"{HOME}/work/lib/docs/docx-notes.txt",
+    )
+    for path in capped:
+        loc = _at(SourceKind.FILE, path)
+        assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW, path
