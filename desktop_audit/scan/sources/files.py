@@ -8,6 +8,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
@@ -24,6 +25,7 @@ from desktop_audit.scan.sources.fragments import (
     text_size,
     unit_end,
 )
+from desktop_audit.scan.sources.leveldb_text import is_leveldb_file
 from desktop_audit.scan.sources.notebooks import is_notebook
 from desktop_audit.scan.sources.ole_text import is_ole, text_runs
 from desktop_audit.scan.sources.pacing import Pacer
@@ -39,6 +41,18 @@ from desktop_audit.scan.sources.sqlite_image import (
 from desktop_audit.scan.sources.walk import EntryKind, os_error_message, walk, within
 
 NAME = "files"
+
+
+@dataclass(frozen=True, slots=True)
+class _RunsKind:
+    """A binary format read as runs of text: how to know it, and its coverage counter."""
+
+    accepts: Callable[[bytes], bool]
+    counter: str
+
+
+_OLE = _RunsKind(is_ole, "legacy_documents")
+_LEVELDB = _RunsKind(lambda _data: True, "leveldb_files")  # known by its name and CURRENT
 
 
 def file_version(path: Path, st: os.stat_result | None, ctx: ScanContext) -> str | None:
@@ -176,7 +190,9 @@ class FilesSource:
             if skip.counter == "skipped_binary" and is_database(path):
                 return (yield from self._database(path, ctx, unit))
             if skip.counter == "skipped_binary" and has_suffix(path, self.rules.ole_suffixes):
-                return (yield from self._ole(path, ctx, unit))
+                return (yield from self._runs(path, ctx, unit, _OLE))
+            if skip.counter == "skipped_binary" and is_leveldb_file(path):
+                return (yield from self._runs(path, ctx, unit, _LEVELDB))
             _passed_over(ctx, path, skip)
             if not skip.report:
                 yield from unit_end(origin, unit)  # binary: the same answer next time
@@ -210,17 +226,18 @@ class FilesSource:
         yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
         return size
 
-    def _ole(
-        self, path: Path, ctx: ScanContext, unit: str | None
+    def _runs(
+        self, path: Path, ctx: ScanContext, unit: str | None, kind: _RunsKind
     ) -> Generator[Fragment, None, int | None]:
-        """A legacy Office file or Outlook message: its runs of readable text."""
+        """A binary file read as its runs of readable text: a legacy Office file or Outlook
+        message (known by its magic), or a LevelDB table or log of a desktop app."""
         stats = ctx.stat(NAME)
         try:
             data = read_whole(path, self.rules)
         except (SkipFile, OSError):
             stats.add("skipped_binary")
             return None
-        if not is_ole(data):
+        if not kind.accepts(data):
             stats.add("skipped_binary")
             yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
             return None
@@ -228,7 +245,7 @@ class FilesSource:
         origin = Origin(SourceKind.FILE, path=path, inner_path="text")
         if text:
             yield tagged(Fragment(text, origin), unit)
-        stats.add("legacy_documents")
+        stats.add(kind.counter)
         yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
         return len(text)
 
