@@ -25,7 +25,7 @@ from desktop_audit.scan.sources.fragments import (
     text_size,
     unit_end,
 )
-from desktop_audit.scan.sources.leveldb_text import is_leveldb_file
+from desktop_audit.scan.sources.leveldb_text import is_leveldb_file, leveldb_text
 from desktop_audit.scan.sources.notebooks import is_notebook
 from desktop_audit.scan.sources.ole_text import is_ole, text_runs
 from desktop_audit.scan.sources.pacing import Pacer
@@ -45,14 +45,15 @@ NAME = "files"
 
 @dataclass(frozen=True, slots=True)
 class _RunsKind:
-    """A binary format read as runs of text: how to know it, and its coverage counter."""
+    """A binary format read as runs of text: its text (None: not this format after all),
+    and its coverage counter."""
 
-    accepts: Callable[[bytes], bool]
+    text: Callable[[Path, bytes], bytes | None]
     counter: str
 
 
-_OLE = _RunsKind(is_ole, "legacy_documents")
-_LEVELDB = _RunsKind(lambda _data: True, "leveldb_files")  # known by its name and CURRENT
+_OLE = _RunsKind(lambda _path, data: text_runs(data) if is_ole(data) else None, "legacy_documents")
+_LEVELDB = _RunsKind(lambda path, data: leveldb_text(path.name, data), "leveldb_files")
 
 
 def file_version(path: Path, st: os.stat_result | None, ctx: ScanContext) -> str | None:
@@ -234,14 +235,14 @@ class FilesSource:
         stats = ctx.stat(NAME)
         try:
             data = read_whole(path, self.rules)
-        except (SkipFile, OSError):
-            stats.add("skipped_binary")
+        except (SkipFile, OSError) as exc:
+            _passed_over(ctx, path, exc)
             return None
-        if not kind.accepts(data):
+        text = kind.text(path, data)
+        if text is None:
             stats.add("skipped_binary")
             yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
             return None
-        text = text_runs(data)
         origin = Origin(SourceKind.FILE, path=path, inner_path="text")
         if text:
             yield tagged(Fragment(text, origin), unit)

@@ -1,33 +1,41 @@
 """LevelDB stores of desktop apps (Electron Local Storage, IndexedDB), written by the real
-LevelDB (plyvel): a saved token is found in the store's log and, after a compaction, in its
-Snappy-compressed table."""
+LevelDB (plyvel): saved tokens are found in the store's log and, after a compaction, in its
+Snappy-compressed table, whatever the value's encoding and size."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from desktop_audit.models import LocatedHit
 from desktop_audit.scan.sources.files import FilesSource
-from desktop_audit.scan.sources.leveldb_text import is_leveldb_file
+from desktop_audit.scan.sources.leveldb_text import is_leveldb_file, leveldb_text
 from tests.scan.sources.conftest import make_ctx
 from tests.scan.sources.detection import run
 from tests.scan.sources.test_git_provenance import token
 
 plyvel = pytest.importorskip("plyvel")
 
-TOKEN = token(400)
+FIRST, SECOND = token(400), token(401)
+KEY = b"_https://app.example\x00\x01environment"  # Chromium Local Storage: origin, name
 
 
-def _store(home: Path, *, compact: bool) -> Path:
-    """A Local Storage store as Chromium writes one: key ``_<origin>\\0\\1<name>``, value a
-    Latin-1 string after a ``\\1`` marker; filler so a compaction writes a table."""
+def _environment(*values: str) -> str:
+    """A Postman-like environment: the same key names repeat, so Snappy copies them."""
+    return json.dumps(
+        {"name": "client prod", "values": [{"key": "gh", "value": v} for v in values]}
+    )
+
+
+def _store(home: Path, puts: list[tuple[bytes, bytes]], *, compact: bool) -> Path:
     folder = home / ".config" / "Postman" / "Local Storage" / "leveldb"
     folder.parent.mkdir(parents=True)
     db = plyvel.DB(str(folder), create_if_missing=True)
-    value = '{"name":"client prod","values":[{"key":"gh","value":"' + TOKEN + '"}]}'
-    db.put(b"_https://app.example\x00\x01environment", b"\x01" + value.encode())
-    for n in range(500):
+    for key, value in puts:
+        db.put(key, value)
+    for n in range(500):  # filler: a compaction writes a table of several blocks
         db.put(b"k%05d" % n, b"filler %d " % n * 10)
     if compact:
         db.compact_range()
@@ -35,20 +43,64 @@ def _store(home: Path, *, compact: bool) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("compact", [False, True], ids=["log", "table"])
-def test_a_token_saved_by_a_desktop_app_is_found(tmp_path: Path, compact: bool) -> None:
-    folder = _store(tmp_path / "home", compact=compact)
-    ctx = make_ctx(tmp_path / "home")
-    located = run(FilesSource([tmp_path / "home"]), ctx, with_profile=False)
-    places = {
+def _found(home: Path) -> tuple[list[LocatedHit], object]:
+    ctx = make_ctx(home)
+    return run(FilesSource([home]), ctx, with_profile=False), ctx
+
+
+def _places(located: list[LocatedHit], folder: Path, value: str) -> set[str]:
+    return {
         Path(h.location.path or "").relative_to(folder).as_posix()
         for h in located
-        if h.hit.redacted.endswith(TOKEN[-4:])
+        if h.hit.redacted.endswith(value[-4:])
     }
+
+
+# Values as Chromium stores them: \x01 + Latin-1, or \x00 + UTF-16LE (any non-Latin-1 text).
+SHAPES = {
+    "two tokens, latin-1": b"\x01" + _environment(FIRST, SECOND).encode(),
+    "utf-16": b"\x00"
+    + (_environment(FIRST, SECOND)[:-2] + ', "note": "prod \u2013 eu"}]}').encode("utf-16-le"),
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("compact", [False, True], ids=["log", "table"])
+def test_tokens_saved_by_a_desktop_app_are_found(tmp_path: Path, shape: str, compact: bool) -> None:
+    home = tmp_path / "home"
+    folder = _store(home, [(KEY, SHAPES[shape])], compact=compact)
+    located, ctx = _found(home)
     suffix = ".ldb" if compact else ".log"
-    assert places and all(p.endswith(f"{suffix}/text") for p in places), places
-    assert ctx.stat("files").counters["leveldb_files"] >= 1
-    assert ctx.errors == []
+    for value in (FIRST, SECOND):
+        places = _places(located, folder, value)
+        assert places and all(p.endswith(f"{suffix}/text") for p in places), (value, places)
+    assert ctx.stat("files").counters["leveldb_files"] >= 1  # type: ignore[attr-defined]
+    assert ctx.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_value_across_log_blocks_is_joined_again(tmp_path: Path) -> None:
+    """A record longer than a 32 KiB block is split with a 7-byte header in between: the
+    token is placed right across the first block boundary."""
+    home = tmp_path / "probe"
+    folder = _store(
+        home, [(KEY, b"\x01" + json.dumps({"n": "n" * 30_000, "v": FIRST}).encode())], compact=False
+    )
+    offset = next(folder.glob("*.log")).read_bytes().find(FIRST.encode())
+    padding = 30_000 + (32 * 1024 - 20) - offset
+    home = tmp_path / "home"
+    value = b"\x01" + json.dumps({"n": "n" * padding, "v": FIRST, "m": "m" * 20_000}).encode()
+    folder = _store(home, [(KEY, value)], compact=False)
+    raw = next(folder.glob("*.log")).read_bytes()
+    assert FIRST.encode() not in raw  # the block header really cuts the token
+    assert FIRST.encode() in leveldb_text("000003.log", raw)
+    located, _ctx = _found(home)
+    assert _places(located, folder, FIRST)
+
+
+def test_a_damaged_store_still_gives_its_raw_text() -> None:
+    text = b"GITHUB_TOKEN=" + FIRST.encode()
+    assert text in leveldb_text("000009.ldb", b"\x00\x01" + text + b"\x00" * 60)
+    assert text in leveldb_text("000009.log", b"\xff" * 7 + text)
 
 
 def test_only_tables_and_logs_beside_a_current_file_are_leveldb(tmp_path: Path) -> None:
@@ -58,5 +110,6 @@ def test_only_tables_and_logs_beside_a_current_file_are_leveldb(tmp_path: Path) 
     assert not is_leveldb_file(store / "000003.log")  # no CURRENT: some other log
     (store / "CURRENT").write_text("MANIFEST-000002\n")
     assert is_leveldb_file(store / "000003.log")
+    assert is_leveldb_file(store / "1000003.ldb")  # numbers past 999999 grow a digit
     assert not is_leveldb_file(store / "MANIFEST-000002")
     assert not is_leveldb_file(store / "app.log")
