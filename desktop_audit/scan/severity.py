@@ -95,6 +95,11 @@ def in_fixture_dir(
         return False
     if home and path.startswith(home.rstrip("/") + "/"):
         path = path[len(home.rstrip("/")) + 1 :]
+    if document and rules.documents is not None:
+        found = rules.documents.search(path)
+        end = path.find("/", found.start() + 1) if found is not None else -1
+        if end != -1:
+            path = path[:end]  # the document is the file: its parts' names are not judged
     *directories, file_name = path.split("/")
     skipped = rules.documentation_dirs if document else frozenset()
     if any(

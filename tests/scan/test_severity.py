@@ -122,3 +122,21 @@ def test_written_documents_in_a_docs_folder_keep_their_severity() -> None:
     for path in capped:
         loc = _at(SourceKind.FILE, path)
         assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW, path
+
+
+def test_only_a_document_itself_lifts_the_documentation_cap() -> None:
+    kept = (
+        f"{HOME}/work/lib/docs/Template.dot/text",  # a legacy template, read as runs
+        f"{HOME}/work/lib/docs/handover.eml",
+        f"{HOME}/work/lib/docs/Test Plan.docx/word/document.xml",  # its own name is not a dir
+    )
+    for path in kept:
+        loc = _at(SourceKind.GIT_HISTORY, path, "refs/heads/main")
+        assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH, path
+    capped = (
+        f"{HOME}/work/lib/docs/report.pdf/settings.env",  # a directory with a document's name
+        f"{HOME}/work/lib/tests/Test Plan.docx/word/document.xml",
+    )
+    for path in capped:
+        loc = _at(SourceKind.GIT_HISTORY, path, "refs/heads/main")
+        assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW, path
