@@ -503,6 +503,9 @@ _SNAKE_NAME = re.compile(
     rb"\A(?:[A-Za-z][a-z0-9]{0,15}(?:_[a-z0-9]{1,16})+|[A-Z][A-Z0-9]{0,15}(?:_[A-Z0-9]{1,16})+)\Z"
 )
 _DIGITS = re.compile(rb"[0-9]")
+# camelCase names with digits: euphoria3Keyword, fsOptionsExt3Journal (vim syntax groups).
+_CAMEL_NAME = re.compile(rb"\A[a-z][a-z0-9]{0,15}(?:[A-Z][a-z0-9]{1,15})+\Z")
+_CAMEL_PART = re.compile(rb"[A-Z]?[a-z0-9]+")
 _ASSIGNED = re.compile(rb"[=:]")
 _NAME = re.compile(rb"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 _LIST_WORDS = 3
@@ -511,9 +514,10 @@ _VOWEL = re.compile(rb"[aeiouy]")
 
 
 def identifier_name(c: Candidate, allow: Allowlist) -> bool:
-    """A name in a list of names, not an assigned value: snake case as a bare word of a line
-    of names, not after ``=``, ``:`` or a ``--flag`` and not quoted (``syn keyword oraKeyword
-    KERBEROS5_KEYTAB KERBEROS5_REALMS``), as editor syntax files and constant lists hold.
+    """A name in a list of names, not an assigned value: snake or camel case as a bare word
+    of a line of names, not after ``=``, ``:`` or a ``--flag`` and not quoted (``syn keyword
+    oraKeyword KERBEROS5_KEYTAB``, ``syn keyword euphoria3Keyword if end``), as editor syntax
+    files and constant lists hold.
     Each part is in one case, word-sized and pronounceable (a vowel in every part of three
     letters or more), and digits are few: a token split by underscores has random parts
     (``qzvkxw_mbrtpl``, ``KQ7V_X2LM``) or many digits (``sk_1234_123456_1a2b3c4d…``). An
@@ -521,12 +525,17 @@ def identifier_name(c: Candidate, allow: Allowlist) -> bool:
     people choose such secrets."""
     del allow
     secret = c.secret.strip()
-    if not _SNAKE_NAME.match(secret) or len(_DIGITS.findall(secret)) * 4 > len(secret):
+    if len(_DIGITS.findall(secret)) * 4 > len(secret):
+        return False
+    if _SNAKE_NAME.match(secret):
+        parts = secret.lower().split(b"_")
+    elif _CAMEL_NAME.match(secret):
+        parts = [part.lower() for part in _CAMEL_PART.findall(secret)]
+    else:
         return False
     at = c.match.rfind(secret)
     if at < 0 or _ASSIGNED.search(c.match, 0, at):
         return False
-    parts = secret.lower().split(b"_")
     if not all(_VOWEL.search(part) for part in parts if len(_LETTERS.findall(part)) >= 3):
         return False
     return _name_list(c.line or c.match, secret)

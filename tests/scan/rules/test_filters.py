@@ -336,3 +336,12 @@ def test_identifier_name_needs_a_line_of_names() -> None:
         'auth_token "tr0ub4dor_horse_staple" now',
     ):
         assert not f.identifier_name(c("tr0ub4dor_horse_staple", line=line, match=line), ALLOW)
+
+
+def test_identifier_name_drops_camel_case_names_in_a_line_of_names() -> None:
+    line = "syn keyword euphoria3Keyword if end then procedure"
+    assert f.identifier_name(c("euphoria3Keyword", line=line, match=line), ALLOW)
+    # random mixed case is not a name: no vowel in a part, or parts of upper case only
+    for value in ("xKqLmvTzRbWjPq", "aB3cD4eF5gH6iJ7k"):
+        listed = f"syn keyword {value} if end then"
+        assert not f.identifier_name(c(value, line=listed, match=listed), ALLOW), value
