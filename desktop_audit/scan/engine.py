@@ -109,6 +109,13 @@ def _stopped(ctx: ScanContext) -> bool:
 
 
 _JUDGEMENTS = 100_000  # remembered path judgements (a bound for homes of millions of files)
+_SEP = os.sep
+
+
+def _slashes(path: str) -> str:
+    """``path`` with ``/`` separators, as place severity reads paths (Windows paths use ``\\``;
+    elsewhere a backslash is part of a name and stays)."""
+    return path if _SEP == "/" else path.replace(_SEP, "/")
 
 
 class _PlaceSeverity:
@@ -123,8 +130,8 @@ class _PlaceSeverity:
     (git sources: the one it was read in)."""
 
     def __init__(self, home: str, roots: Sequence[str] = ()) -> None:
-        self._home = home.rstrip("/") or "/"
-        self._roots = sorted((r.rstrip("/") or "/" for r in roots), key=len, reverse=True)
+        self._home = _slashes(home).rstrip("/") or "/"
+        self._roots = sorted((_slashes(r).rstrip("/") or "/" for r in roots), key=len, reverse=True)
         self._known: dict[tuple[object, ...], Severity] = {}
         self._judgements: dict[tuple[object, ...], tuple[str, str | None]] = {}
         # directory -> (home or root it is under, outermost and innermost repository holding it)
@@ -138,7 +145,7 @@ class _PlaceSeverity:
             located = LocatedHit(hit, location)
         base, judged = self._judged(hit, location)
         # from the real path: judging may blank the document's own name (outside repositories)
-        document = severity.placement().is_document(location.path)
+        document = severity.placement().is_document(_slashes(location.path or ""))
         key = (hit.severity, hit.kind, location.source, location.ref, judged, base, document)
         adjusted = self._known.get(key)
         if adjusted is None:
@@ -169,10 +176,10 @@ class _PlaceSeverity:
         by a test word in them (``test-env``); a repository's checkout name never counts;
         inside a repository every rule applies (so ``tests/fixtures/`` between an outer and an
         inner repository does too). A commit or tag message has no file name to judge."""
-        path = location.path
-        if not path or location.source not in _CONTENT_SOURCES:
-            return self._home, path
-        origin = str(hit.origin.path) if hit.origin.path is not None else ""
+        if not location.path or location.source not in _CONTENT_SOURCES:
+            return self._home, location.path
+        path = _slashes(location.path)
+        origin = _slashes(str(hit.origin.path)) if hit.origin.path is not None else ""
         message = location.source in _REPOSITORY_SOURCES and path == origin
         if location.source in _REPOSITORY_SOURCES and (message or path.startswith(origin + "/")):
             directory = origin  # the repository it was read in (a clone's hits may differ)

@@ -7,7 +7,18 @@ import sys
 import zipfile
 from pathlib import Path
 
-from desktop_audit.models import Severity, SourceKind
+import pytest
+
+from desktop_audit.models import (
+    FindingKind,
+    Hit,
+    LocatedHit,
+    Location,
+    Origin,
+    Severity,
+    SourceKind,
+)
+from desktop_audit.scan import engine
 from desktop_audit.scan.engine import run_sources
 from desktop_audit.scan.sources.base import ScanContext
 from desktop_audit.scan.sources.files import FilesSource
@@ -190,3 +201,31 @@ def test_a_document_in_a_docs_folder_keeps_its_severity(tmp_path: Path) -> None:
     history = _severities(home, [GitSource((home / "work",))])
     member = (SourceKind.GIT_HISTORY, "work/client/docs/handover.docx/word/document.xml")
     assert history[member] is Severity.HIGH
+
+
+def test_windows_paths_are_judged_like_posix_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Windows, locations use backslashes: fixture folders are still recognised (run here
+    with the separator a Windows build has)."""
+    monkeypatch.setattr(engine, "_SEP", "\\")
+    home = "C:\\Users\\alex"
+    judge = engine._PlaceSeverity(home, [home])
+
+    def judged(path: str) -> Severity:
+        hit = Hit(
+            finding_id="f",
+            rule_id="stripe.secret-key",
+            provider="stripe",
+            kind=FindingKind.CREDENTIAL,
+            severity=Severity.CRITICAL,
+            redacted="sk_live_…",
+            match_hash="0" * 64,
+            guide="stripe",
+            origin=Origin(SourceKind.FILE, path=Path(path)),
+            line=1,
+        )
+        return judge(LocatedHit(hit, Location(SourceKind.FILE, path, 1))).hit.severity
+
+    assert judged(f"{home}\\notes\\tests\\key.env") is Severity.LOW
+    assert judged(f"{home}\\docs\\usage.md") is Severity.LOW
+    assert judged(f"{home}\\docs\\accounts.xlsx\\xl\\worksheets\\sheet1.xml") is Severity.CRITICAL
+    assert judged(f"{home}\\project\\.env") is Severity.CRITICAL
