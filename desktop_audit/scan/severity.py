@@ -106,6 +106,8 @@ def in_fixture_dir(
         _fixture_dir(part, rules) for part in directories if part and part.lower() not in skipped
     ):
         return True
+    if document:
+        return False  # test-runner and template names are for code and config (api_spec.docx)
     return rules.fixture_files is not None and bool(rules.fixture_files.search(file_name))
 
 

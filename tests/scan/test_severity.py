@@ -140,3 +140,14 @@ def test_only_a_document_itself_lifts_the_documentation_cap() -> None:
     for path in capped:
         loc = _at(SourceKind.GIT_HISTORY, path, "refs/heads/main")
         assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW, path
+
+
+def test_a_document_is_not_judged_by_test_runner_file_names() -> None:
+    for name in (
+        "api_spec.docx/word/document.xml",
+        "accounts.example.xlsx/xl/worksheets/sheet1.xml",
+    ):
+        loc = _at(SourceKind.GIT_HISTORY, f"{HOME}/work/client/docs/{name}", "refs/heads/main")
+        assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH, name
+    code = _at(SourceKind.GIT_HISTORY, f"{HOME}/work/client/api_spec.rb", "refs/heads/main")
+    assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, code, HOME) is Severity.LOW

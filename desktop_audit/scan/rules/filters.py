@@ -503,9 +503,6 @@ _SNAKE_NAME = re.compile(
     rb"\A(?:[A-Za-z][a-z0-9]{0,15}(?:_[a-z0-9]{1,16})+|[A-Z][A-Z0-9]{0,15}(?:_[A-Z0-9]{1,16})+)\Z"
 )
 _DIGITS = re.compile(rb"[0-9]")
-# camelCase names with digits: euphoria3Keyword, fsOptionsExt3Journal (vim syntax groups).
-_CAMEL_NAME = re.compile(rb"\A[a-z][a-z0-9]{0,15}(?:[A-Z][a-z0-9]{1,15})+\Z")
-_CAMEL_PART = re.compile(rb"[A-Z]?[a-z0-9]+")
 _ASSIGNED = re.compile(rb"[=:]")
 _NAME = re.compile(rb"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 _LIST_WORDS = 3
@@ -514,10 +511,10 @@ _VOWEL = re.compile(rb"[aeiouy]")
 
 
 def identifier_name(c: Candidate, allow: Allowlist) -> bool:
-    """A name in a list of names, not an assigned value: snake or camel case as a bare word
-    of a line of names, not after ``=``, ``:`` or a ``--flag`` and not quoted (``syn keyword
-    oraKeyword KERBEROS5_KEYTAB``, ``syn keyword euphoria3Keyword if end``), as editor syntax
-    files and constant lists hold.
+    """A name in a list of names, not an assigned value: snake case as a bare word of a line
+    of names that holds another snake-case name too, not after ``=``, ``:`` or a ``--flag``
+    and not quoted (``syn keyword oraKeyword KERBEROS5_KEYTAB KERBEROS5_REALMS``), as editor
+    syntax files and constant lists hold.
     Each part is in one case, word-sized and pronounceable (a vowel in every part of three
     letters or more), and digits are few: a token split by underscores has random parts
     (``qzvkxw_mbrtpl``, ``KQ7V_X2LM``) or many digits (``sk_1234_123456_1a2b3c4d…``). An
@@ -525,14 +522,9 @@ def identifier_name(c: Candidate, allow: Allowlist) -> bool:
     people choose such secrets."""
     del allow
     secret = c.secret.strip()
-    if len(_DIGITS.findall(secret)) * 4 > len(secret):
+    if not _SNAKE_NAME.match(secret) or len(_DIGITS.findall(secret)) * 4 > len(secret):
         return False
-    if _SNAKE_NAME.match(secret):
-        parts = secret.lower().split(b"_")
-    elif _CAMEL_NAME.match(secret):
-        parts = [part.lower() for part in _CAMEL_PART.findall(secret)]
-    else:
-        return False
+    parts = secret.lower().split(b"_")
     at = c.match.rfind(secret)
     if at < 0 or _ASSIGNED.search(c.match, 0, at):
         return False
@@ -551,7 +543,9 @@ def _name_list(line: bytes, secret: bytes) -> bool:
     if before.startswith(b"-"):
         return False
     names = sum(1 for word in words if _NAME.match(word))
-    return names * 4 >= len(words) * 3
+    # another snake-case name beside it: a list (``mytool login token tr0ub4dor_horse`` is not)
+    others = sum(1 for word in words if word != secret and _SNAKE_NAME.match(word))
+    return others >= 1 and names * 4 >= len(words) * 3
 
 
 # A switch about a password that takes none (--ask-vault-pass, --no-password), and values
@@ -570,6 +564,22 @@ def flag_without_secret(c: Candidate, allow: Allowlist) -> bool:
     password is read from (``-passin env:KEY_PASS``, ``file:``, ``fd:``, ``stdin``)."""
     del allow
     return bool(_WHERE_FROM.match(c.secret) or _SWITCH.search(c.match))
+
+
+# Words that hold a secret keyword but name no secret: keyword lists, keyboards, tokenizers.
+_NOT_A_KEY = re.compile(
+    rb"(?i)\A(?:key(?:words?|board|strokes?|note|frames?|maps?|pad|codes?|space|bindings?|chain)"
+    rb"|tokeni[sz](?:er|ed|e)|authors?|authority)\Z"
+)
+_KEY_WORD = re.compile(rb"\A[\w.-]+")
+
+
+def word_not_key(c: Candidate, allow: Allowlist) -> bool:
+    """A match whose key is a word that only contains a secret keyword: ``syn keyword
+    euphoria3Keyword if end`` (a vim keyword list), ``keyboard``, ``tokenizer``, ``author``."""
+    del allow
+    word = _KEY_WORD.match(c.match)
+    return word is not None and _NOT_A_KEY.match(word.group()) is not None
 
 
 Filter = Callable[[Candidate, Allowlist], bool]
@@ -600,6 +610,7 @@ FILTERS: dict[str, Filter] = {
     "file_digest": file_digest,
     "identifier_name": identifier_name,
     "flag_without_secret": flag_without_secret,
+    "word_not_key": word_not_key,
 }
 
 DEFAULT_FILTERS: tuple[str, ...] = ("known_example", "placeholder")
@@ -621,6 +632,7 @@ _COST_ORDER = (
     "uuid_or_digest",
     "code_reference",
     "identifier_name",
+    "word_not_key",
     "letters_only",
     "known_example",
     "example_in_match",

@@ -28,6 +28,7 @@ _FOOTER = 48
 _TABLE_MAGIC = bytes.fromhex("57fb808b247547db")  # 0xdb4775248b80fb57, little-endian
 _NONE, _SNAPPY = 0, 1
 MAX_BLOCK = 16 << 20  # a decompressed block larger than this is not a real store's
+MAX_EXPANDED = 64 << 20  # all blocks of one table: a table of a few MiB never expands more
 
 
 class _DamagedError(ValueError):
@@ -50,7 +51,7 @@ def leveldb_text(name: str, data: bytes) -> bytes:
     LevelDB file ``name`` holding ``data``."""
     try:
         pieces = list(_log_records(data) if name.endswith(".log") else _table_blocks(data))
-    except Exception:  # damaged framing, a bad compressed block: the raw runs, as they are
+    except Exception:  # framing that does not parse (no table footer...): the raw runs
         pieces = [data]
     return b"\n".join(run for run in (text_runs(piece) for piece in pieces) if run)
 
@@ -70,15 +71,16 @@ def _log_records(data: bytes) -> Iterator[bytes]:
         kind = data[pos + 6]
         start = pos + _LOG_HEADER
         end = start + length
-        if kind == 0 and length == 0:
-            pos = block_end  # zeros: preallocated space, the rest of the block is empty
-            continue
         if kind not in (_FULL, _FIRST, _MIDDLE, _LAST) or end > min(block_end, size):
-            yield bytes(pending) + data[pos:]  # damaged from here: give the rest raw
-            return
+            # zeros (preallocated space) or damage: the rest of the block as it is, then on
+            yield data[pos:block_end]
+            pos = block_end
+            continue
         if kind == _FULL:
             yield data[start:end]
         elif kind == _FIRST:
+            if pending:
+                yield bytes(pending)  # a record never finished: keep what it had
             pending = bytearray(data[start:end])
         else:
             pending += data[start:end]
@@ -99,10 +101,22 @@ def _table_blocks(data: bytes) -> Iterator[bytes]:
     _meta_size, at = _varint(footer, at)
     index_offset, at = _varint(footer, at)
     index_size, _ = _varint(footer, at)
+    budget = MAX_EXPANDED
+    seen: set[int] = set()
     for handle in _block_values(_block(data, index_offset, index_size)):
         offset, at = _varint(handle, 0)
         size, _ = _varint(handle, at)
-        yield _block(data, offset, size)
+        if offset in seen:
+            continue  # an index naming one block twice: read once
+        seen.add(offset)
+        try:
+            block = _block(data, offset, size)
+        except Exception:  # one damaged block: its raw bytes, and the others still expanded
+            block = data[offset : offset + size] if 0 <= offset < len(data) else b""
+        budget -= len(block)
+        if budget < 0:
+            raise _DamagedError("a table expands past the limit")
+        yield block
 
 
 def _block(data: bytes, offset: int, size: int) -> bytes:

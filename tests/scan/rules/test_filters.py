@@ -338,10 +338,21 @@ def test_identifier_name_needs_a_line_of_names() -> None:
         assert not f.identifier_name(c("tr0ub4dor_horse_staple", line=line, match=line), ALLOW)
 
 
-def test_identifier_name_drops_camel_case_names_in_a_line_of_names() -> None:
-    line = "syn keyword euphoria3Keyword if end then procedure"
-    assert f.identifier_name(c("euphoria3Keyword", line=line, match=line), ALLOW)
-    # random mixed case is not a name: no vowel in a part, or parts of upper case only
-    for value in ("xKqLmvTzRbWjPq", "aB3cD4eF5gH6iJ7k"):
-        listed = f"syn keyword {value} if end then"
-        assert not f.identifier_name(c(value, line=listed, match=listed), ALLOW), value
+def test_identifier_name_keeps_a_chosen_secret_in_a_command() -> None:
+    for line in (
+        "mytool login token tr0ub4dor_horse_staple",
+        "heroku config set token summer_horse_2024",
+    ):
+        value = line.rsplit(" ", 1)[1]
+        assert not f.identifier_name(c(value, line=line, match=line), ALLOW), line
+
+
+def test_word_not_key() -> None:
+    for match in (
+        "keyword euphoria3Keyword",
+        "Keyboard layoutUsInternational9",
+        "tokenizer BertBaseUncased12",
+    ):
+        assert f.word_not_key(c(match.split()[1], match=match), ALLOW), match
+    for match in ("API_KEY=CUrkMFaUEJyFvSwInCfBXd9vVWsrdPfj", "token ghp_Xk7bR2mQ9vT4wL8nC3pZ6y"):
+        assert not f.word_not_key(c("x", match=match), ALLOW), match

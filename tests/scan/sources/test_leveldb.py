@@ -113,3 +113,45 @@ def test_only_tables_and_logs_beside_a_current_file_are_leveldb(tmp_path: Path) 
     assert is_leveldb_file(store / "1000003.ldb")  # numbers past 999999 grow a digit
     assert not is_leveldb_file(store / "MANIFEST-000002")
     assert not is_leveldb_file(store / "app.log")
+
+
+def _log_record(kind: int, payload: bytes) -> bytes:
+    """One log fragment: checksum (not checked by the reader), length, type, payload."""
+    return b"\0\0\0\0" + len(payload).to_bytes(2, "little") + bytes([kind]) + payload
+
+
+def test_a_log_keeps_what_damage_and_unfinished_records_leave() -> None:
+    first = f"GITHUB_TOKEN={FIRST}".encode()
+    second = f"GITHUB_TOKEN={SECOND}".encode()
+    unfinished = _log_record(2, first) + _log_record(2, second) + _log_record(4, b" end")
+    text = leveldb_text("000003.log", unfinished)
+    assert first in text and second in text
+    zeroed = b"\0" * 4096 + _log_record(1, second)  # a zeroed page before an intact record
+    assert second in leveldb_text("000003.log", zeroed)
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes(out + bytes([n]))
+
+
+def _table_block(entries: list[tuple[bytes, bytes]]) -> bytes:
+    """An uncompressed table block: entries, one restart point, the compression-type byte
+    and a (not checked) CRC."""
+    body = b"".join(_varint(0) + _varint(len(k)) + _varint(len(v)) + k + v for k, v in entries)
+    return body + (0).to_bytes(4, "little") + (1).to_bytes(4, "little")
+
+
+def test_a_table_index_naming_one_block_again_and_again_is_read_once() -> None:
+    """A hostile index listing one block 100,000 times: read once, in bounded time."""
+    data = _table_block([(b"k", f"GITHUB_TOKEN={FIRST}".encode())])
+    handle = _varint(0) + _varint(len(data))
+    index = _table_block([(b"k%06d" % n, handle) for n in range(100_000)])
+    table = data + b"\0" * 5 + index + b"\0" * 5
+    footer = _varint(0) + _varint(0) + _varint(len(data) + 5) + _varint(len(index))
+    table += footer.ljust(40, b"\0") + bytes.fromhex("57fb808b247547db")
+    text = leveldb_text("000005.ldb", table)
+    assert text.count(FIRST.encode()) == 1
