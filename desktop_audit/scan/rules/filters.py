@@ -506,6 +506,7 @@ _DIGITS = re.compile(rb"[0-9]")
 _ASSIGNED = re.compile(rb"[=:]")
 _NAME = re.compile(rb"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 _LIST_WORDS = 3
+_WORD = re.compile(rb"\S+")
 _LETTERS = re.compile(rb"[a-z]")
 _VOWEL = re.compile(rb"[aeiouy]")
 
@@ -530,12 +531,13 @@ def identifier_name(c: Candidate, allow: Allowlist) -> bool:
         return False
     if not all(_VOWEL.search(part) for part in parts if len(_LETTERS.findall(part)) >= 3):
         return False
-    return _name_list(c.line or c.match, secret)
+    return _name_list(c.line or c.match, c.match, secret)
 
 
-def _name_list(line: bytes, secret: bytes) -> bool:
+def _name_list(line: bytes, match: bytes, secret: bytes) -> bool:
     """Is ``secret`` one bare word of a line of names (three or more words, nearly all of
-    them names), not a value after a ``--flag`` or in quotes?"""
+    them names, another snake-case name among them besides the key), not a value after a
+    ``--flag`` or in quotes?"""
     words = line.split()
     if secret not in words or len(words) < _LIST_WORDS:
         return False
@@ -543,8 +545,13 @@ def _name_list(line: bytes, secret: bytes) -> bool:
     if before.startswith(b"-"):
         return False
     names = sum(1 for word in words if _NAME.match(word))
-    # another snake-case name beside it: a list (``mytool login token tr0ub4dor_horse`` is not)
-    others = sum(1 for word in words if word != secret and _SNAKE_NAME.match(word))
+    start = max(line.find(match), 0)
+    end = start + len(match)
+    others = 0
+    for found in _WORD.finditer(line):
+        if found.end() <= start or found.start() >= end:  # not the key or the value
+            others += _SNAKE_NAME.match(found.group()) is not None
+    # another snake-case name beside it: a list (``setx SECRET_KEY tr0ub4dor_horse`` is not)
     return others >= 1 and names * 4 >= len(words) * 3
 
 
@@ -572,14 +579,20 @@ _NOT_A_KEY = re.compile(
     rb"|tokeni[sz](?:er|ed|e)|authors?|authority)\Z"
 )
 _KEY_WORD = re.compile(rb"\A[\w.-]+")
+_NAME_CHAR = re.compile(rb"[\w.-]")
 
 
 def word_not_key(c: Candidate, allow: Allowlist) -> bool:
     """A match whose key is a word that only contains a secret keyword: ``syn keyword
     euphoria3Keyword if end`` (a vim keyword list), ``keyboard``, ``tokenizer``, ``author``."""
     del allow
+    if b"=" in c.secret or b":" in c.secret:
+        return False  # the value is itself an assignment (``keyboard TOKEN=...``)
     word = _KEY_WORD.match(c.match)
-    return word is not None and _NOT_A_KEY.match(word.group()) is not None
+    if word is None or _NOT_A_KEY.match(word.group()) is None:
+        return False
+    at = c.line.find(c.match) if c.line else 0
+    return at <= 0 or not _NAME_CHAR.match(c.line, at - 1)  # a whole word, not its tail
 
 
 Filter = Callable[[Candidate, Allowlist], bool]

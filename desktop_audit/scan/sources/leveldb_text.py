@@ -29,6 +29,7 @@ _TABLE_MAGIC = bytes.fromhex("57fb808b247547db")  # 0xdb4775248b80fb57, little-e
 _NONE, _SNAPPY = 0, 1
 MAX_BLOCK = 16 << 20  # a decompressed block larger than this is not a real store's
 MAX_EXPANDED = 64 << 20  # all blocks of one table: a table of a few MiB never expands more
+_MAX_FAILED_BLOCKS = 1000  # past this many bad handles the index is junk: the file is read raw
 
 
 class _DamagedError(ValueError):
@@ -103,6 +104,7 @@ def _table_blocks(data: bytes) -> Iterator[bytes]:
     index_size, _ = _varint(footer, at)
     budget = MAX_EXPANDED
     seen: set[int] = set()
+    failed = 0
     for handle in _block_values(_block(data, index_offset, index_size)):
         offset, at = _varint(handle, 0)
         size, _ = _varint(handle, at)
@@ -111,12 +113,18 @@ def _table_blocks(data: bytes) -> Iterator[bytes]:
         seen.add(offset)
         try:
             block = _block(data, offset, size)
-        except Exception:  # one damaged block: its raw bytes, and the others still expanded
-            block = data[offset : offset + size] if 0 <= offset < len(data) else b""
+        except Exception:  # a damaged block or handle: the raw file covers it, below
+            failed += 1
+            if failed > _MAX_FAILED_BLOCKS:
+                raise _DamagedError("an index of damaged handles") from None
+            continue
         budget -= len(block)
         if budget < 0:
-            raise _DamagedError("a table expands past the limit")
+            failed += 1  # past the limit: what was expanded stands, the rest is read raw
+            break
         yield block
+    if failed:
+        yield data  # the raw runs: whatever the damaged or unexpanded blocks still hold
 
 
 def _block(data: bytes, offset: int, size: int) -> bytes:

@@ -328,8 +328,9 @@ def test_flag_without_secret() -> None:
 
 
 def test_identifier_name_needs_a_line_of_names() -> None:
-    listed = "syn keyword oraKeyword KERBEROS5_KEYTAB KERBEROS5_REALMS"
-    assert f.identifier_name(c("KERBEROS5_REALMS", line=listed, match=listed), ALLOW)
+    listed = "syn keyword oraKeyword KERBEROS5_CC_NAME KERBEROS5_KEYTAB KERBEROS5_REALMS"
+    match = "KEYTAB KERBEROS5_REALMS"  # the key is the tail of KERBEROS5_KEYTAB
+    assert f.identifier_name(c("KERBEROS5_REALMS", line=listed, match=match), ALLOW)
     for line in (
         "tool --token tr0ub4dor_horse_staple",
         "api_key  tr0ub4dor_horse_staple",
@@ -356,3 +357,22 @@ def test_word_not_key() -> None:
         assert f.word_not_key(c(match.split()[1], match=match), ALLOW), match
     for match in ("API_KEY=CUrkMFaUEJyFvSwInCfBXd9vVWsrdPfj", "token ghp_Xk7bR2mQ9vT4wL8nC3pZ6y"):
         assert not f.word_not_key(c("x", match=match), ALLOW), match
+
+
+def test_word_not_key_keeps_real_assignments() -> None:
+    secret = "GITHUB_TOKEN=Zx9Qp2Lm7Rt4Vb8Nc3Kd"  # the whole next assignment was captured
+    line = f"make keyboard {secret}"
+    assert not f.word_not_key(c(secret, line=line, match=f"keyboard {secret}"), ALLOW)
+    line = "login_keychain = Zx9Qp2Lm7Rt4Vb8Nc3Kd"  # the key is the tail of a longer name
+    match = "keychain = Zx9Qp2Lm7Rt4Vb8Nc3Kd"
+    assert not f.word_not_key(c("Zx9Qp2Lm7Rt4Vb8Nc3Kd", line=line, match=match), ALLOW)
+
+
+def test_identifier_name_does_not_count_the_key_as_a_listed_name() -> None:
+    for line in (
+        "setx SECRET_KEY correct_horse_battery7",
+        "launchctl setenv SECRET_KEY tr0ub4dor_horse",
+    ):
+        value = line.rsplit(" ", 1)[1]
+        match = line[line.index("SECRET_KEY") :]
+        assert not f.identifier_name(c(value, line=line, match=match), ALLOW), line

@@ -155,3 +155,19 @@ def test_a_table_index_naming_one_block_again_and_again_is_read_once() -> None:
     table += footer.ljust(40, b"\0") + bytes.fromhex("57fb808b247547db")
     text = leveldb_text("000005.ldb", table)
     assert text.count(FIRST.encode()) == 1
+
+
+def test_a_damaged_index_handle_leaves_the_raw_text() -> None:
+    good = _table_block([(b"a", f"GITHUB_TOKEN={FIRST}".encode())])
+    other = _table_block([(b"b", f"GITHUB_TOKEN={SECOND}".encode())])
+    data = good + b"\0" * 5 + other + b"\0" * 5
+    handles = [
+        (b"a", _varint(0) + _varint(len(good))),
+        (b"b", _varint(1 << 30) + _varint(len(other))),  # points far outside the file
+    ]
+    index = _table_block(handles)
+    table = data + index + b"\0" * 5
+    footer = _varint(0) + _varint(0) + _varint(len(data)) + _varint(len(index))
+    table += footer.ljust(40, b"\0") + bytes.fromhex("57fb808b247547db")
+    text = leveldb_text("000005.ldb", table)
+    assert FIRST.encode() in text and SECOND.encode() in text
