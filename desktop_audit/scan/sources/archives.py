@@ -9,13 +9,17 @@ that are archives themselves are not opened. Nothing is extracted to disk.
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import gzip
 import io
+import lzma
 import os
 import stat
 import tarfile
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -69,20 +73,23 @@ def is_archive(path: Path, rules: WalkRules) -> bool:
 
 
 def iter_members(path: Path, rules: WalkRules) -> Iterator[Member]:
-    """Regular-file members of a zip or tar archive, in archive order.
+    """Regular-file members of a zip or tar archive, in archive order; a single compressed
+    file (``dump.sql.gz``) is one member named without its suffix.
 
     Raises :class:`SkipFile` (limits, not an archive) or ``OSError``; members already yielded
     stay valid when a limit is passed later in the archive.
     """
     fd = open_readonly(path)
     with os.fdopen(fd, "rb") as handle:
-        yield from _members(handle, _regular_size(handle), rules)
+        stem = path.name.rsplit(".", 1)[0] or "contents"
+        yield from _members(handle, _regular_size(handle), rules, stem)
 
 
 def iter_members_in(data: bytes, rules: WalkRules) -> Iterator[Member]:
-    """:func:`iter_members` of an archive held in memory (a git blob), with the same limits."""
+    """:func:`iter_members` of an archive held in memory (a git blob), with the same limits;
+    a single compressed file is one member named ``contents``."""
     with io.BytesIO(data) as handle:
-        yield from _members(handle, len(data), rules)
+        yield from _members(handle, len(data), rules, "contents")
 
 
 def zip_names(data: bytes) -> list[str]:
@@ -95,16 +102,70 @@ def zip_names(data: bytes) -> list[str]:
         return []
 
 
-def _members(handle: IO[bytes], size: int, rules: WalkRules) -> Iterator[Member]:
+def _members(handle: IO[bytes], size: int, rules: WalkRules, stem: str) -> Iterator[Member]:
     if size > rules.archive_max_bytes:
         raise SkipFile(too_large(size), counter="skipped_too_large")
     budget = Budget(rules, size)
     if zipfile.is_zipfile(handle):
         handle.seek(0)
         yield from _zip_members(handle, rules, budget)
-    else:
-        handle.seek(0)
+        return
+    handle.seek(0)
+    opener = _single_stream(handle)
+    handle.seek(0)
+    if opener is None:
         yield from _tar_members(handle, rules, budget)
+    else:
+        yield _single_member(opener(handle), stem, rules, budget)
+
+
+# Compressed streams that may hold one file rather than a tar: magic -> opener.
+_Opener = Callable[[IO[bytes]], io.BufferedIOBase]
+_STREAMS: tuple[tuple[bytes, _Opener], ...] = (
+    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
+    (b"BZh", lambda raw: bz2.BZ2File(raw, mode="rb")),
+    (b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw, mode="rb")),  # noqa: SIM115 - closed by the caller
+)
+_TAR_MAGIC_AT = 257  # "ustar" in a POSIX or GNU tar header
+
+
+def _single_stream(handle: IO[bytes]) -> _Opener | None:
+    """The opener of a compressed stream that is not a tar (its first 512 expanded bytes
+    carry no ``ustar`` header); None for a tar or anything else (the tar reader decides)."""
+    head = handle.read(6)
+    for magic, opener in _STREAMS:
+        if head.startswith(magic):
+            handle.seek(0)
+            try:
+                with opener(handle) as stream:
+                    first = stream.read(_TAR_MAGIC_AT + 5)
+            except (OSError, EOFError, ValueError, lzma.LZMAError):
+                return None  # damaged: the tar reader reports it
+            return None if first[_TAR_MAGIC_AT:].startswith(b"ustar") else opener
+    return None
+
+
+def _single_member(
+    stream: io.BufferedIOBase, name: str, rules: WalkRules, budget: Budget
+) -> Member:
+    """The one file a compressed stream holds, read within the expansion limits."""
+    budget.members += 1
+    parts: list[bytes] = []
+    read = 0
+    try:
+        with stream:
+            while True:
+                block = stream.read(1 << 16)
+                if not block:
+                    break
+                read += len(block)
+                if read > rules.max_file_bytes:
+                    return Member(name, None, "skipped_too_large")
+                budget.add(len(block))
+                parts.append(block)
+    except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
+        raise SkipFile("corrupt compressed file, skipped", counter="unreadable") from exc
+    return Member(name, b"".join(parts))
 
 
 def _regular_size(handle: IO[bytes]) -> int:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
 import tarfile
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from desktop_audit.scan.sources.catalogue import load_catalogue
 from desktop_audit.scan.sources.files import FilesSource
@@ -101,3 +106,14 @@ def test_lying_zip_directory_is_caught_while_reading(tmp_path: Path) -> None:
     collect(FilesSource([tmp_path]), ctx)
     assert len(ctx.errors) == 1
     assert ctx.errors[0].path == str(path)
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_a_single_compressed_file_is_read_as_its_one_member(tmp_path: Path, suffix: str) -> None:
+    compress = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}[suffix]
+    token = "ghp_" + "Xk7bR2mQ9vT4wL8nC3pZ6yH1jF5dS0aG2eUq"
+    dump = "-- dump\nINSERT INTO settings VALUES ('github', '" + token + "');\n"
+    (tmp_path / f"dump.sql{suffix}").write_bytes(compress(dump.encode()))
+    fragments = collect(FilesSource([tmp_path]), make_ctx(tmp_path))
+    texts = {f.origin.inner_path: f.data for f in fragments if f.data}
+    assert token.encode() in texts["dump.sql"]

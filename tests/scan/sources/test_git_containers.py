@@ -260,3 +260,13 @@ def test_a_file_name_with_a_backslash_stays_one_name(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
     located = run(GitSource([tmp_path]), ctx, with_profile=False)
     assert {p for p, _l, _c in _where(located, "zip")} == {str(repo / "back\\up.zip" / "app/.env")}
+
+
+def test_a_single_compressed_file_in_history_is_read(tmp_path: Path) -> None:
+    text = f"# saved\nGITHUB_TOKEN={TOKENS['zip']}\n".encode()
+    repo = _repo_with(tmp_path, {"backup/env.gz": gzip.compress(text)})
+    ctx = make_ctx(tmp_path)
+    located = run(GitSource([tmp_path]), ctx, with_profile=False)
+    assert {(p, line) for p, line, _c in _where(located, "zip")} == {
+        (str(repo / "backup/env.gz/contents"), 2)
+    }
