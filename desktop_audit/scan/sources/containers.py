@@ -43,7 +43,7 @@ MAX_SHEET_BYTES = 64 << 20  # worksheet XML kept per spreadsheet to be read as t
 MAX_DOCUMENT_TABLE_BYTES = 16 << 20  # table text made from one document, all parts together
 _ZIP = b"PK\x03\x04"
 _PDF = b"%PDF-"
-_GZIP = b"\x1f\x8b"
+_COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: a tar or one file
 _TAR_MAGIC_AT = 257  # "ustar" in a tar header
 _OOXML_FOLDERS = ("word/", "xl/", "ppt/")  # Word, Excel, PowerPoint parts
 # Software packages are zip archives too (jars, wheels, NuGet, VS Code extensions, Android
@@ -83,7 +83,7 @@ def blob_container(data: bytes) -> Container | None:
         return Container.PDF
     if is_ole(data) and any(stream in data for stream in _OFFICE_STREAMS):
         return Container.OLE
-    if data.startswith(_GZIP) or data[_TAR_MAGIC_AT : _TAR_MAGIC_AT + 5] == b"ustar":
+    if data.startswith(_COMPRESSED) or data[_TAR_MAGIC_AT : _TAR_MAGIC_AT + 5] == b"ustar":
         return Container.ARCHIVE
     return None
 

@@ -4,10 +4,13 @@ path; software packages (jars, wheels) are left alone, as the files source leave
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import tarfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -262,11 +265,17 @@ def test_a_file_name_with_a_backslash_stays_one_name(tmp_path: Path) -> None:
     assert {p for p, _l, _c in _where(located, "zip")} == {str(repo / "back\\up.zip" / "app/.env")}
 
 
-def test_a_single_compressed_file_in_history_is_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "compress"),
+    [("env.gz", gzip.compress), ("env.bz2", bz2.compress), ("env.xz", lzma.compress)],
+)
+def test_a_single_compressed_file_in_history_is_read(
+    tmp_path: Path, name: str, compress: Callable[[bytes], bytes]
+) -> None:
     text = f"# saved\nGITHUB_TOKEN={TOKENS['zip']}\n".encode()
-    repo = _repo_with(tmp_path, {"backup/env.gz": gzip.compress(text)})
+    repo = _repo_with(tmp_path, {f"backup/{name}": compress(text)})
     ctx = make_ctx(tmp_path)
     located = run(GitSource([tmp_path]), ctx, with_profile=False)
     assert {(p, line) for p, line, _c in _where(located, "zip")} == {
-        (str(repo / "backup/env.gz/contents"), 2)
+        (str(repo / f"backup/{name}/contents"), 2)
     }
