@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bz2
 import contextlib
-import gzip
 import io
 import lzma
 import os
@@ -22,7 +21,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from desktop_audit.scan.sources.catalogue import WalkRules
 from desktop_audit.scan.sources.reading import SkipFile, has_suffix, open_readonly, too_large
@@ -111,60 +110,114 @@ def _members(handle: IO[bytes], size: int, rules: WalkRules, stem: str) -> Itera
         yield from _zip_members(handle, rules, budget)
         return
     handle.seek(0)
-    opener = _single_stream(handle)
+    magic = _compression(handle.read(6))
     handle.seek(0)
-    if opener is None:
+    if magic is None or _holds_a_tar(handle, magic):
+        handle.seek(0)
         yield from _tar_members(handle, rules, budget)
     else:
-        yield _single_member(opener(handle), stem, rules, budget)
+        handle.seek(0)
+        yield _single_member(handle, magic, stem, rules, budget)
 
 
-# Compressed streams that may hold one file rather than a tar: magic -> opener.
-_Opener = Callable[[IO[bytes]], io.BufferedIOBase]
-_STREAMS: tuple[tuple[bytes, _Opener], ...] = (
-    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
-    (b"BZh", lambda raw: bz2.BZ2File(raw, mode="rb")),
-    (b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw, mode="rb")),  # noqa: SIM115 - closed by the caller
-)
-_TAR_MAGIC_AT = 257  # "ustar" in a POSIX or GNU tar header
+# Compressed streams that may hold one file rather than a tar: magic -> a decompressor of
+# one stream (gzip member, bzip2 or xz stream) that hands back what follows it.
+_DECOMPRESSORS: dict[bytes, Callable[[], Any]] = {
+    b"\x1f\x8b": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
+    b"BZh": bz2.BZ2Decompressor,
+    b"\xfd7zXZ\x00": lzma.LZMADecompressor,
+}
+_STEP = 1 << 16  # bytes fed and expanded at a time: a bomb never expands past this per step
+_MAX_STREAMS = 64  # concatenated streams read in one file (``cat a.gz b.gz``); more is junk
+_DAMAGE = (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error)
+_ZLIB = type(zlib.decompressobj())
 
 
-def _single_stream(handle: IO[bytes]) -> _Opener | None:
-    """The opener of a compressed stream that is not a tar (its first 512 expanded bytes
-    carry no ``ustar`` header); None for a tar or anything else (the tar reader decides)."""
-    head = handle.read(6)
-    for magic, opener in _STREAMS:
-        if head.startswith(magic):
-            handle.seek(0)
-            try:
-                with opener(handle) as stream:
-                    first = stream.read(_TAR_MAGIC_AT + 5)
-            except (OSError, EOFError, ValueError, lzma.LZMAError):
-                return None  # damaged: the tar reader reports it
-            return None if first[_TAR_MAGIC_AT:].startswith(b"ustar") else opener
-    return None
+def _compression(head: bytes) -> bytes | None:
+    return next((magic for magic in _DECOMPRESSORS if head.startswith(magic)), None)
+
+
+def _expanded(handle: IO[bytes], magic: bytes, limit: int) -> Iterator[bytes]:
+    """The expanded bytes of a compressed file, at most ``_STEP`` at a time and ``limit`` in
+    all, across at most ``_MAX_STREAMS`` concatenated streams. Raises what the decompressor
+    raises on damage (what came before stays yielded)."""
+    new = _DECOMPRESSORS[magic]
+    decompressor = new()
+    streams, given = 1, 0
+    data = b""  # compressed bytes not yet handed to the decompressor
+    while given < limit:
+        out, data = _step(decompressor, handle, data)
+        if out:
+            given += len(out)
+            yield out
+        if decompressor.eof:
+            rest = decompressor.unused_data + data
+            if not rest.strip(b"\0"):
+                rest = handle.read(_STEP)
+                if not rest.strip(b"\0"):
+                    return  # the end, or padding after the last stream
+            if not rest.startswith(magic) or streams >= _MAX_STREAMS:
+                return  # trailing bytes that are not another stream: ignored, as gunzip does
+            decompressor, streams, data = new(), streams + 1, rest
+        elif not out and not data and _wants_input(decompressor):
+            data = handle.read(_STEP)
+            if not data:
+                return  # the file ends inside a stream: what was expanded stands
+
+
+def _wants_input(decompressor: Any) -> bool:
+    if isinstance(decompressor, _ZLIB):
+        return not decompressor.unconsumed_tail
+    return bool(decompressor.needs_input)
+
+
+def _step(decompressor: Any, handle: IO[bytes], data: bytes) -> tuple[bytes, bytes]:
+    """One bounded step: ``(expanded bytes, compressed bytes still to hand over)``."""
+    if isinstance(decompressor, _ZLIB):
+        if not data and not decompressor.unconsumed_tail:
+            data = handle.read(_STEP)
+        out = decompressor.decompress(decompressor.unconsumed_tail + data, _STEP)
+        return out, b""
+    if decompressor.needs_input:
+        if not data:
+            data = handle.read(_STEP)
+        return decompressor.decompress(data, _STEP), b""
+    return decompressor.decompress(b"", _STEP), data  # it still holds input of its own
+
+
+def _holds_a_tar(handle: IO[bytes], magic: bytes) -> bool:
+    """Whether a compressed file's first 512 expanded bytes are a valid tar header (its
+    checksum checked: old v7 tars have no ``ustar`` mark)."""
+    head = b""
+    try:
+        for piece in _expanded(handle, magic, 512):
+            head += piece
+            if len(head) >= 512:
+                break
+        tarfile.TarInfo.frombuf(head[:512], "utf-8", "surrogateescape")
+    except (tarfile.TarError, *_DAMAGE):
+        return False
+    return True
 
 
 def _single_member(
-    stream: io.BufferedIOBase, name: str, rules: WalkRules, budget: Budget
+    handle: IO[bytes], magic: bytes, name: str, rules: WalkRules, budget: Budget
 ) -> Member:
-    """The one file a compressed stream holds, read within the expansion limits."""
+    """The one file a compressed file holds, read within the expansion limits; when the
+    stream is damaged part way, what was expanded before the damage."""
     budget.members += 1
     parts: list[bytes] = []
     read = 0
     try:
-        with stream:
-            while True:
-                block = stream.read(1 << 16)
-                if not block:
-                    break
-                read += len(block)
-                if read > rules.max_file_bytes:
-                    return Member(name, None, "skipped_too_large")
-                budget.add(len(block))
-                parts.append(block)
-    except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
-        raise SkipFile("corrupt compressed file, skipped", counter="unreadable") from exc
+        for block in _expanded(handle, magic, rules.max_file_bytes + 1):
+            read += len(block)
+            if read > rules.max_file_bytes:
+                raise SkipFile(f"{name}: {too_large(read)}", counter="skipped_too_large")
+            budget.add(len(block))
+            parts.append(block)
+    except _DAMAGE as exc:
+        if not parts:
+            raise SkipFile("corrupt compressed file, skipped", counter="unreadable") from exc
     return Member(name, b"".join(parts))
 
 

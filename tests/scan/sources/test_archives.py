@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_audit.scan.sources.archives import iter_members_in
 from desktop_audit.scan.sources.catalogue import load_catalogue
 from desktop_audit.scan.sources.files import FilesSource
 from tests.scan.sources.conftest import check, collect, make_ctx
@@ -117,3 +118,29 @@ def test_a_single_compressed_file_is_read_as_its_one_member(tmp_path: Path, suff
     fragments = collect(FilesSource([tmp_path]), make_ctx(tmp_path))
     texts = {f.origin.inner_path: f.data for f in fragments if f.data}
     assert token.encode() in texts["dump.sql"]
+
+
+def test_a_compressed_file_keeps_what_came_before_damage_and_skips_empty_streams() -> None:
+    rules = load_catalogue().walk
+    token = "ghp_" + "Xk7bR2mQ9vT4wL8nC3pZ6yH1jF5dS0aG2eUq"
+    text = ("line\n" * 2000 + f"GITHUB_TOKEN={token}\n" + "tail\n" * 50_000).encode()
+    truncated = gzip.compress(text)[:-100]
+    (member,) = iter_members_in(truncated, rules)
+    assert member.data is not None and token.encode() in member.data
+    (empty,) = iter_members_in(gzip.compress(b"") * 100_000, rules)  # stops early, bounded
+    assert empty.data == b""
+
+
+def test_an_old_v7_tar_in_gzip_is_still_a_tar() -> None:
+    raw = io.BytesIO()
+    data = b"GITHUB_TOKEN=x\n"
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as archive:
+        info = tarfile.TarInfo("home/.env")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    header = bytearray(raw.getvalue())
+    header[257:265] = bytes(8)  # no ustar mark, as v7 tar wrote it
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header[:512])
+    (member,) = iter_members_in(gzip.compress(bytes(header)), load_catalogue().walk)
+    assert member.name == "home/.env" and member.data == data
