@@ -120,17 +120,75 @@ def _members(handle: IO[bytes], size: int, rules: WalkRules, stem: str) -> Itera
         yield _single_member(handle, magic, stem, rules, budget)
 
 
+class _Gunzip:
+    """One gzip member, inflated raw: its trailer's checksum is not checked, so a file whose
+    CRC or length is damaged still gives all its text (``gunzip`` would refuse it). Same
+    interface as ``bz2.BZ2Decompressor``; ``unused_data`` starts with the 8-byte trailer."""
+
+    def __init__(self) -> None:
+        self._header = b""
+        self._raw: Any = None
+        self.eof = False
+        self.needs_input = True
+        self.unused_data = b""
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self._raw is None:
+            self._header += data
+            start = _gzip_header_end(self._header)
+            if start is None:
+                return b""  # the header goes on in the next read
+            self._raw = zlib.decompressobj(-zlib.MAX_WBITS)
+            data, self._header = self._header[start:], b""
+        out: bytes = self._raw.decompress(self._raw.unconsumed_tail + data, max_length)
+        self.needs_input = not self._raw.unconsumed_tail
+        if self._raw.eof:
+            self.eof = True
+            self.unused_data = self._raw.unused_data
+        return out
+
+
+_FTEXT, _FHCRC, _FEXTRA, _FNAME, _FCOMMENT = 1, 2, 4, 8, 16
+
+
+def _gzip_header_end(head: bytes) -> int | None:
+    """Where a gzip member's deflate data starts, or None when ``head`` is too short to
+    tell; raises ``zlib.error`` for a header that is not gzip's."""
+    if len(head) < 10:
+        return None
+    if head[:3] != b"\x1f\x8b\x08":
+        raise zlib.error("not a gzip member")
+    flags, at = head[3], 10
+    if flags & _FEXTRA:
+        if len(head) < at + 2:
+            return None
+        at += 2 + int.from_bytes(head[at : at + 2], "little")
+    for field in (_FNAME, _FCOMMENT):
+        if flags & field:
+            end = head.find(b"\0", at)
+            if end < 0:
+                if len(head) > _STEP * 4:
+                    raise zlib.error("a gzip header field that never ends")
+                return None
+            at = end + 1
+    if flags & _FHCRC:
+        at += 2
+    return at if len(head) >= at else None
+
+
 # Compressed streams that may hold one file rather than a tar: magic -> a decompressor of
-# one stream (gzip member, bzip2 or xz stream) that hands back what follows it.
+# one stream (gzip member, bzip2 or xz stream) that hands back what follows it, and the
+# bytes that close a stream before the next one may start.
 _DECOMPRESSORS: dict[bytes, Callable[[], Any]] = {
-    b"\x1f\x8b": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
+    b"\x1f\x8b": _Gunzip,
     b"BZh": bz2.BZ2Decompressor,
-    b"\xfd7zXZ\x00": lzma.LZMADecompressor,
+    b"\xfd7zXZ\x00": lambda: lzma.LZMADecompressor(memlimit=_XZ_MEMORY),
 }
+_TRAILERS = {b"\x1f\x8b": 8}  # gzip: CRC-32 and length
 _STEP = 1 << 16  # bytes fed and expanded at a time: a bomb never expands past this per step
 _MAX_STREAMS = 64  # concatenated streams read in one file (``cat a.gz b.gz``); more is junk
-_DAMAGE = (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error)
-_ZLIB = type(zlib.decompressobj())
+_XZ_MEMORY = 256 << 20  # an xz header asking for a larger dictionary is refused, not obeyed
+_DAMAGE = (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error, MemoryError)
 
 
 def _compression(head: bytes) -> bytes | None:
@@ -139,8 +197,9 @@ def _compression(head: bytes) -> bytes | None:
 
 def _expanded(handle: IO[bytes], magic: bytes, limit: int) -> Iterator[bytes]:
     """The expanded bytes of a compressed file, at most ``_STEP`` at a time and ``limit`` in
-    all, across at most ``_MAX_STREAMS`` concatenated streams. Raises what the decompressor
-    raises on damage (what came before stays yielded)."""
+    all, across at most ``_MAX_STREAMS`` concatenated streams (zero padding between them is
+    skipped). Raises what the decompressor raises on damage (what came before stays
+    yielded)."""
     new = _DECOMPRESSORS[magic]
     decompressor = new()
     streams, given = 1, 0
@@ -151,33 +210,42 @@ def _expanded(handle: IO[bytes], magic: bytes, limit: int) -> Iterator[bytes]:
             given += len(out)
             yield out
         if decompressor.eof:
-            rest = decompressor.unused_data + data
-            if not rest.strip(b"\0"):
-                rest = handle.read(_STEP)
-                if not rest.strip(b"\0"):
-                    return  # the end, or padding after the last stream
-            if not rest.startswith(magic) or streams >= _MAX_STREAMS:
-                return  # trailing bytes that are not another stream: ignored, as gunzip does
+            rest = _next_stream(handle, decompressor.unused_data + data, magic)
+            if rest is None or streams >= _MAX_STREAMS:
+                return  # the end, or trailing bytes that are not a stream (as gunzip does)
             decompressor, streams, data = new(), streams + 1, rest
-        elif not out and not data and _wants_input(decompressor):
+        elif not out and not data and decompressor.needs_input:
             data = handle.read(_STEP)
             if not data:
                 return  # the file ends inside a stream: what was expanded stands
 
 
-def _wants_input(decompressor: Any) -> bool:
-    if isinstance(decompressor, _ZLIB):
-        return not decompressor.unconsumed_tail
-    return bool(decompressor.needs_input)
+def _next_stream(handle: IO[bytes], rest: bytes, magic: bytes) -> bytes | None:
+    """The start of the next concatenated stream (its trailer and zero padding skipped,
+    reading on as far as needed), or None when none follows."""
+    skip = _TRAILERS.get(magic, 0)
+    while True:
+        if len(rest) < skip + len(magic):
+            more = handle.read(_STEP)
+            if not more:
+                return None
+            rest += more
+            continue
+        if skip:
+            rest, skip = rest[skip:], 0
+            continue
+        stripped = rest.lstrip(b"\0")
+        if not stripped:
+            rest = b""
+            continue  # zero padding: read on
+        if len(stripped) < len(magic):
+            rest = stripped
+            continue
+        return stripped if stripped.startswith(magic) else None
 
 
 def _step(decompressor: Any, handle: IO[bytes], data: bytes) -> tuple[bytes, bytes]:
     """One bounded step: ``(expanded bytes, compressed bytes still to hand over)``."""
-    if isinstance(decompressor, _ZLIB):
-        if not data and not decompressor.unconsumed_tail:
-            data = handle.read(_STEP)
-        out = decompressor.decompress(decompressor.unconsumed_tail + data, _STEP)
-        return out, b""
     if decompressor.needs_input:
         if not data:
             data = handle.read(_STEP)
