@@ -155,6 +155,18 @@ def archive_fragments(
     return size
 
 
+def page_fragments(
+    pages: Iterable[tuple[int, bytes]], base: Origin, unit: str | None
+) -> Generator[Fragment, None, int]:
+    """A PDF's page texts (``PdfReader.pages``) as pieces of reuse unit ``unit``, each at
+    inner path ``page N``; returns the bytes of text."""
+    size = 0
+    for number, text in pages:
+        size += len(text)
+        yield tagged(Fragment(text, dataclasses.replace(base, inner_path=f"page {number}")), unit)
+    return size
+
+
 def _table_fragments(base: Origin, part: str, xml: bytes, budget: list[int]) -> Iterator[Fragment]:
     """The credential cells of a document part's tables (a header row names the column),
     each at the line where its row starts in the part's text; ``budget``: the bytes of table

@@ -16,7 +16,7 @@ from desktop_audit.scan.reuse import file_unit
 from desktop_audit.scan.sources.archives import is_archive, iter_members
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
-from desktop_audit.scan.sources.containers import archive_fragments
+from desktop_audit.scan.sources.containers import archive_fragments, page_fragments
 from desktop_audit.scan.sources.documents import is_document
 from desktop_audit.scan.sources.fragments import (
     file_fragments,
@@ -107,7 +107,7 @@ class FilesSource:
     def __init__(self, roots: Sequence[Path], rules: WalkRules | None = None) -> None:
         self.roots = tuple(roots)
         self.rules = rules if rules is not None else load_catalogue().walk
-        self._pdfs: PdfReader | None = None  # started on the first PDF of a scan
+        self._pdfs = PdfReader()  # its child starts on the first PDF of a scan
 
     def _roots(self, ctx: ScanContext) -> tuple[Path, ...]:
         roots = self.roots or ctx.roots or (ctx.home,)
@@ -120,9 +120,7 @@ class FilesSource:
         try:
             yield from self._sweep(ctx)
         finally:
-            if self._pdfs is not None:
-                self._pdfs.close()
-                self._pdfs = None
+            self._pdfs.close()
 
     def _sweep(self, ctx: ScanContext) -> Iterator[Fragment]:
         stats = ctx.stat(NAME)
@@ -212,17 +210,11 @@ class FilesSource:
         """Each page's text of a PDF file (inner path ``page N``, lines of the page)."""
         stats = ctx.stat(NAME)
         try:
-            if self._pdfs is None:
-                self._pdfs = PdfReader()
             pages = self._pdfs.pages(read_whole(path, self.rules), lambda: ctx.cancel.cancelled)
         except (SkipFile, OSError) as exc:
             _passed_over(ctx, path, exc)
             return None
-        size = 0
-        for number, text in pages:
-            origin = Origin(SourceKind.FILE, path=path, inner_path=f"page {number}")
-            size += len(text)
-            yield tagged(Fragment(text, origin), unit)
+        size = yield from page_fragments(pages, Origin(SourceKind.FILE, path=path), unit)
         stats.add("pdfs")
         yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
         return size

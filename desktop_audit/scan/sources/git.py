@@ -26,7 +26,11 @@ from desktop_audit.scan.reuse import object_unit, rebased, repository_unit
 from desktop_audit.scan.sources.archives import iter_members_in
 from desktop_audit.scan.sources.base import ScanContext, inside, location_from_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
-from desktop_audit.scan.sources.containers import Container, archive_fragments
+from desktop_audit.scan.sources.containers import (
+    Container,
+    archive_fragments,
+    page_fragments,
+)
 from desktop_audit.scan.sources.discovery import Repository, discover
 from desktop_audit.scan.sources.files import reusable
 from desktop_audit.scan.sources.fragments import file_fragments, guess_format, tagged, unit_end
@@ -73,16 +77,14 @@ class GitSource:
         self.states: dict[Path, str] = {}  # repository fingerprints (``repository_state``)
         # repositories read completely and unchanged while read: snapshot state and coverage
         self.snapshots: dict[Path, tuple[str, RepoProbe, ObjectCounts]] = {}
-        self._pdfs: PdfReader | None = None  # started on the first PDF blob of a scan
+        self._pdfs = PdfReader()  # its child starts on the first PDF blob of a scan
         self._unsettled: set[Path] = set()  # repositories with a blob to read again next time
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         try:
             yield from self._repositories(ctx)
         finally:
-            if self._pdfs is not None:
-                self._pdfs.close()
-                self._pdfs = None
+            self._pdfs.close()
 
     def _repositories(self, ctx: ScanContext) -> Iterator[Fragment]:
         pacer = Pacer(ctx, NAME)
@@ -307,11 +309,8 @@ class GitSource:
         stats = ctx.stat(NAME)
         try:
             if kind is Container.PDF:
-                if self._pdfs is None:
-                    self._pdfs = PdfReader()
-                for number, text in self._pdfs.pages(data, lambda: ctx.cancel.cancelled):
-                    page = dataclasses.replace(base, inner_path=f"page {number}")
-                    yield tagged(Fragment(text, page), unit)
+                pages = self._pdfs.pages(data, lambda: ctx.cancel.cancelled)
+                yield from page_fragments(pages, base, unit)
             elif kind is Container.OLE:
                 text = text_runs(data)
                 if text:
