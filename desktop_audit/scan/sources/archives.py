@@ -110,7 +110,7 @@ def _members(handle: IO[bytes], size: int, rules: WalkRules, stem: str) -> Itera
         yield from _zip_members(handle, rules, budget)
         return
     handle.seek(0)
-    magic = _compression(handle.read(6))
+    magic = compression(handle.read(6))
     handle.seek(0)
     if magic is None or _holds_a_tar(handle, magic):
         handle.seek(0)
@@ -191,7 +191,8 @@ _XZ_MEMORY = 256 << 20  # an xz header asking for a larger dictionary is refused
 _DAMAGE = (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error, MemoryError)
 
 
-def _compression(head: bytes) -> bytes | None:
+def compression(head: bytes) -> bytes | None:
+    """The magic of the gzip, bzip2 or xz stream ``head`` starts, or None."""
     return next((magic for magic in _DECOMPRESSORS if head.startswith(magic)), None)
 
 

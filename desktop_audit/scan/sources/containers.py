@@ -16,7 +16,7 @@ from pathlib import Path
 
 from desktop_audit.models import Fragment, Origin, SourceStats
 from desktop_audit.progress import CancelToken
-from desktop_audit.scan.sources.archives import Member, zip_names
+from desktop_audit.scan.sources.archives import Member, compression, zip_names
 from desktop_audit.scan.sources.catalogue import WalkRules
 from desktop_audit.scan.sources.decoders import csv_credentials
 from desktop_audit.scan.sources.documents import (
@@ -42,8 +42,7 @@ from desktop_audit.scan.sources.reading import SkipFile
 MAX_SHEET_BYTES = 64 << 20  # worksheet XML kept per spreadsheet to be read as tables
 MAX_DOCUMENT_TABLE_BYTES = 16 << 20  # table text made from one document, all parts together
 _ZIP = b"PK\x03\x04"
-_PDF = b"%PDF-"
-_COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: a tar or one file
+PDF_MAGIC = b"%PDF-"
 _TAR_MAGIC_AT = 257  # "ustar" in a tar header
 _OOXML_FOLDERS = ("word/", "xl/", "ppt/")  # Word, Excel, PowerPoint parts
 # Software packages are zip archives too (jars, wheels, NuGet, VS Code extensions, Android
@@ -79,11 +78,12 @@ def blob_container(data: bytes) -> Container | None:
         if not names or _is_package(names):
             return None
         return Container.DOCUMENT if _is_document(names) else Container.ARCHIVE
-    if data.startswith(_PDF):
+    if data.startswith(PDF_MAGIC):
         return Container.PDF
     if is_ole(data) and any(stream in data for stream in _OFFICE_STREAMS):
         return Container.OLE
-    if data.startswith(_COMPRESSED) or data[_TAR_MAGIC_AT : _TAR_MAGIC_AT + 5] == b"ustar":
+    if compression(data) or data[_TAR_MAGIC_AT : _TAR_MAGIC_AT + 5] == b"ustar":
+        # a compressed tar or one compressed file, or a plain tar
         return Container.ARCHIVE
     return None
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from desktop_audit.progress import CancelToken
-from desktop_audit.scan.sources.containers import blob_container
+from desktop_audit.scan.sources.containers import PDF_MAGIC, blob_container
 from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
 from desktop_audit.scan.sources.reading import decode_utf16, utf16_codec
 
@@ -20,7 +20,6 @@ CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
 MAX_SEEN = 1_000_000
 _READ_KINDS = (b"blob", b"commit", b"tag")
 _ONE_READ = 64 << 10  # objects smaller than this are read with their trailing newline
-_PDF = b"%PDF-"  # a PDF may hold no NUL in its first bytes: still not text to read as is
 # Whether an earlier scan read an object: None (no: read it), False (clean), True (had hits).
 Known = Callable[[str], bool | None]
 
@@ -178,7 +177,7 @@ def iter_objects(
                 codec = utf16_codec(head) if binary else None
                 if codec is not None:
                     data = decode_utf16(data, codec)  # Windows tools' text: read as text
-                elif binary or data.startswith(_PDF):
+                elif binary or data.startswith(PDF_MAGIC):  # a PDF may hold no NUL
                     container = blob_container(data)
                     if container is not None:
                         yield parts[0].decode("ascii"), str(container), data
