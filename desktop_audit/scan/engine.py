@@ -133,7 +133,7 @@ class _PlaceSeverity:
         self._home = _slashes(home).rstrip("/") or "/"
         self._roots = sorted((_slashes(r).rstrip("/") or "/" for r in roots), key=len, reverse=True)
         self._known: dict[tuple[object, ...], Severity] = {}
-        self._judgements: dict[tuple[object, ...], tuple[str, str | None]] = {}
+        self._judgements: dict[tuple[object, ...], tuple[str, str | None, bool]] = {}
         # directory -> (home or root it is under, outermost and innermost repository holding it)
         self._places: dict[str, tuple[str, str, str]] = {}
 
@@ -143,9 +143,7 @@ class _PlaceSeverity:
             # Lines are 1-based in every output; a source without one reports none.
             location = dataclasses.replace(location, line=None)
             located = LocatedHit(hit, location)
-        base, judged = self._judged(hit, location)
-        # from the real path: judging may blank the document's own name (outside repositories)
-        document = severity.placement().is_document(_slashes(location.path or ""))
+        base, judged, document = self._judged(hit, location)
         key = (hit.severity, hit.kind, location.source, location.ref, judged, base, document)
         adjusted = self._known.get(key)
         if adjusted is None:
@@ -158,16 +156,19 @@ class _PlaceSeverity:
             return located
         return LocatedHit(dataclasses.replace(hit, severity=adjusted), location)
 
-    def _judged(self, hit: Hit, location: Location) -> tuple[str, str | None]:
-        """:meth:`_judge`, remembered per path, source and repository (a history's hits
-        name a few hundred paths thousands of times)."""
+    def _judged(self, hit: Hit, location: Location) -> tuple[str, str | None, bool]:
+        """:meth:`_judge`, and whether the location is in a written document (from the real
+        path: judging may blank the document's own name outside repositories), remembered
+        per path, source and repository (a history's hits name a few hundred paths thousands
+        of times)."""
         origin = hit.origin.path
         key = (location.path, location.source, origin)
         known = self._judgements.get(key)
         if known is None:
             if len(self._judgements) >= _JUDGEMENTS:
                 self._judgements.clear()
-            known = self._judgements[key] = self._judge(hit, location)
+            document = severity.placement().is_document(_slashes(location.path or ""))
+            known = self._judgements[key] = (*self._judge(hit, location), document)
         return known
 
     def _judge(self, hit: Hit, location: Location) -> tuple[str, str | None]:

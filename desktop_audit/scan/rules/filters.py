@@ -538,7 +538,8 @@ def _name_list(line: bytes, match: bytes, secret: bytes) -> bool:
     """Is ``secret`` one bare word of a line of names (three or more words, nearly all of
     them names, another snake-case name among them besides the key), not a value after a
     ``--flag`` or in quotes?"""
-    words = line.split()
+    found = list(_WORD.finditer(line))
+    words = [word.group() for word in found]
     if secret not in words or len(words) < _LIST_WORDS:
         return False
     before = words[words.index(secret) - 1] if words.index(secret) else b""
@@ -547,10 +548,12 @@ def _name_list(line: bytes, match: bytes, secret: bytes) -> bool:
     names = sum(1 for word in words if _NAME.match(word))
     start = max(line.find(match), 0)
     end = start + len(match)
-    others = 0
-    for found in _WORD.finditer(line):
-        if found.end() <= start or found.start() >= end:  # not the key or the value
-            others += _SNAKE_NAME.match(found.group()) is not None
+    others = sum(
+        1
+        for word in found
+        if (word.end() <= start or word.start() >= end)  # not the key or the value
+        and _SNAKE_NAME.match(word.group())
+    )
     # another snake-case name beside it: a list (``setx SECRET_KEY tr0ub4dor_horse`` is not)
     return others >= 1 and names * 4 >= len(words) * 3
 
