@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import sqlite3
 import subprocess
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from desktop_audit.scan import reuse
 from desktop_audit.scan.sources.git_snapshot import store_stamp
 from desktop_audit.scan.sources.pdf_reader import PdfReader
 from desktop_audit.scan.sources.reading import SkipFile
+from tests.packed import zip_bytes
 
 # Fake credentials in a provider format our rules know (made up; never valid anywhere).
 STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc9Q2w"
@@ -336,10 +335,7 @@ def test_a_container_blob_is_remembered_with_its_member_locations(
     """A zip committed and removed: its hits are remembered per blob, and the member stays
     part of the location when a changed repository is read again around it."""
     repo = home / "repo"
-    packed = io.BytesIO()
-    with zipfile.ZipFile(packed, "w") as archive:
-        archive.writestr("app/.env", f"# app\nSTRIPE_KEY={STRIPE}\n")
-    (repo / "backup.zip").write_bytes(packed.getvalue())
+    (repo / "backup.zip").write_bytes(zip_bytes({"app/.env": f"# app\nSTRIPE_KEY={STRIPE}\n"}))
     _git(repo, "add", "backup.zip")
     _git(repo, "commit", "-q", "-m", "backup")
     _git(repo, "rm", "-q", "backup.zip")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from desktop_audit.app.service import AuditService
 from desktop_audit.errors import RemediationError
 from desktop_audit.models import FindingRecord, SourceGroup
 from desktop_audit.store import actions as action_store
+from tests.packed import zip_bytes
 from tests.remediate.conftest import example, scan_into
 
 IDENTITY = ("-c", "user.name=Test", "-c", "user.email=test@example.invalid")
@@ -138,10 +137,7 @@ def test_a_member_of_a_committed_archive_names_the_archive_for_filter_repo(
 ) -> None:
     repo = make_repo(home)
     line, secret = example("github.pat")
-    packed = io.BytesIO()
-    with zipfile.ZipFile(packed, "w") as archive:
-        archive.writestr("app/.env", f"{line}\n")
-    (repo / "backup.zip").write_bytes(packed.getvalue())
+    (repo / "backup.zip").write_bytes(zip_bytes({"app/.env": f"{line}\n"}))
     git(repo, "add", "backup.zip")
     git(repo, "commit", "-q", "-m", "backup")
     git(repo, "rm", "-q", "backup.zip")

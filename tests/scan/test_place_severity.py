@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from desktop_audit.models import (
-    FindingKind,
-    Hit,
-    LocatedHit,
-    Location,
-    Origin,
-    Severity,
-    SourceKind,
-)
+from desktop_audit.models import Origin, Severity, SourceKind
 from desktop_audit.scan import engine
 from desktop_audit.scan.engine import run_sources
 from desktop_audit.scan.sources.base import ScanContext
 from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.scan.sources.git import GitSource
+from tests import factories
+from tests.packed import docx_bytes
 from tests.scan.sources.conftest import commit_file, git
 from tests.scan.sources.detection import detector
 
@@ -179,18 +172,11 @@ def test_a_document_in_a_docs_folder_keeps_its_severity(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / "docs").mkdir(parents=True)
     (home / "docs" / "keys.csv").write_text("name,api key\nbilling," + LIVE.split('"')[1] + "\n")
-    packed = io.BytesIO()
-    word = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-    with zipfile.ZipFile(packed, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr(
-            "word/document.xml",
-            f"<w:document {word}><w:body><w:p><w:r><w:t>{LIVE}</w:t></w:r></w:p></w:body>"
-            "</w:document>",
-        )
     repo = _repository(home / "work" / "client", {"README.md": "r\n"})
     (repo / "docs").mkdir()
-    (repo / "docs" / "handover.docx").write_bytes(packed.getvalue())
+    (repo / "docs" / "handover.docx").write_bytes(
+        docx_bytes(f"<w:p><w:r><w:t>{LIVE}</w:t></w:r></w:p>")
+    )
     git(repo, "add", "docs/handover.docx")
     git(repo, "commit", "-q", "-m", "handover")
     git(repo, "rm", "-q", "docs/handover.docx")
@@ -211,19 +197,9 @@ def test_windows_paths_are_judged_like_posix_ones(monkeypatch: pytest.MonkeyPatc
     judge = engine._PlaceSeverity(home, [home])
 
     def judged(path: str) -> Severity:
-        hit = Hit(
-            finding_id="f",
-            rule_id="stripe.secret-key",
-            provider="stripe",
-            kind=FindingKind.CREDENTIAL,
-            severity=Severity.CRITICAL,
-            redacted="sk_live_…",
-            match_hash="0" * 64,
-            guide="stripe",
-            origin=Origin(SourceKind.FILE, path=Path(path)),
-            line=1,
-        )
-        return judge(LocatedHit(hit, Location(SourceKind.FILE, path, 1))).hit.severity
+        hit = factories.make_hit(1, severity=Severity.CRITICAL)
+        hit = dataclasses.replace(hit, origin=Origin(SourceKind.FILE, path=Path(path)))
+        return judge(factories.located(hit, path)).hit.severity
 
     assert judged(f"{home}\\notes\\tests\\key.env") is Severity.LOW
     assert judged(f"{home}\\docs\\usage.md") is Severity.LOW

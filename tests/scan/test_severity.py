@@ -102,6 +102,17 @@ def test_names_that_only_contain_test_letters_keep_their_severity() -> None:
         assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH, name
 
 
+def _adjusted(path: str) -> Severity:
+    """A high-severity credential in a live file at ``path``, adjusted for the place."""
+    return adjust(Severity.HIGH, FindingKind.CREDENTIAL, _at(SourceKind.FILE, path), HOME)
+
+
+def _in_history(path: str) -> Severity:
+    """A critical credential in git history on a branch, at ``path``, adjusted."""
+    loc = _at(SourceKind.GIT_HISTORY, path, "refs/heads/main")
+    return adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, loc, HOME)
+
+
 def test_written_documents_in_a_docs_folder_keep_their_severity() -> None:
     """A docs folder holds documentation examples, not the handover documents, spreadsheets
     and exports people keep there; a test folder still caps them."""
@@ -112,16 +123,14 @@ def test_written_documents_in_a_docs_folder_keep_their_severity() -> None:
         f"{HOME}/documentation/passwords.csv",
     )
     for path in kept:
-        loc = _at(SourceKind.FILE, path)
-        assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH, path
+        assert _adjusted(path) is Severity.HIGH, path
     capped = (
         f"{HOME}/work/lib/tests/fixtures/sample.docx/word/document.xml",
         f"{HOME}/work/lib/docs/usage.md",
         f"{HOME}/work/lib/docs/docx-notes.txt",
     )
     for path in capped:
-        loc = _at(SourceKind.FILE, path)
-        assert adjust(Severity.HIGH, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW, path
+        assert _adjusted(path) is Severity.LOW, path
 
 
 def test_only_a_document_itself_lifts_the_documentation_cap() -> None:
@@ -131,15 +140,13 @@ def test_only_a_document_itself_lifts_the_documentation_cap() -> None:
         f"{HOME}/work/lib/docs/Test Plan.docx/word/document.xml",  # its own name is not a dir
     )
     for path in kept:
-        loc = _at(SourceKind.GIT_HISTORY, path, "refs/heads/main")
-        assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH, path
+        assert _in_history(path) is Severity.HIGH, path
     capped = (
         f"{HOME}/work/lib/docs/report.pdf/settings.env",  # a directory with a document's name
         f"{HOME}/work/lib/tests/Test Plan.docx/word/document.xml",
     )
     for path in capped:
-        loc = _at(SourceKind.GIT_HISTORY, path, "refs/heads/main")
-        assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, loc, HOME) is Severity.LOW, path
+        assert _in_history(path) is Severity.LOW, path
 
 
 def test_a_document_is_not_judged_by_test_runner_file_names() -> None:
@@ -147,7 +154,5 @@ def test_a_document_is_not_judged_by_test_runner_file_names() -> None:
         "api_spec.docx/word/document.xml",
         "accounts.example.xlsx/xl/worksheets/sheet1.xml",
     ):
-        loc = _at(SourceKind.GIT_HISTORY, f"{HOME}/work/client/docs/{name}", "refs/heads/main")
-        assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, loc, HOME) is Severity.HIGH, name
-    code = _at(SourceKind.GIT_HISTORY, f"{HOME}/work/client/api_spec.rb", "refs/heads/main")
-    assert adjust(Severity.CRITICAL, FindingKind.CREDENTIAL, code, HOME) is Severity.LOW
+        assert _in_history(f"{HOME}/work/client/docs/{name}") is Severity.HIGH, name
+    assert _in_history(f"{HOME}/work/client/api_spec.rb") is Severity.LOW

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from desktop_audit.models import LocatedHit
 from desktop_audit.profile import load_profile
@@ -27,3 +28,17 @@ def detector(*, with_profile: bool = True) -> Detector:
 def run(source: Source, ctx: ScanContext, *, with_profile: bool = True) -> list[LocatedHit]:
     """Every located hit of one source, through the engine (locate filters included)."""
     return list(run_sources([source], detector(with_profile=with_profile).scan, ctx))
+
+
+def inner_places(located: list[LocatedHit]) -> set[tuple[str, str, int | None, str]]:
+    """(container, part, line, provider) of each hit: ``Handover.pdf``, ``page 2``, 3,
+    ``stripe``; the container is the file, the part what was read inside it."""
+    return {
+        (
+            Path(h.location.path or "").parent.name,
+            Path(h.location.path or "").name,
+            h.location.line,
+            h.hit.rule_id.split(".")[0],
+        )
+        for h in located
+    }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from desktop_audit.scan.sources.files import FilesSource
 from tests.scan.sources.conftest import make_ctx
-from tests.scan.sources.detection import run
+from tests.scan.sources.detection import inner_places, run
 
 # Made-up values in provider formats (they authenticate nowhere).
 GITHUB = "ghp_" + "Xk7bR2mQ9vT4wL8nC3pZ6yH1jF5dS0aG2eUq"
@@ -47,15 +47,7 @@ def test_text_and_json_blobs_of_application_databases_are_scanned(tmp_path: Path
     (tmp_path / "broken.db").write_bytes(b"SQLite format 3\x00" + b"\x00\xff" * 200)
     ctx = make_ctx(tmp_path)
     located = run(FilesSource([tmp_path]), ctx, with_profile=False)
-    found = {
-        (
-            Path(h.location.path or "").parent.name,
-            Path(h.location.path or "").name,
-            h.location.line,
-            h.hit.rule_id.split(".")[0],
-        )
-        for h in located
-    }
+    found = inner_places(located)
     assert ("state.vscdb", "ItemTable", 2, "stripe") in found
     assert ("database.sqlite", "notes", 2, "github") in found
     counters = ctx.stat("files").counters

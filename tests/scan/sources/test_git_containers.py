@@ -9,7 +9,6 @@ import gzip
 import io
 import lzma
 import tarfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,30 +18,12 @@ from fpdf import FPDF
 from desktop_audit.models import LocatedHit
 from desktop_audit.scan.sources.containers import Container, blob_container
 from desktop_audit.scan.sources.git import GitSource
+from tests.packed import docx_bytes, zip_bytes
 from tests.scan.sources.conftest import git, make_ctx
 from tests.scan.sources.detection import run
 from tests.scan.sources.test_git_provenance import token
 
-W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 TOKENS = {name: token(300 + n) for n, name in enumerate(("docx", "zip", "tar", "pdf", "jar"))}
-
-
-def _zip(parts: dict[str, str]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in parts.items():
-            archive.writestr(name, text.encode("utf-8"))
-    return out.getvalue()
-
-
-def _docx(body: str) -> bytes:
-    return _zip(
-        {
-            "[Content_Types].xml": '<?xml version="1.0"?><Types/>',
-            "word/document.xml": f'<?xml version="1.0"?><w:document {W}><w:body>{body}'
-            "</w:body></w:document>",
-        }
-    )
 
 
 def _tar_gz(name: str, text: str) -> bytes:
@@ -65,14 +46,14 @@ def _pdf(lines: list[str]) -> bytes:
 
 
 FILES = {
-    "docs/handover.docx": _docx(
+    "docs/handover.docx": docx_bytes(
         "<w:p><w:r><w:t>Access for the build</w:t></w:r></w:p>"
         f"<w:p><w:r><w:t>token {TOKENS['docx']}</w:t></w:r></w:p>"
     ),
-    "backup/config.zip": _zip({"app/.env": f"# app\nGITHUB_TOKEN={TOKENS['zip']}\n"}),
+    "backup/config.zip": zip_bytes({"app/.env": f"# app\nGITHUB_TOKEN={TOKENS['zip']}\n"}),
     "backup/home.tar.gz": _tar_gz("home/.netrc-notes", f"x\ny\ngh token {TOKENS['tar']}\n"),
     "docs/notes.pdf": _pdf(["Notes", f"token {TOKENS['pdf']}"]),
-    "lib/tool.jar": _zip(
+    "lib/tool.jar": zip_bytes(
         {"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\n", "t.properties": TOKENS["jar"]}
     ),
 }
@@ -81,14 +62,7 @@ FILES = {
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[LocatedHit], object]:
     root = tmp_path_factory.mktemp("containers")
-    repo = root / "work"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    for rel, data in FILES.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_bytes(data)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "handover material")
+    repo = _repo_with(root, FILES, name="work")
     commit = git(repo, "rev-parse", "HEAD").strip()
     git(repo, "rm", "-q", "-r", "docs", "backup", "lib")
     git(repo, "commit", "-q", "-m", "remove")
@@ -158,8 +132,9 @@ def test_a_corrupt_container_is_counted_and_the_history_goes_on(tmp_path: Path) 
     assert ctx.errors == []
 
 
-def _repo_with(root: Path, files: dict[str, bytes]) -> Path:
-    repo = root / "r"
+def _repo_with(root: Path, files: dict[str, bytes], *, name: str = "r") -> Path:
+    """A repository ``root/name`` with ``files`` committed in one commit."""
+    repo = root / name
     repo.mkdir(parents=True)
     git(repo, "init", "-q")
     for rel, data in files.items():
@@ -172,14 +147,14 @@ def _repo_with(root: Path, files: dict[str, bytes]) -> Path:
 
 def _zip_asking_for_version_99() -> bytes:
     """A central directory asking for zip version 9.9 (zipfile raises NotImplementedError)."""
-    data = bytearray(_zip({"a.txt": "hello " * 100}))
+    data = bytearray(zip_bytes({"a.txt": "hello " * 100}))
     data[data.rfind(b"PK\x01\x02") + 6] = 99
     return bytes(data)
 
 
 def _zip_with_bad_deflate() -> bytes:
     """A member whose compressed bytes are garbage (zlib raises, not BadZipFile)."""
-    data = bytearray(_zip({"notes.txt": "hello world " * 200}))
+    data = bytearray(zip_bytes({"notes.txt": "hello world " * 200}))
     start = 30 + len("notes.txt")
     data[start : start + 8] = b"\xff" * 8
     return bytes(data)
@@ -211,13 +186,13 @@ def test_a_damaged_container_never_stops_the_history(tmp_path: Path, bad: bytes)
 
 
 def test_zipped_projects_are_read_but_packages_are_not() -> None:
-    nested = _zip({"myapp/MyLib/MyLib.nuspec": "<package/>", "myapp/.env": "A=1\n"})
-    venv = _zip({".venv/lib/six-1.16.0.dist-info/RECORD": "", ".env": "A=1\n"})
+    nested = zip_bytes({"myapp/MyLib/MyLib.nuspec": "<package/>", "myapp/.env": "A=1\n"})
+    venv = zip_bytes({".venv/lib/six-1.16.0.dist-info/RECORD": "", ".env": "A=1\n"})
     assert blob_container(nested) is Container.ARCHIVE
     assert blob_container(venv) is Container.ARCHIVE
-    assert blob_container(_zip({"Lib.nuspec": "<package/>", "lib/a.dll": "x"})) is None
-    assert blob_container(_zip({"six-1.16.0.dist-info/RECORD": "", "six.py": ""})) is None
-    assert blob_container(_zip({"node_modules/left-pad/package.json": "{}"})) is None
+    assert blob_container(zip_bytes({"Lib.nuspec": "<package/>", "lib/a.dll": "x"})) is None
+    assert blob_container(zip_bytes({"six-1.16.0.dist-info/RECORD": "", "six.py": ""})) is None
+    assert blob_container(zip_bytes({"node_modules/left-pad/package.json": "{}"})) is None
 
 
 def test_a_dangling_container_blob_is_named_by_its_id(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from desktop_audit.scan.sources.pdf_reader import PdfReader
 from desktop_audit.scan.sources.pdf_text import pdf_pages
 from desktop_audit.scan.sources.reading import SkipFile
 from tests.scan.sources.conftest import make_ctx
-from tests.scan.sources.detection import run
+from tests.scan.sources.detection import inner_places, run
 
 # Made-up values in provider formats (they authenticate nowhere).
 GITHUB = "ghp_" + "Xk7bR2mQ9vT4wL8nC3pZ6yH1jF5dS0aG2eUq"
@@ -51,15 +51,7 @@ def test_credentials_in_pdfs_are_found_by_page_and_line(tmp_path: Path) -> None:
     _pdf(tmp_path / "locked.pdf", [[f"token {GITHUB}"]], password="s3cret-pass")
     ctx = make_ctx(tmp_path)
     located = run(FilesSource([tmp_path]), ctx, with_profile=False)
-    found = {
-        (
-            Path(h.location.path or "").parent.name,
-            Path(h.location.path or "").name,
-            h.location.line,
-            h.hit.rule_id.split(".")[0],
-        )
-        for h in located
-    }
+    found = inner_places(located)
     assert found == {
         ("Handover.pdf", "page 2", 3, "stripe"),
         ("Handover.pdf", "page 3", 1, "github"),
