@@ -59,18 +59,23 @@ def _redact_spans(text: bytes, base: int, spans: Sequence[tuple[int, int, str]])
 
 
 def _drop_overlapped_generic(found: list[_Found]) -> list[_Found]:
-    """A generic rule's match yields to a specific rule's match of an overlapping span."""
+    """A generic rule's match yields to a specific rule's match of an overlapping span; of
+    overlapping generic matches, the most severe stays (then the longest, then the first):
+    ``ini-credential-pair`` (medium) over ``env-credential-pair-weak`` (low) on one password."""
     specific = [(f.start, f.end) for f in found if not f.generic]
-    kept: list[_Found] = []
-    for item in found:
-        if item.generic and any(s < item.end and item.start < e for s, e in specific):
-            continue
-        if item.generic and any(
-            k.generic and k.start < item.end and item.start < k.end for k in kept
-        ):
-            continue
-        kept.append(item)
-    return kept
+    candidates = [
+        (index, item)
+        for index, item in enumerate(found)
+        if item.generic and not any(s < item.end and item.start < e for s, e in specific)
+    ]
+    candidates.sort(key=lambda pair: (-pair[1].severity.rank, -pair[1].match_length, pair[0]))
+    kept_generic: list[_Found] = []
+    kept_index: set[int] = set()
+    for index, item in candidates:
+        if not any(k.start < item.end and item.start < k.end for k in kept_generic):
+            kept_generic.append(item)
+            kept_index.add(index)
+    return [item for index, item in enumerate(found) if not item.generic or index in kept_index]
 
 
 def _encodes_a_decoded_hit(raw: RawMatch, decoded: Sequence[_Found]) -> bool:

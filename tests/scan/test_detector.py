@@ -151,6 +151,16 @@ def test_generic_yields_to_specific_rule() -> None:
     assert [h.rule_id for h in hits] == ["github.pat"]
 
 
+def test_overlapping_generic_matches_keep_the_most_severe() -> None:
+    """An INI user and password pair (medium) and the weak-password pair rule (low) both take
+    one password: the finding is the medium one, whichever rule the matcher listed first."""
+    text = "[connections]\naccountname = acme\nusername = bob\npassword = Zp9$kq2Lw8xv\n"
+    hits = scan(text)
+    assert [(h.rule_id, h.severity) for h in hits] == [
+        ("generic.ini-credential-pair", Severity.MEDIUM)
+    ]
+
+
 def test_profile_rule_is_used() -> None:
     ruleset = load_ruleset(profile=PROFILE)
     detector = Detector(ruleset, SECRECY, PROFILE)

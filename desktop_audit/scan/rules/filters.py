@@ -380,7 +380,16 @@ def variable_reference(c: Candidate, allow: Allowlist) -> bool:
     treated as interpolation (shell, .env, Makefile, PHP heredocs)."""
     secret = c.secret.strip()
     quoted = any(q + secret + q in c.match for q in (b'"', b"`"))
-    if quoted and _QUOTED_DOLLAR.match(secret):
+    return literal_dollar(c, allow) if quoted else placeholder(c, allow)
+
+
+def literal_dollar(c: Candidate, allow: Allowlist) -> bool:
+    """``placeholder`` for a value whose syntax takes ``$`` literally (a double-quoted string,
+    the password line of an INI user and password pair such as ``~/.snowsql/config``): a
+    single ``$`` after a letter or digit is part of the password (``Zp9$kq2L``), while
+    ``$NAME``, ``${NAME}`` and ``$(cmd)`` are still references."""
+    secret = c.secret.strip()
+    if _QUOTED_DOLLAR.match(secret):
         stand_in = secret.replace(b"$", b"s")
         return placeholder(Candidate(stand_in, c.match, c.line), allow)
     return placeholder(c, allow)
@@ -617,6 +626,7 @@ FILTERS: dict[str, Filter] = {
     "not_placeholder": not_placeholder,
     "trivial": trivial,
     "variable_reference": variable_reference,
+    "literal_dollar": literal_dollar,
     "stand_in_words": stand_in_words,
     "dotted_reference": dotted_reference,
     "code_expression": code_expression,
@@ -666,6 +676,7 @@ _COST_ORDER = (
     "sequential",
     "template",
     "variable_reference",
+    "literal_dollar",
     "not_placeholder",
     "stand_in_words",
     "placeholder",

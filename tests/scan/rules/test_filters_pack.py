@@ -54,6 +54,17 @@ def test_variable_reference_quoted_dollar() -> None:
     assert f.variable_reference(c("changeme", match='pw = "changeme"'), ALLOW)
 
 
+@pytest.mark.parametrize("value", ["Zp9$kq2Lw8xv", "bl0om$tide", "Kq9vT3w7"])
+def test_literal_dollar_keeps_passwords_with_a_dollar(value: str) -> None:
+    """INI password lines and double-quoted strings take ``$`` literally."""
+    assert not f.literal_dollar(c(value, match=f"password = {value}"), ALLOW)
+
+
+@pytest.mark.parametrize("value", ["$DB_PASSWORD", "${PASS}", "pre$(cat pw)", "changeme", "a$b$c"])
+def test_literal_dollar_still_drops_references_and_placeholders(value: str) -> None:
+    assert f.literal_dollar(c(value, match=f"password = {value}"), ALLOW)
+
+
 def test_stand_in_words_ignores_syntax() -> None:
     assert not f.stand_in_words(c("Q$:B]zZjN-AdT<>h7V1|}2wVZf]Xw#QEZ"), ALLOW)
     assert f.stand_in_words(c("put your unique phrase here"), ALLOW)
