@@ -12,6 +12,7 @@ import pytest
 
 from desktop_audit.models import Severity
 from desktop_audit.scan.sources.dotfiles import DotfilesSource
+from desktop_audit.scan.sources.files import FilesSource
 from tests.scan.sources.conftest import make_ctx
 from tests.scan.sources.detection import run
 
@@ -80,6 +81,63 @@ def _adal_cache() -> tuple[str, str]:
         }
     ]
     return json.dumps(body, indent=2), refresh
+
+
+def _httpie_session() -> tuple[str, str]:
+    """``http --session=default ...``: the headers of the last call, kept for the next one."""
+    bearer = _token("", 48, string.ascii_letters + string.digits)
+    body = {
+        "headers": [{"name": "Authorization", "value": f"Bearer {bearer}"}],
+        "cookies": [],
+        "auth": {"type": None, "raw_auth": None},
+    }
+    return json.dumps(body, indent=4), bearer
+
+
+def _har_export() -> tuple[str, str]:
+    """A browser's "Save all as HAR": request headers as name/value pairs."""
+    key = _token("", 32, string.ascii_letters + string.digits)
+    request = {
+        "method": "GET",
+        "url": "https://api.acme.example/v1/reports",
+        "headers": [
+            {"name": "accept", "value": "application/json"},
+            {"name": "x-api-key", "value": key},
+        ],
+    }
+    return json.dumps({"log": {"version": "1.2", "entries": [{"request": request}]}}, indent=2), key
+
+
+def _ibm_cloud_config() -> tuple[str, str]:
+    """``ibmcloud login``: ``~/.bluemix/config.json`` keeps an IAM refresh token."""
+    refresh = _token("OKD", 400)
+    return json.dumps({"IAMRefreshToken": refresh, "Region": "eu-de"}, indent=2), refresh
+
+
+@pytest.mark.parametrize(
+    ("relative", "build", "rule_id"),
+    [
+        (
+            ".config/httpie/sessions/api.acme.example/default.json",
+            _httpie_session,
+            "generic.http-header-json",
+        ),
+        ("Downloads/app.acme.io.har", _har_export, "generic.http-header-json"),
+        (".bluemix/config.json", _ibm_cloud_config, "generic.oauth-token-json"),
+    ],
+)
+def test_saved_request_headers_and_other_caches(
+    tmp_path: Path, relative: str, build: object, rule_id: str
+) -> None:
+    content, token = build()  # type: ignore[operator]
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    ctx = make_ctx(tmp_path)
+    located = run(DotfilesSource(tmp_path), ctx) + run(FilesSource([tmp_path]), ctx)
+    assert [h.hit.rule_id for h in located] == [rule_id]
+    assert located[0].hit.severity is Severity.HIGH
+    assert token not in located[0].hit.redacted
 
 
 @pytest.mark.parametrize(
