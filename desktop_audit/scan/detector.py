@@ -60,15 +60,17 @@ def _redact_spans(text: bytes, base: int, spans: Sequence[tuple[int, int, str]])
 
 def _drop_overlapped_generic(found: list[_Found]) -> list[_Found]:
     """A generic rule's match yields to a specific rule's match of an overlapping span; of
-    overlapping generic matches, the most severe stays (then the longest, then the first):
-    ``ini-credential-pair`` (medium) over ``env-credential-pair-weak`` (low) on one password."""
+    overlapping generic matches, the most severe stays, then the first listed:
+    ``ini-credential-pair`` (medium) over ``env-credential-pair-weak`` (low) on one password.
+    (Not the longest: a match that takes a file's closing newline would change which rule,
+    and so which finding id, the last line of a file gets.)"""
     specific = [(f.start, f.end) for f in found if not f.generic]
     candidates = [
         (index, item)
         for index, item in enumerate(found)
         if item.generic and not any(s < item.end and item.start < e for s, e in specific)
     ]
-    candidates.sort(key=lambda pair: (-pair[1].severity.rank, -pair[1].match_length, pair[0]))
+    candidates.sort(key=lambda pair: (-pair[1].severity.rank, pair[0]))
     kept_generic: list[_Found] = []
     kept_index: set[int] = set()
     for index, item in candidates:

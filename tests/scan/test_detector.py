@@ -161,6 +161,13 @@ def test_overlapping_generic_matches_keep_the_most_severe() -> None:
     ]
 
 
+@pytest.mark.parametrize("end", ["\n", ""])
+def test_the_rule_of_a_generic_finding_does_not_depend_on_the_closing_newline(end: str) -> None:
+    """The finding id hashes the rule: the last line of a .env must get the same one."""
+    hits = scan(f"DB_USERNAME=root\nDB_PASSWORD=Kq9vT3w7xZ{end}")
+    assert [h.rule_id for h in hits] == ["generic.env-password"]
+
+
 def test_profile_rule_is_used() -> None:
     ruleset = load_ruleset(profile=PROFILE)
     detector = Detector(ruleset, SECRECY, PROFILE)

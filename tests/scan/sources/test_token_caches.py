@@ -44,8 +44,9 @@ def _msal_cache() -> tuple[str, str]:
 
 
 def _msal_cache_other_order() -> tuple[str, str]:
-    """MSAL for .NET and Node write ``secret`` before ``credential_type``."""
-    refresh = _token("1.AR8A", 400)
+    """MSAL for .NET and Node write ``secret`` before ``credential_type``; a real refresh token
+    is over a thousand characters long, so the keyword stands that far after the match start."""
+    refresh = _token("1.AR8A", 1100)
     entry = {
         "home_account_id": "uid.utid",
         "environment": "login.microsoftonline.com",
