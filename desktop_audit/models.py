@@ -159,10 +159,13 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class LocatedHit:
-    """A hit and one place it is (git blobs may be in several commits and refs)."""
+    """A hit and one place it is (git blobs may be in several commits and refs). ``unit``
+    names the whole a source can vouch for unchanged next time (a repository's history):
+    the store keeps it with the location so a rescan can carry those over in one step."""
 
     hit: Hit
     location: Location
+    unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

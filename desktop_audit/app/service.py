@@ -6,6 +6,7 @@ plain-Python progress callback and a cancel token, so the GUI can run them in a 
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import logging
@@ -13,6 +14,7 @@ import socket
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_audit import __version__
 from desktop_audit.app import paths
@@ -32,7 +34,6 @@ from desktop_audit.models import (
 from desktop_audit.profile import ChecklistItem, Profile, load_profile
 from desktop_audit.progress import CancelToken, ProgressCallback, no_progress
 from desktop_audit.resources import resource_path
-from desktop_audit.scan.detector import Detector
 from desktop_audit.scan.engine import run_sources
 from desktop_audit.scan.parallel import DetectorSpec, ParallelDetect
 from desktop_audit.scan.reuse import ReuseCache, detection_digest
@@ -42,6 +43,9 @@ from desktop_audit.scan.sources.registry import build_sources
 from desktop_audit.secrecy import Secrecy
 from desktop_audit.store import Store, queries
 from desktop_audit.store.keys import InstallationKey, PassphrasePrompt, obtain_key
+
+if TYPE_CHECKING:  # built on first need (_LazyDetector): a rescan may never load it
+    from desktop_audit.scan.detector import Detector
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +185,7 @@ class AuditService:
                 ruleset_digest=ruleset.digest,
                 tool_version=__version__,
             )
+            ctx.carry_over = functools.partial(store.carry_over, scan_id, home)
             status = ScanStatus.COMPLETE
             new = 0
             parallel: ParallelDetect | None = None
@@ -324,11 +329,16 @@ class _LazyDetector:
         self, ruleset: RuleSet, secrecy: Secrecy, profile: Profile | None, *, now: bool
     ) -> None:
         self._args = (ruleset, secrecy, profile)
-        self._detector: Detector | None = Detector(*self._args) if now else None
+        self._detector: Detector | None = self._build() if now else None
+
+    def _build(self) -> Detector:
+        from desktop_audit.scan.detector import Detector  # noqa: PLC0415  (see the class)
+
+        return Detector(*self._args)
 
     def __call__(self, fragment: Fragment) -> list[Hit]:
         if self._detector is None:
-            self._detector = Detector(*self._args)
+            self._detector = self._build()
         return self._detector.scan(fragment)
 
 

@@ -142,7 +142,7 @@ class _PlaceSeverity:
         if location.line is not None and location.line < 1:
             # Lines are 1-based in every output; a source without one reports none.
             location = dataclasses.replace(location, line=None)
-            located = LocatedHit(hit, location)
+            located = LocatedHit(hit, location, located.unit)
         base, judged, document = self._judged(hit, location)
         key = (hit.severity, hit.kind, location.source, location.ref, judged, base, document)
         adjusted = self._known.get(key)
@@ -154,7 +154,7 @@ class _PlaceSeverity:
             self._known[key] = adjusted
         if adjusted is hit.severity:
             return located
-        return LocatedHit(dataclasses.replace(hit, severity=adjusted), location)
+        return LocatedHit(dataclasses.replace(hit, severity=adjusted), location, located.unit)
 
     def _judged(self, hit: Hit, location: Location) -> tuple[str, str | None, bool]:
         """:meth:`_judge`, and whether the location is in a written document (from the real

@@ -12,19 +12,23 @@ fragments (content in memory) and hits (no raw secret) cross the pipes.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_audit.models import Fragment, Hit
 from desktop_audit.profile import Profile
-from desktop_audit.scan.detector import Detector
 from desktop_audit.scan.rules.loader import load_ruleset
 from desktop_audit.secrecy import Secrecy
+
+if TYPE_CHECKING:  # imported where used: a rescan that detects nothing never loads them
+    import multiprocessing.context
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from desktop_audit.scan.detector import Detector
 
 WORKERS_ENV = "DESKTOP_AUDIT_WORKERS"
 START_AFTER = 32 << 20  # bytes detected in-process before workers are started
@@ -43,6 +47,8 @@ class DetectorSpec:
     profile: Profile | None = None
 
     def build(self) -> Detector:
+        from desktop_audit.scan.detector import Detector  # noqa: PLC0415
+
         ruleset = load_ruleset(self.extra_rule_files, self.profile, examples=False)
         return Detector(ruleset, self.secrecy, self.profile)
 
@@ -75,6 +81,8 @@ def worker_count() -> int:
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    import multiprocessing  # noqa: PLC0415
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
@@ -139,6 +147,8 @@ class ParallelDetect:
     def _want_pool(self) -> bool:
         if self._spec is None or self._workers < 2 or self._seen < self._start_after:
             return False
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
         self._pool = ProcessPoolExecutor(
             max_workers=self._workers,
             mp_context=_context(),

@@ -59,6 +59,10 @@ def utcnow() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+class _NotCarriedError(Exception):
+    """A unit's stored locations are not the ones expected: nothing is carried over."""
+
+
 def _location_identity(finding_id: str, loc: Location) -> str:
     parts = [finding_id, loc.source, loc.path or "", str(loc.line or ""), loc.commit or ""]
     parts += [loc.ref or "", loc.keychain_item or ""]
@@ -332,6 +336,7 @@ class Store:
                         scan_id,
                         now,
                         now,
+                        _text(item.unit),
                     )
                 )
             conn.executemany(
@@ -342,12 +347,59 @@ class Store:
             conn.executemany(
                 "INSERT INTO locations(finding_id, identity, source, path, line, git_commit,"
                 " ref, keychain_item, home, context, first_seen_scan, last_seen_scan,"
-                " first_seen, last_seen, present) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)"
+                " first_seen, last_seen, unit, present) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)"
                 " ON CONFLICT(identity) DO UPDATE SET last_seen_scan = excluded.last_seen_scan,"
-                " last_seen = excluded.last_seen, present = 1, context = excluded.context",
+                " last_seen = excluded.last_seen, present = 1, context = excluded.context,"
+                " unit = excluded.unit",
                 locations,
             )
         return new
+
+    def carry_over(self, scan_id: str, home: Path, unit: str, expected: int) -> bool:
+        """Mark the locations of ``unit`` as seen by this scan, all at once, when exactly
+        ``expected`` of them are present (what the source last recorded for the unchanged
+        unit); otherwise change nothing and return False (the caller records them one by
+        one). Their findings are seen again too, as :meth:`record_hits` would do."""
+        if expected < 1:
+            return False
+        now = utcnow()
+        try:
+            with self._tx() as conn:
+                self._carry(conn, scan_id, now, storable(str(home)), storable(unit), expected)
+        except _NotCarriedError:
+            return False
+        return True
+
+    def _carry(
+        self,
+        conn: sqlite3.Connection,
+        scan_id: str,
+        now: str,
+        home_text: str,
+        unit_text: str,
+        expected: int,
+    ) -> None:
+        updated = conn.execute(
+            "UPDATE locations SET last_seen_scan = ?, last_seen = ?, home = ?"
+            " WHERE unit = ? AND present = 1",
+            (scan_id, now, home_text, unit_text),
+        ).rowcount
+        if updated != expected:
+            raise _NotCarriedError  # rolled back: these rows are not what the source recorded
+        carried = conn.execute(
+            "SELECT id, status FROM findings WHERE id IN (SELECT finding_id FROM"
+            " locations WHERE unit = ? AND last_seen_scan = ?)",
+            (unit_text, scan_id),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE findings SET last_seen_scan = ?, last_seen = ?, present = 1 WHERE id = ?",
+            [(scan_id, now, fid) for fid, _ in carried],
+        )
+        for fid, status in carried:
+            if status == Status.REMOVED:
+                self._insert_event(
+                    conn, fid, Status.REVOKED, "scan", "a copy reappeared on this machine", scan_id
+                )
 
     def _seen_finding(
         self, conn: sqlite3.Connection, scan_id: str, hit: Hit, now: str

@@ -143,5 +143,11 @@ CREATE TABLE reuse (
 ) STRICT, WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# Version 5: the unit a location was seen as part of (a repository's history), so a rescan
+# that finds the unit unchanged carries its locations over without writing each one.
+_V5 = """
+ALTER TABLE locations ADD COLUMN unit TEXT;
+CREATE INDEX locations_unit ON locations(unit) WHERE unit IS NOT NULL;
+"""
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

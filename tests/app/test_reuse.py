@@ -159,9 +159,20 @@ def _locations(outcome: ScanOutcome) -> set[tuple[object, ...]]:
     }
 
 
+def _mark_one_location_gone(db: Path) -> None:
+    """Change a stored git location behind the snapshot's back (a rescan cannot carry the
+    repository's locations over, and places its remembered hits again)."""
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE locations SET present = 0 WHERE id = (SELECT MIN(id) FROM locations"
+            " WHERE source = 'git-history')"
+        )
+
+
 def test_attribution_is_remembered_until_the_refs_change(tmp_path: Path, home: Path) -> None:
     service = AuditService(db_path=tmp_path / "audit.db")
     first = _scan(service, home)
+    _mark_one_location_gone(tmp_path / "audit.db")
     second = _scan(service, home)
     assert _stats(second, "git").get("reused_attributions") == 1
     assert _locations(second) == _locations(first)
@@ -225,6 +236,64 @@ def test_an_unchanged_repository_is_not_listed_again(tmp_path: Path, home: Path)
         k: first.scan.coverage[0][k] for k in keys
     }
     assert len(_snapshot_rows(tmp_path / "audit.db")) == 1
+
+
+def _history_rows(db: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "SELECT identity, last_seen_scan, present, unit FROM locations"
+            " WHERE source = 'git-history' ORDER BY identity"
+        ).fetchall()
+
+
+def test_an_unchanged_repository_s_locations_are_carried_over(tmp_path: Path, home: Path) -> None:
+    """The store marks the repository's stored locations seen in one step: the same rows,
+    now last seen by the rescan, and nothing decoded, placed or written one by one."""
+    db = tmp_path / "audit.db"
+    service = AuditService(db_path=db)
+    first = _scan(service, home)
+    before = _history_rows(db)
+    assert before and all(unit == str(home / "repo") for *_, unit in before)
+    second = _scan(service, home)
+    after = _history_rows(db)
+    assert _stats(second, "git")["carried_locations"] == len(before)
+    assert [row[0] for row in after] == [row[0] for row in before]
+    assert {row[1] for row in after} == {second.scan.id}
+    assert all(row[2] == 1 for row in after)
+    assert _locations(second) == _locations(first)
+    assert _open_ids(second) == _open_ids(first)
+    assert second.new_findings == 0
+
+
+def test_locations_changed_behind_the_snapshot_are_written_again(
+    tmp_path: Path, home: Path
+) -> None:
+    """When the stored rows are not the ones the snapshot's pass wrote (one marked gone
+    here), nothing is carried over: the remembered hits are placed and written as before."""
+    db = tmp_path / "audit.db"
+    service = AuditService(db_path=db)
+    first = _scan(service, home)
+    _mark_one_location_gone(db)
+    second = _scan(service, home)
+    assert "carried_locations" not in _stats(second, "git")
+    assert _stats(second, "git")["reused_repositories"] == 1
+    assert _locations(second) == _locations(first)
+    assert all(row[2] == 1 for row in _history_rows(db))
+
+
+def test_a_scan_of_other_roots_places_the_hits_again(tmp_path: Path, home: Path) -> None:
+    """Severity by place and the scope of absence depend on the home and roots: a snapshot
+    taken under others is replayed, not carried over."""
+    service = AuditService(db_path=tmp_path / "audit.db")
+    first = _scan(service, home)
+    groups = (SourceGroup.FILES, SourceGroup.GIT)
+    request = ScanRequest(home=home, roots=(home / "repo", home / "notes"), groups=groups)
+    second = service.scan(request)
+    assert _stats(second, "git")["reused_repositories"] == 1
+    assert "carried_locations" not in _stats(second, "git")
+    assert _locations(second) == {
+        loc for loc in _locations(first) if loc[1] and str(loc[1]).startswith(str(home / "repo"))
+    }
 
 
 @pytest.mark.parametrize("change", ["commit", "dangling object", "new ref", "gc"])

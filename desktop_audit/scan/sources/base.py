@@ -69,6 +69,9 @@ class ScanContext:
     own_dirs: frozenset[Path] = frozenset()
     # Sources whose pass stopped on an error (detection may have lost fragments in flight).
     failed_sources: set[str] = field(default_factory=set)
+    # Marks the stored locations of an unchanged unit as seen by this scan when exactly the
+    # expected number are there (False: nothing done; the source hands back its hits).
+    carry_over: Callable[[str, int], bool] | None = None
 
     def error(self, source: str, path: Path | str | None, message: str) -> None:
         """Record a problem with one item; never pass a secret in ``message``."""

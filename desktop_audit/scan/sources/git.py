@@ -45,7 +45,13 @@ from desktop_audit.scan.sources.git_attribution import (
 )
 from desktop_audit.scan.sources.git_coverage import RepoProbe, present_blobs
 from desktop_audit.scan.sources.git_objects import ObjectCounts, SeenBlobs, iter_objects, message_of
-from desktop_audit.scan.sources.git_snapshot import Snapshot, recall, snapshot_state, store_stamp
+from desktop_audit.scan.sources.git_snapshot import (
+    Snapshot,
+    recall,
+    scan_scope,
+    snapshot_state,
+    store_stamp,
+)
 from desktop_audit.scan.sources.git_snapshot import keep as keep_snapshot
 from desktop_audit.scan.sources.gitcmd import Git, GitError, objects_only
 from desktop_audit.scan.sources.ole_text import text_runs
@@ -222,18 +228,49 @@ class GitSource:
         stats.add("reused_repositories")
         stats.add("reused_objects", counts.reused)
         probe.state = self.states[repo.path] = repository_state(git, snapshot.objects, facts)
-        if snapshot.hits:
-            origin = Origin(SourceKind.GIT_HISTORY, path=repo.path)
-            yield Fragment(b"", origin, reused=rebased(snapshot.hits, repo.path))
+        if not self._carried(repo, snapshot, ctx):
+            hits = snapshot.hits()
+            if hits:
+                origin = Origin(SourceKind.GIT_HISTORY, path=repo.path)
+                yield Fragment(b"", origin, reused=rebased(hits, repo.path))
         probe.after(counts, readable=True, max_bytes=self.rules.max_file_bytes)
 
-    def _keep_snapshots(self, by_repo: dict[Path, list[Hit]], ctx: ScanContext) -> None:
-        """Remember each repository read completely, with the hits found in its objects (not
+    @staticmethod
+    def _carried(repo: Repository, snapshot: Snapshot, ctx: ScanContext) -> bool:
+        """Whether the store took over the locations the snapshot's pass recorded for the
+        repository (same home and roots, every one of them still there), so its hits need
+        not be decoded, placed and written again."""
+        if ctx.carry_over is None or snapshot.located < 1:
+            return False
+        if snapshot.scope != scan_scope(ctx.home, ctx.roots):
+            return False
+        if not ctx.carry_over(str(repo.path), snapshot.located):
+            return False
+        ctx.stat(NAME).add("carried_locations", snapshot.located)
+        return True
+
+    def _complete_passes(self, ctx: ScanContext) -> dict[Path, tuple[str, RepoProbe, ObjectCounts]]:
+        """The repositories read completely by this scan, to be remembered as snapshots (none
         after a cancel or a failed pass: fragments in flight may have lost their hits)."""
+        passes = dict(self.snapshots)
+        self.snapshots.clear()
         if ctx.reuse is None or ctx.cancel.cancelled or str(self.group) in ctx.failed_sources:
-            self.snapshots.clear()
+            return {}
+        return passes
+
+    def _keep_snapshots(
+        self,
+        passes: dict[Path, tuple[str, RepoProbe, ObjectCounts]],
+        hits: dict[Path, tuple[Hit, ...]],
+        located: dict[Path, set[tuple[object, ...]]],
+        ctx: ScanContext,
+    ) -> None:
+        """Remember each repository read completely, with the hits found in its objects and
+        how many distinct locations they were placed at."""
+        if ctx.reuse is None or ctx.cancel.cancelled:
             return
-        for repo_path, (state, probe, counts) in self.snapshots.items():
+        scope = scan_scope(ctx.home, ctx.roots)
+        for repo_path, (state, probe, counts) in passes.items():
             cov = probe.coverage
             snapshot = Snapshot(
                 objects=counts.objects,
@@ -245,10 +282,11 @@ class GitSource:
                 bytes=cov.bytes,
                 # the partial clone's count alone (``after`` adds the corrupt objects again)
                 missing_objects=cov.missing_objects - counts.missing,
-                hits=tuple(by_repo.get(repo_path, ())),
+                located=len(located.get(repo_path, ())),
+                scope=scope,
             )
-            keep_snapshot(ctx.reuse, self.repositories[repo_path].git_dir, state, snapshot)
-        self.snapshots.clear()
+            git_dir = self.repositories[repo_path].git_dir
+            keep_snapshot(ctx.reuse, git_dir, state, snapshot, hits.get(repo_path, ()))
 
     def _stream(
         self,
@@ -413,7 +451,8 @@ class GitSource:
                 by_repo[origin.path].append(hit)
             else:
                 yield LocatedHit(hit, location_from_origin(hit))
-        self._keep_snapshots(by_repo, ctx)
+        passes = self._complete_passes(ctx)
+        own_hits = {path: tuple(by_repo.get(path, ())) for path in passes}
         blob_hits = [hit for repo_hits in by_repo.values() for hit in repo_hits if hit.origin.blob]
         for repo_path in self.sharing:
             # a clone passed over blobs another repository yielded: place those hits here too
@@ -421,8 +460,14 @@ class GitSource:
             if others:
                 held = present_blobs(self._git(repo_path), {h.origin.blob or "" for h in others})
                 by_repo[repo_path].extend(hit for hit in others if hit.origin.blob in held)
+        located: dict[Path, set[tuple[object, ...]]] = {path: set() for path in passes}
         for repo_path, repo_hits in by_repo.items():
-            yield from self._locate_repo(repo_path, repo_hits, ctx)
+            places = located.get(repo_path)
+            for item in self._locate_repo(repo_path, repo_hits, ctx):
+                if places is not None:
+                    places.add(_stored_place(item))
+                yield item
+        self._keep_snapshots(passes, own_hits, located, ctx)
 
     def _attribution(
         self, repo_path: Path, blobs: set[str], commits: frozenset[str], ctx: ScanContext
@@ -469,19 +514,29 @@ class GitSource:
         except GitError as exc:
             ctx.error(NAME, repo_path, f"cannot attribute findings to commits: {exc}")
             found = Attribution({}, {}, {})
+        unit = str(repo_path)
         for hit in hits:
             if hit.origin.blob:
-                yield from _blob_locations(hit, repo_path, found)
+                for location in _blob_locations(hit, repo_path, found):
+                    yield LocatedHit(hit, location, unit)
             else:
-                yield LocatedHit(hit, _message_location(hit, repo_path, found))
+                yield LocatedHit(hit, _message_location(hit, repo_path, found), unit)
 
 
-def _blob_locations(hit: Hit, repo_path: Path, found: Attribution) -> Iterator[LocatedHit]:
+def _stored_place(item: LocatedHit) -> tuple[object, ...]:
+    """What tells a location apart in the store (the finding and the place; a line below 1
+    is stored as none)."""
+    loc = item.location
+    line = loc.line if loc.line is not None and loc.line > 0 else None
+    return (item.hit.finding_id, loc.source, loc.path, line, loc.commit, loc.ref, loc.keychain_item)
+
+
+def _blob_locations(hit: Hit, repo_path: Path, found: Attribution) -> Iterator[Location]:
     blob_places = found.places.get(hit.origin.blob or "", [])
     member = hit.origin.inner_path  # inside an archive or document blob
     if not blob_places:
         path = _member_path(repo_path, None, hit) if member else str(repo_path)
-        yield LocatedHit(hit, Location(SourceKind.GIT_HISTORY, path, hit.line))
+        yield Location(SourceKind.GIT_HISTORY, path, hit.line)
         return
     for place in blob_places[:MAX_PLACES_PER_HIT]:
         path = (
@@ -489,15 +544,12 @@ def _blob_locations(hit: Hit, repo_path: Path, found: Attribution) -> Iterator[L
             if member
             else _inside(repo_path, place.inner_path)
         )
-        yield LocatedHit(
-            hit,
-            Location(
-                source=SourceKind.GIT_HISTORY,
-                path=path,
-                line=hit.line,
-                commit=place.commit,
-                ref=place.ref,
-            ),
+        yield Location(
+            source=SourceKind.GIT_HISTORY,
+            path=path,
+            line=hit.line,
+            commit=place.commit,
+            ref=place.ref,
         )
 
 

@@ -11,6 +11,11 @@ whose objects partly live elsewhere (alternates) has no stamp: it is listed as u
 
 One slot per repository holds its latest snapshot (stored under a name without the state,
 so a changed repository replaces its old snapshot instead of adding one).
+
+A snapshot also counts the distinct locations its pass placed the hits at, for which home
+and roots. A rescan with the same ones asks the store to mark the repository's stored
+locations seen in one statement; only when exactly that many are there (nothing changed
+them since) is that done. Otherwise the hits are decoded, placed and written as before.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_audit.models import Hit
 from desktop_audit.scan.reuse import ReuseCache, hit_rows, hits_from_rows, repository_unit
 
-SNAPSHOT_FORMAT = "1"
+SNAPSHOT_FORMAT = "2"
 # Repositories with more hits than this are listed again on each rescan (the snapshot would
 # be a large row read at every start).
 MAX_SNAPSHOT_HITS = 100_000
@@ -66,9 +72,13 @@ def snapshot_state(stamp: str, facts: bytes, *settings: object) -> str:
     return digest.hexdigest()
 
 
+_Json = bytes  # (inside Snapshot, ``bytes`` names its byte count)
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """What one complete pass over a repository's objects found."""
+    """What one complete pass over a repository's objects found, and where it placed it:
+    ``located`` distinct locations (-1: not known) for a scan of home and roots ``scope``."""
 
     objects: int
     commits: int
@@ -78,40 +88,60 @@ class Snapshot:
     blobs: int  # text and binary blobs within the size cap
     bytes: int
     missing_objects: int  # a partial clone's never-downloaded objects (-1: unknown)
-    hits: tuple[Hit, ...]
+    located: int = -1
+    scope: str = ""
+    encoded_hits: _Json = b"[]"  # JSON rows (decoded only when the hits are replayed)
+
+    def hits(self) -> tuple[Hit, ...]:
+        """The hits found in the repository's objects."""
+        return tuple(hits_from_rows(json.loads(self.encoded_hits)))
+
+
+def scan_scope(home: Path, roots: tuple[Path, ...]) -> str:
+    """The home and roots a snapshot's locations were placed for (severity by place and
+    the scope of absence depend on them)."""
+    text = "\x00".join([str(home), *sorted(str(root) for root in roots)])
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _slot(git_dir: Path) -> str:
     return repository_unit("snapshot", git_dir, "")
 
 
+_COUNTS = ("objects", "commits", "tags", "large", "missing", "blobs", "bytes", "missing_objects")
+
+
 def recall(cache: ReuseCache, git_dir: Path, state: str) -> Snapshot | None:
-    """The snapshot stored for ``git_dir`` in ``state``, or None."""
+    """The snapshot stored for ``git_dir`` in ``state``, or None. Its hits stay encoded."""
     payload = cache.payload(_slot(git_dir))
     if payload is None:
         return None
-    head, _, body = payload.partition(b"\n")
+    head, _, rest = payload.partition(b"\n")
     if head != state.encode("ascii"):
         return None
+    header, _, encoded_hits = rest.partition(b"\n")
     try:
-        data = json.loads(body)
+        data = json.loads(header)
         return Snapshot(
             **{k: int(data[k]) for k in _COUNTS},
-            hits=tuple(hits_from_rows(data["hits"])),
+            located=int(data["located"]),
+            scope=str(data["scope"]),
+            encoded_hits=encoded_hits,
         )
     except (ValueError, KeyError, TypeError):
         return None  # unreadable: list the repository again
 
 
-_COUNTS = ("objects", "commits", "tags", "large", "missing", "blobs", "bytes", "missing_objects")
-
-
-def keep(cache: ReuseCache, git_dir: Path, state: str, snapshot: Snapshot) -> bool:
-    """Store ``snapshot`` as the repository's latest (replacing an older one)."""
-    if len(snapshot.hits) > MAX_SNAPSHOT_HITS:
+def keep(
+    cache: ReuseCache, git_dir: Path, state: str, snapshot: Snapshot, hits: Sequence[Hit]
+) -> bool:
+    """Store ``snapshot`` with ``hits`` as the repository's latest (replacing an older one)."""
+    if len(hits) > MAX_SNAPSHOT_HITS:
         return False
     data: dict[str, object] = {k: getattr(snapshot, k) for k in _COUNTS}
-    data["hits"] = hit_rows(snapshot.hits)
-    body = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    cache.keep(_slot(git_dir), state.encode("ascii") + b"\n" + body)
+    data["located"] = snapshot.located
+    data["scope"] = snapshot.scope
+    header = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    body = json.dumps(hit_rows(hits), separators=(",", ":"), sort_keys=True).encode()
+    cache.keep(_slot(git_dir), b"\n".join([state.encode("ascii"), header, body]))
     return True
