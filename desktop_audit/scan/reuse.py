@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from desktop_audit.models import FindingKind, Hit, Origin, Severity, SourceKind
 
@@ -148,6 +148,27 @@ def hits_from_rows(rows: Sequence[dict[str, Any]]) -> list[Hit]:
     ]
 
 
+# Units asked of the store one at a time before all are read at once (a rescan of
+# unchanged repositories asks about a few files at most; a sweep asks about thousands).
+POINT_LOOKUPS = 64
+
+
+class StoredUnits(Protocol):
+    """The units a store remembers for one digest."""
+
+    def count(self) -> int:
+        """How many there are."""
+        ...
+
+    def one(self, key: bytes) -> tuple[bytes | None] | None:
+        """One unit's row: its stored value (None for a clean one); None: unknown."""
+        ...
+
+    def everything(self) -> tuple[list[bytes], dict[bytes, bytes]]:
+        """Keys of the clean units, and the others' values."""
+        ...
+
+
 class ReuseCache:
     """The units known for one detection digest, and the ones this scan adds.
 
@@ -162,28 +183,54 @@ class ReuseCache:
         with_hits: dict[bytes, bytes] | None = None,
         started_ns: int | None = None,
         flush: Flush | None = None,
+        stored: StoredUnits | None = None,
     ) -> None:
         self.digest = digest
         self._clean = set(clean)
         self._with_hits = dict(with_hits or {})
         self._fresh: list[tuple[bytes, bytes | None]] = []
         self._flush = flush
+        self._stored = stored  # read in full when many units are asked about
+        self._point_lookups = 0
         self.started_ns = started_ns if started_ns is not None else time.time_ns()
         self.reused = 0
         self.remembered = 0
 
     def __len__(self) -> int:
+        if self._stored is not None:  # (what this scan kept is stored by now, or soon)
+            return self._stored.count()
         return len(self._clean) + len(self._with_hits)
 
+    def load(self) -> None:
+        """Take in every stored unit (units kept by this scan meanwhile stay as kept). Call
+        it from the thread that owns the store, before :meth:`state` is asked elsewhere."""
+        if self._stored is None:
+            return
+        clean, with_hits = self._stored.everything()
+        self._stored = None
+        self._clean.update(key for key in clean if key not in self._with_hits)
+        with_hits.update(self._with_hits)
+        self._with_hits = with_hits
+
     def lookup(self, unit: str) -> list[Hit] | None:
-        """None: unknown, read it; ``[]``: clean; else the hits remembered for it."""
+        """None: unknown, read it; ``[]``: clean; else the hits remembered for it. The first
+        few are asked of the store one by one (a rescan may need no more), then all load."""
         key = unit_key(unit)
-        if key in self._clean:
+        payload = self._with_hits.get(key)
+        if payload is None and self._stored is not None and self._point_lookups < POINT_LOOKUPS:
+            self._point_lookups += 1
+            row = self._stored.one(key)
+            if row is None:
+                return None
+            payload = row[0]
+        elif payload is None:
+            self.load()
+            payload = self._with_hits.get(key)
+            if payload is None and key not in self._clean:
+                return None
+        if payload is None:  # known clean
             self.reused += 1
             return []
-        payload = self._with_hits.get(key)
-        if payload is None:
-            return None
         try:
             hits = decode_hits(payload)
         except (ValueError, KeyError, TypeError):
@@ -193,7 +240,7 @@ class ReuseCache:
 
     def state(self, unit: str) -> bool | None:
         """None: unknown; False: known clean; True: known with hits (no counting, so it is
-        safe to ask from another thread while this one remembers)."""
+        safe to ask from another thread while this one remembers; :meth:`load` first)."""
         key = unit_key(unit)
         if key in self._clean:
             return False
@@ -205,8 +252,15 @@ class ReuseCache:
         self.remembered += 1
 
     def payload(self, unit: str) -> bytes | None:
-        """A stored value other than hits (a repository's attribution), or None."""
-        return self._with_hits.get(unit_key(unit))
+        """A stored value other than hits (a repository's attribution), or None (asked of the
+        store alone while nothing else was: a rescan of unchanged repositories reads only
+        their slots)."""
+        key = unit_key(unit)
+        found = self._with_hits.get(key)
+        if found is None and self._stored is not None:
+            row = self._stored.one(key)
+            return None if row is None else row[0]
+        return found
 
     def keep(self, unit: str, payload: bytes) -> None:
         """Store ``payload`` under ``unit`` for this scan and the next ones."""

@@ -59,6 +59,40 @@ def utcnow() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+class _StoredUnits:
+    """The reuse rows of one digest, read when asked: one row, a count, or all of them."""
+
+    def __init__(self, conn: sqlite3.Connection, digest: str) -> None:
+        self._conn = conn
+        self._digest = digest
+
+    def count(self) -> int:
+        row = self._conn.execute(
+            "SELECT COUNT(*) FROM reuse WHERE digest = ?", (self._digest,)
+        ).fetchone()
+        return int(row[0])
+
+    def one(self, key: bytes) -> tuple[bytes | None] | None:
+        row = self._conn.execute(
+            "SELECT hits FROM reuse WHERE unit = ? AND digest = ?", (key, self._digest)
+        ).fetchone()
+        if row is None:
+            return None
+        return (None if row[0] is None else bytes(row[0]),)
+
+    def everything(self) -> tuple[list[bytes], dict[bytes, bytes]]:
+        clean: list[bytes] = []
+        with_hits: dict[bytes, bytes] = {}
+        for unit, hits in self._conn.execute(
+            "SELECT unit, hits FROM reuse WHERE digest = ?", (self._digest,)
+        ):
+            if hits is None:
+                clean.append(unit)
+            else:
+                with_hits[unit] = hits
+        return clean, with_hits
+
+
 class _NotCarriedError(Exception):
     """A unit's stored locations are not the ones expected: nothing is carried over."""
 
@@ -241,17 +275,8 @@ class Store:
         """What earlier scans with detection ``digest`` remember (nothing when not ``trust``:
         a full scan reads everything and remembers afresh); fresh units are written back in
         batches as the scan goes."""
-        clean: list[bytes] = []
-        with_hits: dict[bytes, bytes] = {}
-        if trust:
-            for unit, hits in self._conn.execute(
-                "SELECT unit, hits FROM reuse WHERE digest = ?", (digest,)
-            ):
-                if hits is None:
-                    clean.append(unit)
-                else:
-                    with_hits[unit] = hits
-        return ReuseCache(digest, clean, with_hits, flush=self.save_reuse)
+        stored = _StoredUnits(self._conn, digest) if trust else None
+        return ReuseCache(digest, flush=self.save_reuse, stored=stored)
 
     def save_reuse(self, digest: str, units: Sequence[tuple[bytes, bytes | None]]) -> None:
         """Remember ``units`` for ``digest``; entries of any other digest are dropped."""

@@ -265,3 +265,29 @@ def test_checklist_keeps_history_and_returns_latest(tmp_path: Path) -> None:
         assert store.checklist_answers()["vpn"][:2] == (False, "reinstalled by mistake")
         count = store.db.conn.execute("SELECT COUNT(*) FROM checklist_answers").fetchone()[0]
         assert count == 2
+
+
+def test_remembered_units_are_read_one_by_one_then_all_at_once(tmp_path: Path) -> None:
+    """A rescan asking about a few units reads just those rows; after
+    ``POINT_LOOKUPS`` questions every row is read, and the answers never change."""
+    from desktop_audit.scan.reuse import POINT_LOOKUPS, encode_hits, unit_key
+
+    hit = make_hit(1)
+    with Store.open(tmp_path / "a.db") as store:
+        units = [(unit_key(f"clean-{i}"), None) for i in range(POINT_LOOKUPS + 10)]
+        units.append((unit_key("with-hits"), encode_hits([hit])))
+        store.save_reuse("digest-1", units)
+        store.save_reuse("digest-1", [(unit_key("slot"), b"payload")])
+        cache = store.load_reuse("digest-1")
+        assert len(cache) == len(units) + 1
+        assert cache.payload("slot") == b"payload"
+        assert cache.payload("clean-0") is None
+        answers = [cache.lookup(f"clean-{i}") for i in range(POINT_LOOKUPS + 10)]
+        assert answers == [[]] * (POINT_LOOKUPS + 10)
+        assert cache.lookup("unknown") is None
+        found = cache.lookup("with-hits")
+        assert found is not None and [h.finding_id for h in found] == [hit.finding_id]
+        assert cache.state("clean-1") is False  # all rows were read by now
+        assert cache.state("with-hits") is True
+        assert cache.reused == POINT_LOOKUPS + 11
+        assert store.load_reuse("digest-2").lookup("clean-0") is None  # another digest

@@ -299,6 +299,8 @@ class GitSource:
     ) -> Iterator[Fragment]:
         stats = ctx.stat(NAME)
         reuse = ctx.reuse
+        if reuse is not None:
+            reuse.load()  # here: git's feeder thread asks what is known, and cannot read it
         objects = iter_objects(
             git,
             self.rules.max_file_bytes,

@@ -300,9 +300,15 @@ def _places(
     return found
 
 
+# What a ref's fingerprint needs: its name, target and symbolic target. An object id names
+# its type and what a tag peels to, so git need not open each ref's object (the full
+# REF_FORMAT reads every target: 33 ms against 6 ms for psf/requests' 850 refs).
+FACTS_FORMAT = "%(refname)%00%(objectname)%00%(symref)"
+
+
 def ref_facts(git: Git) -> bytes:
     """Every ref with its target and every reflog entry's commit, as git lists them."""
-    return git.run("for-each-ref", f"--format={REF_FORMAT}") + git.run(
+    return git.run("for-each-ref", f"--format={FACTS_FORMAT}") + git.run(
         "rev-list", "--no-walk", "--reflog", "--stdin"
     )
 
