@@ -185,7 +185,7 @@ class AuditService:
                 ruleset_digest=ruleset.digest,
                 tool_version=__version__,
             )
-            ctx.carry_over = functools.partial(store.carry_over, scan_id, home)
+            ctx.carry_over = functools.partial(store.carry_over, scan_id)
             status = ScanStatus.COMPLETE
             new = 0
             parallel: ParallelDetect | None = None

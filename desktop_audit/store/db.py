@@ -380,7 +380,7 @@ class Store:
             )
         return new
 
-    def carry_over(self, scan_id: str, home: Path, unit: str, expected: int) -> bool:
+    def carry_over(self, scan_id: str, unit: str, expected: int) -> bool:
         """Mark the locations of ``unit`` as seen by this scan, all at once, when exactly
         ``expected`` of them are present (what the source last recorded for the unchanged
         unit); otherwise change nothing and return False (the caller records them one by
@@ -390,7 +390,7 @@ class Store:
         now = utcnow()
         try:
             with self._tx() as conn:
-                self._carry(conn, scan_id, now, storable(str(home)), storable(unit), expected)
+                self._carry(conn, scan_id, now, storable(unit), expected)
         except _NotCarriedError:
             return False
         return True
@@ -400,14 +400,12 @@ class Store:
         conn: sqlite3.Connection,
         scan_id: str,
         now: str,
-        home_text: str,
         unit_text: str,
         expected: int,
     ) -> None:
         updated = conn.execute(
-            "UPDATE locations SET last_seen_scan = ?, last_seen = ?, home = ?"
-            " WHERE unit = ? AND present = 1",
-            (scan_id, now, home_text, unit_text),
+            "UPDATE locations SET last_seen_scan = ?, last_seen = ? WHERE unit = ? AND present = 1",
+            (scan_id, now, unit_text),
         ).rowcount
         if updated != expected:
             raise _NotCarriedError  # rolled back: these rows are not what the source recorded
