@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Generator, Iterable, Iterator
-from enum import StrEnum
 from pathlib import Path
 
 from desktop_audit.models import Fragment, Origin, SourceStats
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.archives import Member, compression, zip_names
 from desktop_audit.scan.sources.catalogue import WalkRules
+from desktop_audit.scan.sources.container_kinds import PDF_MAGIC, Container
 from desktop_audit.scan.sources.decoders import csv_credentials
 from desktop_audit.scan.sources.documents import (
     MAX_DOCUMENT_ROWS,
@@ -42,7 +42,6 @@ from desktop_audit.scan.sources.reading import SkipFile
 MAX_SHEET_BYTES = 64 << 20  # worksheet XML kept per spreadsheet to be read as tables
 MAX_DOCUMENT_TABLE_BYTES = 16 << 20  # table text made from one document, all parts together
 _ZIP = b"PK\x03\x04"
-PDF_MAGIC = b"%PDF-"
 _TAR_MAGIC_AT = 257  # "ustar" in a tar header
 _OOXML_FOLDERS = ("word/", "xl/", "ppt/")  # Word, Excel, PowerPoint parts
 # Software packages are zip archives too (jars, wheels, NuGet, VS Code extensions, Android
@@ -59,15 +58,6 @@ _OFFICE_STREAMS = tuple(
     name.encode("utf-16-le")
     for name in ("WordDocument", "Workbook", "Book", "PowerPoint Document", "__substg1.0_")
 )
-
-
-class Container(StrEnum):
-    """What a blob holds when it is not text but can be read for text."""
-
-    ARCHIVE = "archive"
-    DOCUMENT = "document"
-    PDF = "pdf"
-    OLE = "ole"
 
 
 def blob_container(data: bytes) -> Container | None:

@@ -17,7 +17,7 @@ from desktop_audit.scan.sources.catalogue import (
     WalkRules,
     load_catalogue,
 )
-from desktop_audit.scan.sources.files import reusable
+from desktop_audit.scan.sources.file_reuse import reusable
 from desktop_audit.scan.sources.fragments import file_fragments
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import SkipFile, read_whole

@@ -4,20 +4,18 @@ files decoded."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import stat
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
-from desktop_audit.scan.reuse import file_unit
 from desktop_audit.scan.sources.archives import is_archive, iter_members
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.containers import archive_fragments, page_fragments
 from desktop_audit.scan.sources.documents import is_document
+from desktop_audit.scan.sources.file_reuse import file_version, remembered
 from desktop_audit.scan.sources.fragments import (
     file_fragments,
     guess_format,
@@ -54,49 +52,6 @@ class _RunsKind:
 
 _OLE = _RunsKind(lambda _path, data: text_runs(data) if is_ole(data) else None, "legacy_documents")
 _LEVELDB = _RunsKind(lambda path, data: leveldb_text(path.name, data), "leveldb_files")
-
-
-def file_version(path: Path, st: os.stat_result | None, ctx: ScanContext) -> str | None:
-    """The reuse unit of a regular file in the state ``st``, or None when it cannot be
-    remembered (no reuse in this scan, not a regular file, changed too recently)."""
-    if ctx.reuse is None or st is None or not stat.S_ISREG(st.st_mode) or ctx.reuse.recent(st):
-        return None
-    return file_unit(path, st)
-
-
-def remembered(unit: str | None, origin: Origin, ctx: ScanContext) -> list[Fragment] | None:
-    """None: read the unit; else what to yield instead of reading it (the marker carrying
-    the hits an earlier scan found in it, or nothing for a clean one)."""
-    hits = ctx.reuse.lookup(unit) if ctx.reuse is not None and unit is not None else None
-    if hits is None:
-        return None
-    return [Fragment(b"", origin, reused=tuple(hits))] if hits else []
-
-
-def reusable(
-    path: Path,
-    origin: Origin,
-    ctx: ScanContext,
-    fragments: Callable[[], Iterator[Fragment]],
-    *,
-    follow: bool = False,
-) -> Iterator[Fragment]:
-    """A file's ``fragments()``, or what an earlier scan with the same rules found in this
-    very version of it (same stat stamp). Raises what ``fragments()`` raises."""
-    unit = None
-    if ctx.reuse is not None:
-        try:
-            st: os.stat_result | None = path.stat() if follow else path.lstat()
-        except OSError:
-            st = None
-        unit = file_version(path, st, ctx)
-    instead = remembered(unit, origin, ctx)
-    if instead is not None:
-        yield from instead
-        return
-    for fragment in fragments():
-        yield tagged(fragment, unit)
-    yield from unit_end(origin, unit)
 
 
 class FilesSource:

@@ -12,6 +12,7 @@ import os
 from collections import defaultdict
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_audit.models import (
     Fragment,
@@ -23,16 +24,11 @@ from desktop_audit.models import (
     SourceKind,
 )
 from desktop_audit.scan.reuse import object_unit, rebased, repository_unit
-from desktop_audit.scan.sources.archives import iter_members_in
 from desktop_audit.scan.sources.base import ScanContext, inside, location_from_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
-from desktop_audit.scan.sources.containers import (
-    Container,
-    archive_fragments,
-    page_fragments,
-)
+from desktop_audit.scan.sources.container_kinds import Container
 from desktop_audit.scan.sources.discovery import Repository, discover
-from desktop_audit.scan.sources.files import reusable
+from desktop_audit.scan.sources.file_reuse import reusable
 from desktop_audit.scan.sources.fragments import file_fragments, guess_format, tagged, unit_end
 from desktop_audit.scan.sources.git_attribution import (
     UNREACHABLE,
@@ -56,9 +52,11 @@ from desktop_audit.scan.sources.git_snapshot import keep as keep_snapshot
 from desktop_audit.scan.sources.gitcmd import Git, GitError, objects_only
 from desktop_audit.scan.sources.ole_text import text_runs
 from desktop_audit.scan.sources.pacing import Pacer
-from desktop_audit.scan.sources.pdf_reader import PdfReader
 from desktop_audit.scan.sources.reading import SkipFile, has_suffix
 from desktop_audit.scan.sources.walk import is_skipped_rel_path, os_error_message
+
+if TYPE_CHECKING:
+    from desktop_audit.scan.sources.pdf_reader import PdfReader
 
 NAME = "git"
 CONFIG_FILES = ("config", "config.worktree")
@@ -83,14 +81,15 @@ class GitSource:
         self.states: dict[Path, str] = {}  # repository fingerprints (``repository_state``)
         # repositories read completely and unchanged while read: snapshot state and coverage
         self.snapshots: dict[Path, tuple[str, RepoProbe, ObjectCounts]] = {}
-        self._pdfs = PdfReader()  # its child starts on the first PDF blob of a scan
+        self._pdfs: PdfReader | None = None  # made, and its child started, on a first PDF
         self._unsettled: set[Path] = set()  # repositories with a blob to read again next time
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         try:
             yield from self._repositories(ctx)
         finally:
-            self._pdfs.close()
+            if self._pdfs is not None:
+                self._pdfs.close()
 
     def _repositories(self, ctx: ScanContext) -> Iterator[Fragment]:
         pacer = Pacer(ctx, NAME)
@@ -346,9 +345,19 @@ class GitSource:
         """The text of a blob that is an archive, an office document, a PDF or a legacy
         Office file (its member, part or page as the origin's ``inner_path``). One that
         cannot be read is counted, not reported: history cannot be mended file by file."""
+        # the readers load on the first container blob (a rescan that reads none never does)
+        from desktop_audit.scan.sources.archives import iter_members_in  # noqa: PLC0415
+        from desktop_audit.scan.sources.containers import (  # noqa: PLC0415
+            archive_fragments,
+            page_fragments,
+        )
+        from desktop_audit.scan.sources.pdf_reader import PdfReader  # noqa: PLC0415
+
         stats = ctx.stat(NAME)
         try:
             if kind is Container.PDF:
+                if self._pdfs is None:
+                    self._pdfs = PdfReader()
                 pages = self._pdfs.pages(data, lambda: ctx.cancel.cancelled)
                 yield from page_fragments(pages, base, unit)
             elif kind is Container.OLE:

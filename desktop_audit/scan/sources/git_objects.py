@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from desktop_audit.progress import CancelToken
-from desktop_audit.scan.sources.containers import PDF_MAGIC, blob_container
+from desktop_audit.scan.sources.container_kinds import PDF_MAGIC
 from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
 from desktop_audit.scan.sources.reading import decode_utf16, utf16_codec
 
@@ -129,6 +129,8 @@ def iter_objects(
     scan are passed over; ``on_binary`` hears of each binary blob read and skipped. Raises
     :class:`GitError` when the repository cannot be read (corrupt object store).
     """
+    from desktop_audit.scan.sources.containers import blob_container  # noqa: PLC0415  (heavy)
+
     lister = git.popen("cat-file", "--batch-all-objects", "--unordered", CHECK_FORMAT)
     try:
         # --buffer: git writes whole buffers, not one flush per object (the feeder streams
