@@ -5,9 +5,13 @@ Nothing here holds a raw secret except :class:`Fragment` (scanned content, in me
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from desktop_audit.pathtext import storable
 
 
 class Severity(StrEnum):
@@ -249,3 +253,20 @@ class ScanRecord:
     findings: int = 0
     # Per-repository coverage (path, objects, blobs, bytes, refs, stashes, ...), JSON-ready.
     coverage: tuple[dict[str, object], ...] = ()
+
+
+def location_identity(finding_id: str, loc: Location) -> str:
+    """What tells one stored location apart: a digest of the finding and the place (a line
+    below 1 counts as none, as every output shows it)."""
+    line = loc.line if loc.line is not None and loc.line > 0 else None
+    parts = [finding_id, loc.source, loc.path or "", str(line or ""), loc.commit or ""]
+    parts += [loc.ref or "", loc.keychain_item or ""]
+    return hashlib.sha256(storable("\x00".join(parts)).encode()).hexdigest()
+
+
+def identities_digest(identities: Iterable[str]) -> str:
+    """One digest for a set of location identities (in sorted order)."""
+    digest = hashlib.sha256()
+    for identity in sorted(identities):
+        digest.update(identity.encode("ascii") + b"\n")
+    return digest.hexdigest()

@@ -6,24 +6,16 @@ import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
 from desktop_audit.models import Fragment, Hit, LocatedHit, Location, Severity, SourceKind
 from desktop_audit.progress import ProgressEvent
 from desktop_audit.scan import severity
 from desktop_audit.scan.parallel import ParallelDetect
-from desktop_audit.scan.sources.base import ScanContext, Source, reader_processes
+from desktop_audit.scan.sources.base import ScanContext, Source, is_repository, reader_processes
 
 log = logging.getLogger(__name__)
 _REPOSITORY_SOURCES = (SourceKind.GIT_HISTORY, SourceKind.GIT_WORKTREE)
 _CONTENT_SOURCES = (SourceKind.FILE, SourceKind.GIT_HISTORY, SourceKind.GIT_WORKTREE)
-
-
-def _is_repository(directory: str) -> bool:
-    """A work tree (``.git`` inside) or a bare repository (``HEAD`` and ``objects/``)."""
-    if os.path.lexists(f"{directory}/.git"):
-        return True
-    return Path(directory, "HEAD").is_file() and Path(directory, "objects").is_dir()
 
 
 Detect = Callable[[Fragment], list[Hit]]
@@ -223,14 +215,14 @@ class _PlaceSeverity:
                 break
             if current == self._home or current in self._roots:
                 # a scan root may be a repository itself (a clone scanned on its own)
-                found = current if current != self._home and _is_repository(current) else ""
+                found = current if current != self._home and is_repository(current) else ""
                 base, outer, inner = current, found, found
                 self._places[current] = (base, outer, inner)
                 break
             chain.append(current)
             current = current.rpartition("/")[0]
         for below in reversed(chain):  # from the outermost down
-            if _is_repository(below):
+            if is_repository(below):
                 inner = below
                 outer = outer or below
             self._places[below] = (base, outer, inner)

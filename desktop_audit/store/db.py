@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import secrets
@@ -35,6 +34,8 @@ from desktop_audit.models import (
     SourceGroup,
     SourceKind,
     Status,
+    identities_digest,
+    location_identity,
 )
 from desktop_audit.pathtext import storable
 from desktop_audit.scan.reuse import ReuseCache
@@ -91,16 +92,6 @@ class _StoredUnits:
             else:
                 with_hits[unit] = hits
         return clean, with_hits
-
-
-class _NotCarriedError(Exception):
-    """A unit's stored locations are not the ones expected: nothing is carried over."""
-
-
-def _location_identity(finding_id: str, loc: Location) -> str:
-    parts = [finding_id, loc.source, loc.path or "", str(loc.line or ""), loc.commit or ""]
-    parts += [loc.ref or "", loc.keychain_item or ""]
-    return hashlib.sha256(storable("\x00".join(parts)).encode()).hexdigest()
 
 
 def _first(pair: tuple[bytes, bytes | None]) -> bytes:
@@ -348,7 +339,7 @@ class Store:
                 locations.append(
                     (
                         hit.finding_id,
-                        _location_identity(hit.finding_id, loc),
+                        location_identity(hit.finding_id, loc),
                         str(loc.source),
                         _text(loc.path),
                         loc.line,
@@ -380,49 +371,48 @@ class Store:
             )
         return new
 
-    def carry_over(self, scan_id: str, unit: str, expected: int) -> bool:
-        """Mark the locations of ``unit`` as seen by this scan, all at once, when exactly
-        ``expected`` of them are present (what the source last recorded for the unchanged
-        unit); otherwise change nothing and return False (the caller records them one by
-        one). Their findings are seen again too, as :meth:`record_hits` would do."""
-        if expected < 1:
-            return False
+    def carry_over(self, scan_id: str, unit: str, expected: str) -> int:
+        """Mark the locations of ``unit`` as seen by this scan, all at once, when the present
+        ones are exactly those whose identities digest to ``expected`` (what the source's
+        last pass recorded for the unchanged unit); returns how many, or 0 when nothing was
+        done (the caller records them one by one). Their findings are seen again too, as
+        :meth:`record_hits` would do."""
+        unit_text = storable(unit)
         now = utcnow()
-        try:
-            with self._tx() as conn:
-                self._carry(conn, scan_id, now, storable(unit), expected)
-        except _NotCarriedError:
-            return False
-        return True
-
-    def _carry(
-        self,
-        conn: sqlite3.Connection,
-        scan_id: str,
-        now: str,
-        unit_text: str,
-        expected: int,
-    ) -> None:
-        updated = conn.execute(
-            "UPDATE locations SET last_seen_scan = ?, last_seen = ? WHERE unit = ? AND present = 1",
-            (scan_id, now, unit_text),
-        ).rowcount
-        if updated != expected:
-            raise _NotCarriedError  # rolled back: these rows are not what the source recorded
-        carried = conn.execute(
-            "SELECT id, status FROM findings WHERE id IN (SELECT finding_id FROM"
-            " locations WHERE unit = ? AND last_seen_scan = ?)",
-            (unit_text, scan_id),
-        ).fetchall()
-        conn.executemany(
-            "UPDATE findings SET last_seen_scan = ?, last_seen = ?, present = 1 WHERE id = ?",
-            [(scan_id, now, fid) for fid, _ in carried],
-        )
-        for fid, status in carried:
-            if status == Status.REMOVED:
-                self._insert_event(
-                    conn, fid, Status.REVOKED, "scan", "a copy reappeared on this machine", scan_id
+        with self._tx() as conn:
+            present = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT identity FROM locations WHERE unit = ? AND present = 1", (unit_text,)
                 )
+            ]
+            if not present or identities_digest(present) != expected:
+                return 0  # (nothing written: the transaction ends empty)
+            conn.execute(
+                "UPDATE locations SET last_seen_scan = ?, last_seen = ?"
+                " WHERE unit = ? AND present = 1",
+                (scan_id, now, unit_text),
+            )
+            carried = conn.execute(
+                "SELECT id, status FROM findings WHERE id IN (SELECT finding_id FROM"
+                " locations WHERE unit = ? AND last_seen_scan = ?)",
+                (unit_text, scan_id),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE findings SET last_seen_scan = ?, last_seen = ?, present = 1 WHERE id = ?",
+                [(scan_id, now, fid) for fid, _ in carried],
+            )
+            for fid, status in carried:
+                if status == Status.REMOVED:
+                    self._insert_event(
+                        conn,
+                        fid,
+                        Status.REVOKED,
+                        "scan",
+                        "a copy reappeared on this machine",
+                        scan_id,
+                    )
+        return len(present)
 
     def _seen_finding(
         self, conn: sqlite3.Connection, scan_id: str, hit: Hit, now: str

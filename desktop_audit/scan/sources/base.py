@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,9 +70,10 @@ class ScanContext:
     own_dirs: frozenset[Path] = frozenset()
     # Sources whose pass stopped on an error (detection may have lost fragments in flight).
     failed_sources: set[str] = field(default_factory=set)
-    # Marks the stored locations of an unchanged unit as seen by this scan when exactly the
-    # expected number are there (False: nothing done; the source hands back its hits).
-    carry_over: Callable[[str, int], bool] | None = None
+    # Marks the stored locations of an unchanged unit as seen by this scan when the present
+    # ones are exactly those whose identities give the digest; returns how many (0: nothing
+    # done, the source hands back its hits).
+    carry_over: Callable[[str, str], int] | None = None
 
     def error(self, source: str, path: Path | str | None, message: str) -> None:
         """Record a problem with one item; never pass a secret in ``message``."""
@@ -141,3 +143,10 @@ def locate_by_origin(hits: Sequence[Hit]) -> Iterator[LocatedHit]:
     """Default :meth:`Source.locate` for sources whose hits need no attribution."""
     for hit in hits:
         yield LocatedHit(hit, location_from_origin(hit))
+
+
+def is_repository(directory: str) -> bool:
+    """A work tree (``.git`` inside) or a bare repository (``HEAD`` and ``objects/``)."""
+    if os.path.lexists(f"{directory}/.git"):
+        return True
+    return Path(directory, "HEAD").is_file() and Path(directory, "objects").is_dir()

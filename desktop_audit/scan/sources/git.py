@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import os
 from collections import defaultdict
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +22,16 @@ from desktop_audit.models import (
     Origin,
     SourceGroup,
     SourceKind,
+    identities_digest,
+    location_identity,
 )
 from desktop_audit.scan.reuse import object_unit, rebased, repository_unit
-from desktop_audit.scan.sources.base import ScanContext, inside, location_from_origin
+from desktop_audit.scan.sources.base import (
+    ScanContext,
+    inside,
+    is_repository,
+    location_from_origin,
+)
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.container_kinds import Container
 from desktop_audit.scan.sources.discovery import Repository, discover
@@ -43,8 +50,8 @@ from desktop_audit.scan.sources.git_coverage import RepoProbe, present_blobs
 from desktop_audit.scan.sources.git_objects import ObjectCounts, SeenBlobs, iter_objects, message_of
 from desktop_audit.scan.sources.git_snapshot import (
     Snapshot,
+    placement_scope,
     recall,
-    scan_scope,
     snapshot_state,
     store_stamp,
 )
@@ -83,6 +90,9 @@ class GitSource:
         self.snapshots: dict[Path, tuple[str, RepoProbe, ObjectCounts]] = {}
         self._pdfs: PdfReader | None = None  # made, and its child started, on a first PDF
         self._unsettled: set[Path] = set()  # repositories with a blob to read again next time
+        # replayed (not carried over) repositories: state and snapshot, to be kept again
+        self._replayed: dict[Path, tuple[str, Snapshot]] = {}
+        self._unplaced: set[Path] = set()  # repositories whose hits could not be attributed
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         try:
@@ -135,7 +145,7 @@ class GitSource:
         probe = RepoProbe(git, repo.path, ctx, NAME)
         before, snapshot, facts = self._unchanged(repo, git, ctx)
         if snapshot is not None and facts is not None:
-            yield from self._replay(repo, git, probe, snapshot, facts, ctx)
+            yield from self._replay(repo, git, probe, (before or "", snapshot), facts, ctx)
             return True
         probe.before()
         readable = True
@@ -207,11 +217,13 @@ class GitSource:
         repo: Repository,
         git: Git,
         probe: RepoProbe,
-        snapshot: Snapshot,
+        recalled: tuple[str, Snapshot],
         facts: bytes,
         ctx: ScanContext,
     ) -> Iterator[Fragment]:
-        """Coverage, errors and hits of an unchanged repository, as its last pass found them."""
+        """Coverage, errors and hits of an unchanged repository (``recalled``: its state and
+        snapshot), as its last pass found them."""
+        snapshot = recalled[1]
         probe.before(missing_objects=snapshot.missing_objects)
         counts = ObjectCounts(
             objects=snapshot.objects,
@@ -227,63 +239,80 @@ class GitSource:
         stats.add("reused_repositories")
         stats.add("reused_objects", counts.reused)
         probe.state = self.states[repo.path] = repository_state(git, snapshot.objects, facts)
-        if not self._carried(repo, snapshot, ctx):
+        if not self._carried(repo, recalled, ctx):
             hits = snapshot.hits()
             if hits:
                 origin = Origin(SourceKind.GIT_HISTORY, path=repo.path)
                 yield Fragment(b"", origin, reused=rebased(hits, repo.path))
         probe.after(counts, readable=True, max_bytes=self.rules.max_file_bytes)
 
-    @staticmethod
-    def _carried(repo: Repository, snapshot: Snapshot, ctx: ScanContext) -> bool:
+    def _carried(self, repo: Repository, recalled: tuple[str, Snapshot], ctx: ScanContext) -> bool:
         """Whether the store took over the locations the snapshot's pass recorded for the
-        repository (same home and roots, every one of them still there), so its hits need
-        not be decoded, placed and written again."""
-        if ctx.carry_over is None or snapshot.located < 1:
-            return False
-        if snapshot.scope != scan_scope(ctx.home, ctx.roots):
-            return False
-        if not ctx.carry_over(str(repo.path), snapshot.located):
-            return False
-        ctx.stat(NAME).add("carried_locations", snapshot.located)
-        return True
+        repository (same placement, exactly those locations present), so its hits need not be
+        decoded, placed and written again. When not, the pass that replays them keeps the
+        snapshot again for what it places."""
+        snapshot = recalled[1]
+        if snapshot.encoded_hits == b"[]":
+            return True  # nothing found in it: nothing to place
+        if (
+            ctx.carry_over is not None
+            and snapshot.located
+            and snapshot.scope == self._placement_scope(repo.path, ctx)
+        ):
+            carried = ctx.carry_over(str(repo.path), snapshot.located)
+            if carried:
+                ctx.stat(NAME).add("carried_locations", carried)
+                return True
+        self._replayed[repo.path] = recalled
+        return False
 
-    def _complete_passes(self, ctx: ScanContext) -> dict[Path, tuple[str, RepoProbe, ObjectCounts]]:
-        """The repositories read completely by this scan, to be remembered as snapshots (none
-        after a cancel or a failed pass: fragments in flight may have lost their hits)."""
-        passes = dict(self.snapshots)
+    def _placement_scope(self, repo_path: Path, ctx: ScanContext) -> str:
+        """What the severity of ``repo_path``'s locations depends on (see ``placement_scope``):
+        the repositories among its directory and the parents up to the home or a root."""
+        stops = {ctx.home, *ctx.roots}
+        repositories: list[str] = []
+        current = repo_path
+        while True:
+            if is_repository(str(current)):
+                repositories.append(str(current))
+            if current in stops or current.parent == current:
+                break
+            current = current.parent
+        return placement_scope(ctx.home, ctx.roots, repositories)
+
+    def _pending_snapshots(self, ctx: ScanContext) -> dict[Path, tuple[str, SnapshotMaker]]:
+        """The repositories this scan may remember (read completely, or replayed rather than
+        carried over), each with how to make its snapshot from the digest of its locations
+        and its placement scope. None after a cancel or a failed pass: fragments in flight
+        may have lost their hits."""
+        pending: dict[Path, tuple[str, SnapshotMaker]] = {}
+        for repo_path, (state, probe, counts) in self.snapshots.items():
+            pending[repo_path] = (state, functools.partial(_listed_snapshot, probe, counts))
+        for repo_path, (state, snapshot) in self._replayed.items():
+            pending[repo_path] = (state, functools.partial(_replaced_placement, snapshot))
         self.snapshots.clear()
+        self._replayed.clear()
         if ctx.reuse is None or ctx.cancel.cancelled or str(self.group) in ctx.failed_sources:
             return {}
-        return passes
+        return pending
 
     def _keep_snapshots(
         self,
-        passes: dict[Path, tuple[str, RepoProbe, ObjectCounts]],
+        pending: dict[Path, tuple[str, SnapshotMaker]],
         hits: dict[Path, tuple[Hit, ...]],
-        located: dict[Path, set[tuple[object, ...]]],
+        located: dict[Path, set[str]],
         ctx: ScanContext,
     ) -> None:
-        """Remember each repository read completely, with the hits found in its objects and
-        how many distinct locations they were placed at."""
+        """Remember each repository read completely (or replayed), with the hits found in its
+        objects and the identities of the locations they were placed at; not one whose hits
+        could not be attributed to commits (the next scan places them again)."""
         if ctx.reuse is None or ctx.cancel.cancelled:
             return
-        scope = scan_scope(ctx.home, ctx.roots)
-        for repo_path, (state, probe, counts) in passes.items():
-            cov = probe.coverage
-            snapshot = Snapshot(
-                objects=counts.objects,
-                commits=counts.commits,
-                tags=counts.tags,
-                large=counts.large,
-                missing=counts.missing,
-                blobs=cov.blobs,
-                bytes=cov.bytes,
-                # the partial clone's count alone (``after`` adds the corrupt objects again)
-                missing_objects=cov.missing_objects - counts.missing,
-                located=len(located.get(repo_path, ())),
-                scope=scope,
-            )
+        for repo_path, (state, make) in pending.items():
+            if repo_path in self._unplaced or not state:
+                continue
+            digest = identities_digest(located.get(repo_path, ())) if hits.get(repo_path) else ""
+            snapshot = make(digest, self._placement_scope(repo_path, ctx))
             git_dir = self.repositories[repo_path].git_dir
             keep_snapshot(ctx.reuse, git_dir, state, snapshot, hits.get(repo_path, ()))
 
@@ -462,8 +491,8 @@ class GitSource:
                 by_repo[origin.path].append(hit)
             else:
                 yield LocatedHit(hit, location_from_origin(hit))
-        passes = self._complete_passes(ctx)
-        own_hits = {path: tuple(by_repo.get(path, ())) for path in passes}
+        pending = self._pending_snapshots(ctx)
+        own_hits = {path: tuple(by_repo.get(path, ())) for path in pending}
         blob_hits = [hit for repo_hits in by_repo.values() for hit in repo_hits if hit.origin.blob]
         for repo_path in self.sharing:
             # a clone passed over blobs another repository yielded: place those hits here too
@@ -471,14 +500,14 @@ class GitSource:
             if others:
                 held = present_blobs(self._git(repo_path), {h.origin.blob or "" for h in others})
                 by_repo[repo_path].extend(hit for hit in others if hit.origin.blob in held)
-        located: dict[Path, set[tuple[object, ...]]] = {path: set() for path in passes}
+        located: dict[Path, set[str]] = {path: set() for path in pending}
         for repo_path, repo_hits in by_repo.items():
             places = located.get(repo_path)
             for item in self._locate_repo(repo_path, repo_hits, ctx):
                 if places is not None:
-                    places.add(_stored_place(item))
+                    places.add(location_identity(item.hit.finding_id, item.location))
                 yield item
-        self._keep_snapshots(passes, own_hits, located, ctx)
+        self._keep_snapshots(pending, own_hits, located, ctx)
 
     def _attribution(
         self, repo_path: Path, blobs: set[str], commits: frozenset[str], ctx: ScanContext
@@ -525,6 +554,7 @@ class GitSource:
         except GitError as exc:
             ctx.error(NAME, repo_path, f"cannot attribute findings to commits: {exc}")
             found = Attribution({}, {}, {})
+            self._unplaced.add(repo_path)
         unit = str(repo_path)
         for hit in hits:
             if hit.origin.blob:
@@ -534,12 +564,30 @@ class GitSource:
                 yield LocatedHit(hit, _message_location(hit, repo_path, found), unit)
 
 
-def _stored_place(item: LocatedHit) -> tuple[object, ...]:
-    """What tells a location apart in the store (the finding and the place; a line below 1
-    is stored as none)."""
-    loc = item.location
-    line = loc.line if loc.line is not None and loc.line > 0 else None
-    return (item.hit.finding_id, loc.source, loc.path, line, loc.commit, loc.ref, loc.keychain_item)
+SnapshotMaker = Callable[[str, str], Snapshot]  # (located digest, placement scope) -> snapshot
+
+
+def _listed_snapshot(probe: RepoProbe, counts: ObjectCounts, located: str, scope: str) -> Snapshot:
+    """The snapshot of a repository this scan listed."""
+    cov = probe.coverage
+    return Snapshot(
+        objects=counts.objects,
+        commits=counts.commits,
+        tags=counts.tags,
+        large=counts.large,
+        missing=counts.missing,
+        blobs=cov.blobs,
+        bytes=cov.bytes,
+        # the partial clone's count alone (``after`` adds the corrupt objects again)
+        missing_objects=cov.missing_objects - counts.missing,
+        located=located,
+        scope=scope,
+    )
+
+
+def _replaced_placement(snapshot: Snapshot, located: str, scope: str) -> Snapshot:
+    """A replayed repository's snapshot, for where this scan placed its hits."""
+    return dataclasses.replace(snapshot, located=located, scope=scope)
 
 
 def _blob_locations(hit: Hit, repo_path: Path, found: Attribution) -> Iterator[Location]:

@@ -12,10 +12,12 @@ whose objects partly live elsewhere (alternates) has no stamp: it is listed as u
 One slot per repository holds its latest snapshot (stored under a name without the state,
 so a changed repository replaces its old snapshot instead of adding one).
 
-A snapshot also counts the distinct locations its pass placed the hits at, for which home
-and roots. A rescan with the same ones asks the store to mark the repository's stored
-locations seen in one statement; only when exactly that many are there (nothing changed
-them since) is that done. Otherwise the hits are decoded, placed and written as before.
+A snapshot also keeps a digest of the identities of the locations its pass placed the hits
+at, and what their severity depended on (home, roots, repositories around it). A rescan
+with the same placement asks the store to mark the repository's stored locations seen in one
+statement, which it does only when the present ones are exactly those (nothing changed them
+since). Otherwise the hits are decoded, placed and written as before, and the snapshot is
+kept again for what this pass placed.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 from desktop_audit.models import Hit
 from desktop_audit.scan.reuse import ReuseCache, hit_rows, hits_from_rows, repository_unit
 
-SNAPSHOT_FORMAT = "2"
+SNAPSHOT_FORMAT = "3"
 # Repositories with more hits than this are listed again on each rescan (the snapshot would
 # be a large row read at every start).
 MAX_SNAPSHOT_HITS = 100_000
@@ -78,7 +80,8 @@ _Json = bytes  # (inside Snapshot, ``bytes`` names its byte count)
 @dataclass(frozen=True)
 class Snapshot:
     """What one complete pass over a repository's objects found, and where it placed it:
-    ``located`` distinct locations (-1: not known) for a scan of home and roots ``scope``."""
+    ``located``, the digest of the identities of its locations ("": none), stored for the
+    placement ``scope`` (see :func:`placement_scope`)."""
 
     objects: int
     commits: int
@@ -88,7 +91,7 @@ class Snapshot:
     blobs: int  # text and binary blobs within the size cap
     bytes: int
     missing_objects: int  # a partial clone's never-downloaded objects (-1: unknown)
-    located: int = -1
+    located: str = ""
     scope: str = ""
     encoded_hits: _Json = b"[]"  # JSON rows (decoded only when the hits are replayed)
 
@@ -97,10 +100,11 @@ class Snapshot:
         return tuple(hits_from_rows(json.loads(self.encoded_hits)))
 
 
-def scan_scope(home: Path, roots: tuple[Path, ...]) -> str:
-    """The home and roots a snapshot's locations were placed for (severity by place and
-    the scope of absence depend on them)."""
-    text = "\x00".join([str(home), *sorted(str(root) for root in roots)])
+def placement_scope(home: Path, roots: tuple[Path, ...], repositories: Sequence[str]) -> str:
+    """What the severity of a repository's locations depends on besides the locations: the
+    home and roots, and which of the repository's directory and its parents up to them are
+    repositories themselves (``repositories``)."""
+    text = "\x00".join([str(home), *sorted(str(r) for r in roots), "", *repositories])
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
@@ -124,7 +128,7 @@ def recall(cache: ReuseCache, git_dir: Path, state: str) -> Snapshot | None:
         data = json.loads(header)
         return Snapshot(
             **{k: int(data[k]) for k in _COUNTS},
-            located=int(data["located"]),
+            located=str(data["located"]),
             scope=str(data["scope"]),
             encoded_hits=encoded_hits,
         )
