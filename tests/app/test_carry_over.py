@@ -131,3 +131,20 @@ def test_a_changed_place_is_judged_again(tmp_path: Path) -> None:
     judged = _present(tmp_path / "audit.db")
     assert judged == _fresh(tmp_path, request)
     assert {row[5] for row in judged} != capped
+
+
+def test_checking_out_another_branch_places_the_hits_again(tmp_path: Path) -> None:
+    """Attribution names the checked-out branch first: a checkout of another branch at the
+    same commit changes no ref or object, but must not leave the old branch's name."""
+    home = tmp_path / "home"
+    repo = home / "repo"
+    repo.mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    _commit(repo, "config.py", f'TOKEN = "{STRIPE}"\n', "secret")
+    _git(repo, "branch", "dev")
+    service = AuditService(db_path=tmp_path / "audit.db")
+    request = ScanRequest(home=home, groups=GIT_ONLY)
+    service.scan(request)
+    _git(repo, "checkout", "-q", "dev")
+    service.scan(request)
+    assert _present(tmp_path / "audit.db") == _fresh(tmp_path, request)

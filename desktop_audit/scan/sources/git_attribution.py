@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
@@ -307,10 +309,25 @@ FACTS_FORMAT = "%(refname)%00%(objectname)%00%(symref)"
 
 
 def ref_facts(git: Git) -> bytes:
-    """Every ref with its target and every reflog entry's commit, as git lists them."""
-    return git.run("for-each-ref", f"--format={FACTS_FORMAT}") + git.run(
-        "rev-list", "--no-walk", "--reflog", "--stdin"
+    """Every ref with its target, every reflog entry's commit, as git lists them, and what
+    HEAD names (attribution names the checked-out branch first)."""
+    return (
+        _head(git.git_dir)
+        + git.run("for-each-ref", f"--format={FACTS_FORMAT}")
+        + git.run("rev-list", "--no-walk", "--reflog", "--stdin")
     )
+
+
+def _head(git_dir: Path) -> bytes:
+    """The HEAD file's text (a symbolic link's target, never followed), or nothing."""
+    head = git_dir / "HEAD"
+    try:
+        if head.is_symlink():
+            return b"link:" + os.fsencode(head.readlink()) + b"\n"
+        with head.open("rb") as handle:
+            return handle.read(4096)
+    except OSError:
+        return b""
 
 
 def repository_state(git: Git, objects: int, facts: bytes | None = None) -> str:
