@@ -68,6 +68,21 @@ def _gcloud_db(path: Path) -> None:
     db.close()
 
 
+def _dbeaver_credentials(path: Path) -> None:
+    """DBeaver's saved connection passwords, encrypted as DBeaver does (AES-128-CBC, the key
+    from DBeaver's source, the IV first)."""
+    from cryptography.hazmat.primitives import padding  # noqa: PLC0415
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: PLC0415
+
+    key = bytes([186, 187, 74, 159, 119, 74, 184, 83, 201, 108, 45, 101, 61, 254, 84, 74])
+    document = {"postgres-jdbc-" + r(12, HEX): {"#connection": {"user": "bob", "password": r(14)}}}
+    padder = padding.PKCS7(128).padder()
+    plain = padder.update(json.dumps(document).encode()) + padder.finalize()
+    iv = os.urandom(16)
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    path.write_bytes(iv + encryptor.update(plain) + encryptor.finalize())
+
+
 def files() -> dict[str, str | Callable[[Path], None]]:
     """Relative path -> content (or a writer for binary formats)."""
     akia = lambda: "AKIA" + r(16, B32)  # noqa: E731
@@ -213,6 +228,9 @@ def files() -> dict[str, str | Callable[[Path], None]]:
         ".snowsql/config": "[connections]\nusername = bob\npassword = Zp9$" + r(10) + "\n",
         ".config/filezilla/sitemanager.xml": "<FileZilla3><Servers><Server><User>bob</User>"
         f'<Pass encoding="base64">{b64(r(14).encode())}</Pass></Server></Servers></FileZilla3>\n',
+        ".local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json": (
+            _dbeaver_credentials
+        ),
         ".local/share/remmina/acme.remmina": "[remmina]\nusername=bob\npassword="
         + b64(os.urandom(24))
         + "\n",

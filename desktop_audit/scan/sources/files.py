@@ -14,6 +14,7 @@ from desktop_audit.scan.sources.archives import is_archive, iter_members
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.containers import archive_fragments, page_fragments
+from desktop_audit.scan.sources.dbeaver import dbeaver_text, is_dbeaver_credentials
 from desktop_audit.scan.sources.documents import is_document
 from desktop_audit.scan.sources.file_reuse import file_version, remembered
 from desktop_audit.scan.sources.fragments import (
@@ -50,6 +51,7 @@ class _RunsKind:
     counter: str
 
 
+_DBEAVER = _RunsKind(lambda _path, data: dbeaver_text(data), "dbeaver_credentials")
 _OLE = _RunsKind(lambda _path, data: text_runs(data) if is_ole(data) else None, "legacy_documents")
 _LEVELDB = _RunsKind(lambda path, data: leveldb_text(path.name, data), "leveldb_files")
 
@@ -134,6 +136,8 @@ class FilesSource:
     ) -> Generator[Fragment, None, int | None]:
         """Yield one file's fragments; return its size, or None when it was not read."""
         stats = ctx.stat(NAME)
+        if is_dbeaver_credentials(path):  # encrypted, so binary or garbled text either way
+            return (yield from self._runs(path, ctx, unit, _DBEAVER))
         origin = Origin(SourceKind.FILE, path=path, file_format=guess_format(path))
         size = 0
         try:
@@ -178,7 +182,8 @@ class FilesSource:
         self, path: Path, ctx: ScanContext, unit: str | None, kind: _RunsKind
     ) -> Generator[Fragment, None, int | None]:
         """A binary file read as its runs of readable text: a legacy Office file or Outlook
-        message (known by its magic), or a LevelDB table or log of a desktop app."""
+        message (known by its magic), a LevelDB table or log of a desktop app, or the text a
+        format hides (DBeaver's encrypted credentials file)."""
         stats = ctx.stat(NAME)
         try:
             data = read_whole(path, self.rules)

@@ -11,8 +11,9 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import padding, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 HEX = "0123456789ABCDEF"
 
@@ -49,6 +50,16 @@ def _openssh_ed25519() -> str:
     )
 
 
+def _dbeaver_encrypted(document: object) -> bytes:
+    """JSON as DBeaver encrypts its credentials file (AES-128-CBC, its published key, IV first)."""
+    key = bytes([186, 187, 74, 159, 119, 74, 184, 83, 201, 108, 45, 101, 61, 254, 84, 74])
+    padder = padding.PKCS7(128).padder()
+    plain = padder.update(json.dumps(document).encode()) + padder.finalize()
+    iv = bytes(range(16))
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return iv + encryptor.update(plain) + encryptor.finalize()
+
+
 def build_home(home: Path) -> dict[str, Planted]:
     """Write the files; return format -> what was planted where."""
     ghp = "ghp_" + fake(1, 36)
@@ -56,6 +67,7 @@ def build_home(home: Path) -> dict[str, Planted]:
     gho = "gho_" + fake(3, 36)
     akia = "AKIA" + fake(4, 16, string.ascii_uppercase + "234567")
     crates = "cio" + fake(5, 32)
+    dbeaver_pw = fake(31, 10) + "#" + fake(32, 5)
     pypi = "pypi-AgEIcHlwaS5vcmc" + fake(6, 70, string.ascii_letters + string.digits + "-_")
     tfc = fake(7, 14) + ".atlasv1." + fake(8, 67)
     hvs = "hvs." + fake(9, 24)
@@ -136,9 +148,14 @@ def build_home(home: Path) -> dict[str, Planted]:
         "text": (".config/sops/age/keys.txt", f"# created: 2024-01-01\n{age}\n", age),
         "pgpass": (".pgpass", f"db.example.org:5432:app:app_user:{pg_pw}\n", pg_pw),
         "binary": (
-            ".local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json",
+            ".mylogin.cnf",
             b"\x00\x13\x88binary-header\x00" + f"token={hf}".encode() + b"\x00\xff",
             hf,
+        ),
+        "dbeaver-credentials": (
+            ".local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json",
+            _dbeaver_encrypted({"pg-1": {"#connection": {"user": "app", "password": dbeaver_pw}}}),
+            dbeaver_pw,
         ),
         "ssh-private-key": (".ssh/id_ed25519", ssh, "ssh"),
         "ssh-config": (
