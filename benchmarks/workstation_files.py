@@ -83,6 +83,25 @@ def _dbeaver_credentials(path: Path) -> None:
     path.write_bytes(iv + encryptor.update(plain) + encryptor.finalize())
 
 
+def _mysql_login_path(path: Path) -> None:
+    """``mysql_config_editor set --login-path=acme``: option lines, each padded and encrypted
+    block by block under a key the file stores after its 4-byte header."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: PLC0415
+
+    stored = os.urandom(20)
+    key = bytearray(16)
+    for index, byte in enumerate(stored):
+        key[index % 16] ^= byte
+    encryptor = Cipher(algorithms.AES(bytes(key)), modes.ECB()).encryptor()  # noqa: S305
+    out = bytearray(b"\0\0\0\0" + stored)
+    for line in ("[acme]", 'user = "bob"', f'password = "{r(14)}"', 'host = "db.acme.example"'):
+        raw = (line + "\n").encode()
+        pad = 16 - len(raw) % 16
+        sealed = encryptor.update(raw + bytes([pad]) * pad)
+        out += len(sealed).to_bytes(4, "little") + sealed
+    path.write_bytes(bytes(out))
+
+
 def files() -> dict[str, str | Callable[[Path], None]]:
     """Relative path -> content (or a writer for binary formats)."""
     akia = lambda: "AKIA" + r(16, B32)  # noqa: E731
@@ -225,6 +244,7 @@ def files() -> dict[str, str | Callable[[Path], None]]:
         ".netrc": f"machine api.heroku.com\n  login bob@acme.example\n  password {r(36, HEX)}\n",
         ".pgpass": f"db.acme.example:5432:*:bob:{r(14)}\n",
         ".my.cnf": f"[client]\nuser=root\npassword={r(14)}\n",
+        ".mylogin.cnf": _mysql_login_path,
         ".snowsql/config": "[connections]\nusername = bob\npassword = Zp9$" + r(10) + "\n",
         ".config/filezilla/sitemanager.xml": "<FileZilla3><Servers><Server><User>bob</User>"
         f'<Pass encoding="base64">{b64(r(14).encode())}</Pass></Server></Servers></FileZilla3>\n',

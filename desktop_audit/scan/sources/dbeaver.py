@@ -43,18 +43,3 @@ def dbeaver_credentials(data: bytes) -> bytes | None:
     if not isinstance(document, dict):
         return None
     return json.dumps(document, indent=1, ensure_ascii=False).encode("utf-8", "surrogatepass")
-
-
-def dbeaver_text(data: bytes) -> bytes | None:
-    """What to scan of a DBeaver credentials file: its decrypted JSON, or the file itself when
-    it is plain JSON already; None for anything else (a master-password protected file)."""
-    decrypted = dbeaver_credentials(data)
-    if decrypted is not None:
-        return decrypted
-    if data.lstrip().startswith(b"{"):
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        return data
-    return None

@@ -17,17 +17,16 @@ from desktop_audit.scan.sources.catalogue import (
     WalkRules,
     load_catalogue,
 )
-from desktop_audit.scan.sources.dbeaver import dbeaver_text
 from desktop_audit.scan.sources.file_reuse import reusable
 from desktop_audit.scan.sources.fragments import file_fragments
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import SkipFile, read_whole
+from desktop_audit.scan.sources.sealed import SEALED, unsealed
 from desktop_audit.scan.sources.walk import os_error_message, within
 
 NAME = "dotfiles"
 # Formats read whole even when they hold NUL bytes (tokens sit in plain text inside them).
-RAW_FORMATS = frozenset({"binary", "sqlite", "gpg-private-key", "dbeaver-credentials"})
-DBEAVER_FORMAT = "dbeaver-credentials"
+RAW_FORMATS = frozenset({"binary", "sqlite", "gpg-private-key", *SEALED})
 OUTSIDE = "symbolic link leads outside the scanned roots, skipped"
 
 
@@ -108,8 +107,8 @@ class DotfilesSource:
 def _read(path: Path, rules: WalkRules, origin: Origin, *, raw: bool) -> Iterator[Fragment]:
     """A dotfile's fragments: raw formats whole (binary databases), a format hiding text as
     that text (DBeaver's encrypted credentials), others as text."""
-    if origin.file_format == DBEAVER_FORMAT:
-        text = dbeaver_text(read_whole(path, rules, follow=True))
+    if origin.file_format in SEALED:
+        text = unsealed(origin.file_format, read_whole(path, rules, follow=True))
         if text:  # (one that does not decrypt holds nothing readable: passed over)
             yield Fragment(text, origin)
     elif raw:

@@ -14,7 +14,6 @@ from desktop_audit.scan.sources.archives import is_archive, iter_members
 from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.catalogue import WalkRules, load_catalogue
 from desktop_audit.scan.sources.containers import archive_fragments, page_fragments
-from desktop_audit.scan.sources.dbeaver import dbeaver_text, is_dbeaver_credentials
 from desktop_audit.scan.sources.documents import is_document
 from desktop_audit.scan.sources.file_reuse import file_version, remembered
 from desktop_audit.scan.sources.fragments import (
@@ -31,6 +30,7 @@ from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.pdf_reader import PdfReader
 from desktop_audit.scan.sources.pdf_text import is_pdf
 from desktop_audit.scan.sources.reading import SkipFile, has_suffix, read_whole, too_large
+from desktop_audit.scan.sources.sealed import sealed_format, unsealed
 from desktop_audit.scan.sources.sqlite_image import (
     ImageTooLargeError,
     is_database,
@@ -51,7 +51,6 @@ class _RunsKind:
     counter: str
 
 
-_DBEAVER = _RunsKind(lambda _path, data: dbeaver_text(data), "dbeaver_credentials")
 _OLE = _RunsKind(lambda _path, data: text_runs(data) if is_ole(data) else None, "legacy_documents")
 _LEVELDB = _RunsKind(lambda path, data: leveldb_text(path.name, data), "leveldb_files")
 
@@ -136,8 +135,10 @@ class FilesSource:
     ) -> Generator[Fragment, None, int | None]:
         """Yield one file's fragments; return its size, or None when it was not read."""
         stats = ctx.stat(NAME)
-        if is_dbeaver_credentials(path):  # encrypted, so binary or garbled text either way
-            return (yield from self._runs(path, ctx, unit, _DBEAVER))
+        sealed = sealed_format(path)
+        if sealed is not None:  # encrypted: binary or garbled text either way
+            kind = _RunsKind(lambda _path, data: unsealed(sealed, data), "sealed_files")
+            return (yield from self._runs(path, ctx, unit, kind))
         origin = Origin(SourceKind.FILE, path=path, file_format=guess_format(path))
         size = 0
         try:
@@ -183,7 +184,7 @@ class FilesSource:
     ) -> Generator[Fragment, None, int | None]:
         """A binary file read as its runs of readable text: a legacy Office file or Outlook
         message (known by its magic), a LevelDB table or log of a desktop app, or the text a
-        format hides (DBeaver's encrypted credentials file)."""
+        format hides under a key anyone can have (DBeaver's credentials, MySQL's login paths)."""
         stats = ctx.stat(NAME)
         try:
             data = read_whole(path, self.rules)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import sqlite3
 import string
@@ -50,6 +51,24 @@ def _openssh_ed25519() -> str:
     )
 
 
+def mylogin_bytes(lines: list[str], *, big_endian: bool = False) -> bytes:
+    """The file as mysql_config_editor writes it: 4 zero bytes, a 20-byte key, then each
+    line (with its newline) padded to whole blocks (a full block when it fits exactly), its
+    length as a 32-bit integer and its blocks encrypted one by one under the folded key."""
+    stored = os.urandom(20)
+    key = bytearray(16)
+    for index, byte in enumerate(stored):
+        key[index % 16] ^= byte
+    encryptor = Cipher(algorithms.AES(bytes(key)), modes.ECB()).encryptor()  # noqa: S305
+    out = bytearray(b"\0\0\0\0" + stored)
+    for line in lines:
+        raw = (line + "\n").encode()
+        pad = 16 - len(raw) % 16
+        sealed = encryptor.update(raw + bytes([pad]) * pad)
+        out += len(sealed).to_bytes(4, "big" if big_endian else "little") + sealed
+    return bytes(out)
+
+
 def _dbeaver_encrypted(document: object) -> bytes:
     """JSON as DBeaver encrypts its credentials file (AES-128-CBC, its published key, IV first)."""
     key = bytes([186, 187, 74, 159, 119, 74, 184, 83, 201, 108, 45, 101, 61, 254, 84, 74])
@@ -68,6 +87,7 @@ def build_home(home: Path) -> dict[str, Planted]:
     akia = "AKIA" + fake(4, 16, string.ascii_uppercase + "234567")
     crates = "cio" + fake(5, 32)
     dbeaver_pw = fake(31, 10) + "#" + fake(32, 5)
+    mylogin_pw = fake(33, 9) + "%" + fake(34, 6)
     pypi = "pypi-AgEIcHlwaS5vcmc" + fake(6, 70, string.ascii_letters + string.digits + "-_")
     tfc = fake(7, 14) + ".atlasv1." + fake(8, 67)
     hvs = "hvs." + fake(9, 24)
@@ -81,7 +101,6 @@ def build_home(home: Path) -> dict[str, Planted]:
     pg_pw = fake(14, 18)
     netrc_pw = fake(15, 20)
     openai = "sk-proj-" + fake(16, 48) + "T3BlbkFJ" + fake(17, 48)
-    hf = "hf_" + fake(18, 34, string.ascii_letters)
     slack = "xoxb-" + "-".join(
         (fake(19, 12, string.digits), fake(20, 13, string.digits), fake(21, 24))
     )
@@ -147,10 +166,10 @@ def build_home(home: Path) -> dict[str, Planted]:
         ),
         "text": (".config/sops/age/keys.txt", f"# created: 2024-01-01\n{age}\n", age),
         "pgpass": (".pgpass", f"db.example.org:5432:app:app_user:{pg_pw}\n", pg_pw),
-        "binary": (
+        "mylogin": (
             ".mylogin.cnf",
-            b"\x00\x13\x88binary-header\x00" + f"token={hf}".encode() + b"\x00\xff",
-            hf,
+            mylogin_bytes(["[client]", 'user = "app"', f'password = "{mylogin_pw}"']),
+            mylogin_pw,
         ),
         "dbeaver-credentials": (
             ".local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json",

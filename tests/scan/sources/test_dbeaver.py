@@ -15,8 +15,9 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from desktop_audit.models import Severity
-from desktop_audit.scan.sources.dbeaver import dbeaver_credentials, dbeaver_text
+from desktop_audit.scan.sources.dbeaver import dbeaver_credentials
 from desktop_audit.scan.sources.files import FilesSource
+from desktop_audit.scan.sources.sealed import unsealed
 from tests.scan.sources.conftest import make_ctx
 from tests.scan.sources.detection import run
 
@@ -85,7 +86,7 @@ def test_decryption_checks_size_padding_and_shape() -> None:
         b'{\n "a": {\n  "#connection": {}\n }\n}'
     )
     plain = b'{"pg": {"#connection": {"password": "x"}}}'
-    assert dbeaver_text(plain) == plain  # saved unencrypted: read as it is
+    assert unsealed("dbeaver-credentials", plain) == plain  # saved unencrypted: read as it is
 
 
 def test_the_dotfile_catalogue_reads_it_too(tmp_path: Path) -> None:
