@@ -245,6 +245,7 @@ def files() -> dict[str, str | Callable[[Path], None]]:
         ".pgpass": f"db.acme.example:5432:*:bob:{r(14)}\n",
         ".my.cnf": f"[client]\nuser=root\npassword={r(14)}\n",
         ".mylogin.cnf": _mysql_login_path,
+        "work/acme/infra/.vault_pass.txt": r(24) + "\n",
         ".snowsql/config": "[connections]\nusername = bob\npassword = Zp9$" + r(10) + "\n",
         ".config/filezilla/sitemanager.xml": "<FileZilla3><Servers><Server><User>bob</User>"
         f'<Pass encoding="base64">{b64(r(14).encode())}</Pass></Server></Servers></FileZilla3>\n',

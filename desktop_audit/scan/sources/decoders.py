@@ -135,8 +135,25 @@ def _assignment(name: str, value: str) -> bytes:
     return line.encode("utf-8", "surrogateescape")
 
 
+_MAX_VAULT_PASSWORD = 256
+
+
+def vault_password(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """An Ansible vault password file's one line (the password, which nothing else names),
+    as ``ansible_vault_password = "..."``; not a script that prints it (``#!``)."""
+    lines = data.strip(b"\r\n").split(b"\n")
+    if len(lines) != 1 or data.startswith(b"#!"):
+        return
+    password = lines[0].rstrip(b"\r")
+    if not password.strip() or len(password) > _MAX_VAULT_PASSWORD:
+        return
+    yield 1, _assignment("ansible_vault_password", password.decode("utf-8", "surrogateescape"))
+
+
 def decode_for(file_format: str | None, data: bytes) -> Iterator[tuple[int, bytes]]:
     """Decoded values for a file format (YAML files may be Kubernetes Secret manifests)."""
+    if file_format == "ansible-vault-password":
+        yield from vault_password(data)
     if file_format == "csv":
         yield from csv_credentials(data)
     if file_format == "docker-config":

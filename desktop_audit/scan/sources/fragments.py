@@ -5,6 +5,7 @@ markers. Shared by the sources that read files, archive members and git blobs.""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +23,16 @@ from desktop_audit.scan.sources.reading import (
     utf16_codec,
 )
 
+# Ansible vault password files by their usual names: vault_pass, .vault_pass.txt,
+# .ansible_vault_password, vault-password.txt ... (one line: the password itself).
+_VAULT_PASSWORD_FILE = re.compile(r"\.?(?:ansible[_-]?)?vault[_-]?pass(?:word)?(?:\.txt)?")
+
 
 def guess_format(path: Path) -> str | None:
     """A coarse format tag from the file name (lets the detector and decoders specialise)."""
     name = path.name.lower()
+    if _VAULT_PASSWORD_FILE.fullmatch(name):
+        return "ansible-vault-password"
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
         return "env"
     if name.endswith((".yaml", ".yml")):

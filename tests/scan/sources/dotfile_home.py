@@ -88,6 +88,7 @@ def build_home(home: Path) -> dict[str, Planted]:
     crates = "cio" + fake(5, 32)
     dbeaver_pw = fake(31, 10) + "#" + fake(32, 5)
     mylogin_pw = fake(33, 9) + "%" + fake(34, 6)
+    vault_pw = fake(35, 12) + "!" + fake(36, 8)
     pypi = "pypi-AgEIcHlwaS5vcmc" + fake(6, 70, string.ascii_letters + string.digits + "-_")
     tfc = fake(7, 14) + ".atlasv1." + fake(8, 67)
     hvs = "hvs." + fake(9, 24)
@@ -166,6 +167,7 @@ def build_home(home: Path) -> dict[str, Planted]:
         ),
         "text": (".config/sops/age/keys.txt", f"# created: 2024-01-01\n{age}\n", age),
         "pgpass": (".pgpass", f"db.example.org:5432:app:app_user:{pg_pw}\n", pg_pw),
+        "ansible-vault-password": (".vault_pass.txt", f"{vault_pw}\n", vault_pw),
         "mylogin": (
             ".mylogin.cnf",
             mylogin_bytes(["[client]", 'user = "app"', f'password = "{mylogin_pw}"']),
