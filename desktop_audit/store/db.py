@@ -68,15 +68,22 @@ class _StoredUnits:
         self._digest = digest
 
     def count(self) -> int:
-        row = self._conn.execute(
-            "SELECT COUNT(*) FROM reuse WHERE digest = ?", (self._digest,)
-        ).fetchone()
+        """(A statistic and a hint: 0 when the count cannot be read.)"""
+        try:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM reuse WHERE digest = ?", (self._digest,)
+            ).fetchone()
+        except sqlite3.Error:
+            return 0
         return int(row[0])
 
     def one(self, key: bytes) -> tuple[bytes | None] | None:
-        row = self._conn.execute(
-            "SELECT hits FROM reuse WHERE unit = ? AND digest = ?", (key, self._digest)
-        ).fetchone()
+        try:
+            row = self._conn.execute(
+                "SELECT hits FROM reuse WHERE unit = ? AND digest = ?", (key, self._digest)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read remembered units ({exc})") from None
         if row is None:
             return None
         return (None if row[0] is None else bytes(row[0]),)
@@ -84,13 +91,16 @@ class _StoredUnits:
     def everything(self) -> tuple[list[bytes], dict[bytes, bytes]]:
         clean: list[bytes] = []
         with_hits: dict[bytes, bytes] = {}
-        for unit, hits in self._conn.execute(
-            "SELECT unit, hits FROM reuse WHERE digest = ?", (self._digest,)
-        ):
-            if hits is None:
-                clean.append(unit)
-            else:
-                with_hits[unit] = hits
+        try:
+            for unit, hits in self._conn.execute(
+                "SELECT unit, hits FROM reuse WHERE digest = ?", (self._digest,)
+            ):
+                if hits is None:
+                    clean.append(unit)
+                else:
+                    with_hits[unit] = hits
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read remembered units ({exc})") from None
         return clean, with_hits
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.catalogue import WalkRules
+from desktop_audit.scan.sources.reading import SkipFile, read_small
 from desktop_audit.scan.sources.walk import EntryKind, ErrorSink, walk
 
 _GITFILE_PREFIX = b"gitdir:"
@@ -32,9 +33,12 @@ def looks_like_git_dir(path: Path) -> bool:
 
 
 def read_gitfile(dot_git: Path) -> Path:
-    """The git dir a ``.git`` file points to (relative to the file's directory)."""
-    with dot_git.open("rb") as handle:
-        content = handle.read(4096).strip()
+    """The git dir a ``.git`` file points to (relative to the file's directory); ``ValueError``
+    for anything else (a FIFO named ``.git`` is refused, never waited on)."""
+    try:
+        content = read_small(dot_git, 4096, follow=True).strip()
+    except SkipFile as exc:
+        raise ValueError(str(exc)) from None
     if not content.startswith(_GITFILE_PREFIX):
         raise ValueError("not a gitfile")
     target = content[len(_GITFILE_PREFIX) :].strip().decode("utf-8", "surrogateescape")

@@ -19,10 +19,10 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
+from desktop_audit.scan.sources.reading import SkipFile, read_small
 
 STASH = "stash"
 REFLOG = "reflog"
@@ -308,26 +308,39 @@ def _places(
 FACTS_FORMAT = "%(refname)%00%(objectname)%00%(symref)"
 
 
+# What a reftable repository (git 2.45+) keeps in its HEAD file whatever HEAD names.
+_REFTABLE_HEAD = b"ref: refs/heads/.invalid"
+
+
 def ref_facts(git: Git) -> bytes:
     """Every ref with its target, every reflog entry's commit, as git lists them, and what
     HEAD names (attribution names the checked-out branch first)."""
     return (
-        _head(git.git_dir)
+        _head(git)
         + git.run("for-each-ref", f"--format={FACTS_FORMAT}")
         + git.run("rev-list", "--no-walk", "--reflog", "--stdin")
     )
 
 
-def _head(git_dir: Path) -> bytes:
-    """The HEAD file's text (a symbolic link's target, never followed), or nothing."""
-    head = git_dir / "HEAD"
+def _head(git: Git) -> bytes:
+    """What HEAD names: its file's text (a symbolic link's target, never followed; a FIFO
+    never waited on), or git's answer where the file says nothing (reftable)."""
+    head = git.git_dir / "HEAD"
     try:
         if head.is_symlink():
             return b"link:" + os.fsencode(head.readlink()) + b"\n"
-        with head.open("rb") as handle:
-            return handle.read(4096)
-    except OSError:
+        text = read_small(head, 4096)
+    except (OSError, ValueError, SkipFile):
         return b""
+    if text.strip() != _REFTABLE_HEAD:
+        return text
+    try:
+        return b"reftable:" + git.run("symbolic-ref", "-q", "HEAD")
+    except GitError:  # detached
+        try:
+            return b"reftable:" + git.run("rev-parse", "-q", "--verify", "HEAD")
+        except GitError:
+            return text
 
 
 def repository_state(git: Git, objects: int, facts: bytes | None = None) -> str:

@@ -66,6 +66,19 @@ def open_readonly(path: Path, *, follow: bool = False) -> int:
     return fd
 
 
+def read_small(path: Path, limit: int, *, follow: bool = False) -> bytes:
+    """The first ``limit`` bytes of a small regular file (a marker such as ``.git`` or
+    ``HEAD``): a FIFO, device or directory is refused before any read (``ValueError``), so a
+    hostile tree cannot make the scan wait; ``OSError`` when it cannot be opened."""
+    fd = open_readonly(path, follow=follow)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
+
+
 def too_large(size: int) -> str:
     return f"too large ({size} bytes), skipped"
 
