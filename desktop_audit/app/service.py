@@ -11,7 +11,7 @@ import getpass
 import hashlib
 import logging
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,7 +42,7 @@ from desktop_audit.scan.sources.base import ScanContext
 from desktop_audit.scan.sources.registry import build_sources
 from desktop_audit.secrecy import Secrecy
 from desktop_audit.store import Store, queries
-from desktop_audit.store.keys import InstallationKey, PassphrasePrompt, obtain_key
+from desktop_audit.store.keys import InstallationKey, PassphrasePrompt, start_key
 
 if TYPE_CHECKING:  # built on first need (_LazyDetector): a rescan may never load it
     from desktop_audit.scan.detector import Detector
@@ -118,9 +118,22 @@ class AuditService:
         return self._secrecy
 
     def _unlock(self, store: Store) -> Secrecy:
-        key: InstallationKey = obtain_key(store.kdf_salt(), prompt=self.prompt)
+        return self._begin_unlock(store)()
+
+    def _begin_unlock(self, store: Store) -> Callable[[], Secrecy]:
+        """:meth:`_unlock` begun: the key is derived meanwhile (scrypt, in a thread); the
+        function returned checks it against the database and gives the secrecy (call it
+        from this thread: it uses ``store``)."""
+        pending = start_key(store.kdf_salt(), prompt=self.prompt)
+        match_salt = store.match_salt()
+        return functools.partial(self._check_key, store, pending, match_salt)
+
+    def _check_key(
+        self, store: Store, pending: Callable[[], InstallationKey], match_salt: bytes
+    ) -> Secrecy:
+        key = pending()
         self.key_notice = key.notice
-        secrecy = Secrecy(key.key, store.match_salt())
+        secrecy = Secrecy(key.key, match_salt)
         expected = store.get_meta(_KEY_CHECK)
         if expected is None:
             store.set_meta(_KEY_CHECK, secrecy.key_check)
@@ -156,11 +169,13 @@ class AuditService:
         home = _existing_dir(request.home, "--home")
         roots = tuple(_existing_dir(r, "--root") for r in request.roots) or (home,)
         profile = load_profile(request.profile_path) if request.profile_path else None
-        ruleset = load_ruleset(request.extra_rule_files, profile, examples=False)
         # The scan writes through its own connection so a GUI can read meanwhile.
         store = Store.open(self.database_path)
         try:
-            secrecy = self._unlock(store)
+            unlocking = self._begin_unlock(store)  # scrypt runs while rules and sources load
+            ruleset = load_ruleset(request.extra_rule_files, profile, examples=False)
+            sources = build_sources(request.groups, home, roots)
+            secrecy = unlocking()
             digest = detection_digest(
                 ruleset.digest,
                 profile.sha256 if profile else "",
@@ -190,7 +205,6 @@ class AuditService:
             new = 0
             parallel: ParallelDetect | None = None
             try:
-                sources = build_sources(request.groups, home, roots)
                 spec = DetectorSpec(secrecy, tuple(request.extra_rule_files), profile)
                 parallel = ParallelDetect(detect, spec)
                 for batch in _batched(run_sources(sources, detect, ctx, parallel), _BATCH):

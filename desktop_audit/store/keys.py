@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -120,15 +121,39 @@ def obtain_key(
     prefer: KeySource | None = None,
 ) -> InstallationKey:
     """The installation key: from the keyring, else from a passphrase; never silently plain."""
+    return start_key(kdf_salt, prompt=prompt, prefer=prefer)()
+
+
+def start_key(
+    kdf_salt: bytes,
+    *,
+    prompt: PassphrasePrompt | None = None,
+    prefer: KeySource | None = None,
+) -> Callable[[], InstallationKey]:
+    """:func:`obtain_key` begun: the keyring is asked and the passphrase prompted for now, in
+    this thread; scrypt runs in a thread of its own (it releases the GIL), so the caller can
+    do other work meanwhile. The function returned waits for the key."""
     notice = ""
     if wanted_source(prefer) is KeySource.KEYRING:
         try:
-            return InstallationKey(
-                keyring_secret(KEYRING_USER, "installation key"), KeySource.KEYRING
-            )
+            stored = keyring_secret(KEYRING_USER, "installation key")
+            key = InstallationKey(stored, KeySource.KEYRING)
+            return lambda: key
         except KeyUnavailableError as exc:
             notice = f"{exc}; using a passphrase-derived key instead"
     passphrase = resolve_passphrase(prompt, "protects the local database", notice)
-    return InstallationKey(
-        derive_from_passphrase(passphrase, kdf_salt), KeySource.PASSPHRASE, notice
+    derived: list[bytes] = []
+    worker = threading.Thread(
+        target=lambda: derived.append(derive_from_passphrase(passphrase, kdf_salt)),
+        name="desktop-audit-kdf",
+        daemon=True,
     )
+    worker.start()
+
+    def wait() -> InstallationKey:
+        worker.join()
+        if not derived:  # pragma: no cover  (scrypt itself failed: memory)
+            raise KeyUnavailableError("the passphrase-derived key could not be computed")
+        return InstallationKey(derived[0], KeySource.PASSPHRASE, notice)
+
+    return wait

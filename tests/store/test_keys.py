@@ -81,3 +81,15 @@ def test_no_keyring_and_no_passphrase_is_a_clear_error(monkeypatch: pytest.Monke
     monkeypatch.setenv(keys.PASSPHRASE_ENV, "short")
     with pytest.raises(KeyUnavailableError, match="at least 8"):
         obtain_key(b"x" * 32)
+
+
+def test_a_started_key_is_the_obtained_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passphrase's scrypt runs in its own thread (the scan loads rules meanwhile); the
+    key waited for is the one obtain_key derives, as often as it is asked for."""
+    monkeypatch.setenv(keys.BACKEND_ENV, "passphrase")
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, "correct horse battery")
+    wait = keys.start_key(b"t" * 32)
+    first, again = wait(), wait()
+    assert first.key == again.key == keys.derive_from_passphrase("correct horse battery", b"t" * 32)
+    assert first.source is KeySource.PASSPHRASE
+    assert obtain_key(b"t" * 32).key == first.key
