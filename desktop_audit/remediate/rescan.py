@@ -15,6 +15,7 @@ from desktop_audit.remediate.actions.base import Scan
 from desktop_audit.scan.sources.decoders import decode_for
 from desktop_audit.scan.sources.fragments import guess_format
 from desktop_audit.scan.sources.history import DECODERS
+from desktop_audit.scan.sources.sealed import sealed_format, unsealed
 
 MAX_SPAN_LINES = 400  # a multi-line secret (PEM key) is found within this many lines
 MAX_LEAD_LINES = 3  # lines before the secret a rule may need (a PEM BEGIN line)
@@ -41,7 +42,14 @@ def _variants(data: bytes, source: SourceKind) -> list[bytes]:
 
 
 def fragments(path: Path, source: SourceKind, data: bytes) -> Iterator[Fragment]:
-    """Whole-file fragments (one per decoding) and fixed-line fragments of decoded values."""
+    """Whole-file fragments (one per decoding) and fixed-line fragments of decoded values; a
+    sealed file (DBeaver's credentials, MySQL's login paths) as the text it holds."""
+    sealed = sealed_format(path)
+    if sealed is not None:
+        text = unsealed(sealed, data)
+        if text:
+            yield Fragment(text, Origin(source, path=path, file_format=sealed))
+        return
     origin = Origin(source, path=path, file_format=guess_format(path))
     for variant in _variants(data, source):
         yield Fragment(variant, origin)

@@ -98,6 +98,10 @@ def resolve_passphrase(prompt: PassphrasePrompt | None, purpose: str, notice: st
             f"{reason.split(';')[0]}; set {PASSPHRASE_ENV} or run interactively to enter a "
             "passphrase"
         )
+    try:
+        passphrase.encode("utf-8")
+    except UnicodeEncodeError:
+        raise KeyUnavailableError("the passphrase is not valid UTF-8 text") from None
     if len(passphrase) < _MIN_PASSPHRASE:
         raise KeyUnavailableError(f"the passphrase must have at least {_MIN_PASSPHRASE} characters")
     return passphrase
@@ -143,17 +147,23 @@ def start_key(
             notice = f"{exc}; using a passphrase-derived key instead"
     passphrase = resolve_passphrase(prompt, "protects the local database", notice)
     derived: list[bytes] = []
-    worker = threading.Thread(
-        target=lambda: derived.append(derive_from_passphrase(passphrase, kdf_salt)),
-        name="desktop-audit-kdf",
-        daemon=True,
-    )
+    failed: list[str] = []
+
+    def derive() -> None:
+        try:
+            derived.append(derive_from_passphrase(passphrase, kdf_salt))
+        except Exception as exc:  # only its type leaves the thread
+            failed.append(type(exc).__name__)
+
+    worker = threading.Thread(target=derive, name="desktop-audit-kdf", daemon=True)
     worker.start()
 
     def wait() -> InstallationKey:
         worker.join()
-        if not derived:  # pragma: no cover  (scrypt itself failed: memory)
-            raise KeyUnavailableError("the passphrase-derived key could not be computed")
+        if not derived:  # (the type only: a message could quote the passphrase)
+            raise KeyUnavailableError(
+                f"the passphrase-derived key could not be computed ({', '.join(failed)})"
+            )
         return InstallationKey(derived[0], KeySource.PASSPHRASE, notice)
 
     return wait

@@ -93,3 +93,13 @@ def test_a_started_key_is_the_obtained_key(monkeypatch: pytest.MonkeyPatch) -> N
     assert first.key == again.key == keys.derive_from_passphrase("correct horse battery", b"t" * 32)
     assert first.source is KeySource.PASSPHRASE
     assert obtain_key(b"t" * 32).key == first.key
+
+
+def test_a_passphrase_that_is_not_text_is_refused_without_quoting_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(keys.BACKEND_ENV, "passphrase")
+    monkeypatch.setenv(keys.PASSPHRASE_ENV, "long enough \udcff passphrase")
+    with pytest.raises(KeyUnavailableError, match="not valid UTF-8") as raised:
+        keys.start_key(b"u" * 32)
+    assert "\udcff" not in str(raised.value) and "long enough" not in str(raised.value)

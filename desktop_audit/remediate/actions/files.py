@@ -19,6 +19,7 @@ from desktop_audit.remediate import rescan
 from desktop_audit.remediate.actions.base import ActionKind, Applied, Plan, SaveBackup, Scan
 from desktop_audit.remediate.backups import Backup
 from desktop_audit.remediate.fsutil import atomic_write, fsync_dir
+from desktop_audit.scan.sources.sealed import sealed_format
 
 Reveal = Callable[[Hit], str]
 """The redacted context of a hit (decrypted in memory), for previews."""
@@ -42,6 +43,7 @@ def _read(path: Path) -> tuple[bytes, int]:
         container = _container_of(path)
         if container is None:
             raise RemediationError(f"{path}: no longer exists (rescan)") from None
+        _refuse_sealed(container)
         inner = path.relative_to(container)
         raise RemediationError(
             f"{container}: the credential is inside this archive or document ({inner}), which"
@@ -49,6 +51,16 @@ def _read(path: Path) -> tuple[bytes, int]:
         ) from None
     except OSError as exc:
         raise RemediationError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _refuse_sealed(path: Path) -> None:
+    """A file its tool keeps encrypted (DBeaver's credentials, MySQL's login paths) is not
+    rewritten line by line: the lines found are those of the text it holds."""
+    if sealed_format(path) is not None:
+        raise RemediationError(
+            f"{path}: the tool that wrote this file keeps it encrypted; remove or change the"
+            " saved password in that tool (or delete the file), then rescan"
+        )
 
 
 def _container_of(path: Path) -> Path | None:
@@ -96,6 +108,7 @@ def plan_remove_lines(
 ) -> Plan:
     """Which lines go (shown redacted); refused when the result would still hold the secret."""
     path = target_path(location_path)
+    _refuse_sealed(path)
     data, mode = _read(path)
     try:
         remove, hits = rescan.finding_lines(scan, Path(location_path), source, data, finding_id)

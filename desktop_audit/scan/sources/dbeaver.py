@@ -38,8 +38,8 @@ def dbeaver_credentials(data: bytes) -> bytes | None:
     try:
         plain = unpadder.update(padded) + unpadder.finalize()
         document = json.loads(plain)
-    except ValueError:  # bad padding, not UTF-8, not JSON
+        if not isinstance(document, dict):
+            return None
+        return json.dumps(document, indent=1, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    except (ValueError, RecursionError):  # bad padding, not UTF-8 or JSON, nested too deep
         return None
-    if not isinstance(document, dict):
-        return None
-    return json.dumps(document, indent=1, ensure_ascii=False).encode("utf-8", "surrogatepass")

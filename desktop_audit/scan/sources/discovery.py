@@ -49,7 +49,11 @@ def common_dir(git_dir: Path) -> Path:
     """A linked worktree's git dir names its common dir in ``commondir``."""
     marker = git_dir / "commondir"
     if marker.is_file():
-        target = marker.read_text(encoding="utf-8", errors="surrogateescape").strip()
+        try:
+            raw = read_small(marker, 4096)
+        except (OSError, ValueError, SkipFile):  # a symbolic link, a FIFO...: no common dir
+            return git_dir
+        target = raw.strip().decode("utf-8", "surrogateescape")
         return Path(os.path.normpath(git_dir / target))
     return git_dir
 

@@ -24,8 +24,10 @@ from desktop_audit.scan.sources.reading import (
 )
 
 # Ansible vault password files by their usual names: vault_pass, .vault_pass.txt,
-# .ansible_vault_password, vault-password.txt ... (one line: the password itself).
-_VAULT_PASSWORD_FILE = re.compile(r"\.?(?:ansible[_-]?)?vault[_-]?pass(?:word)?(?:\.txt)?")
+# .ansible_vault_password, vault-password-prod.txt ... (one line: the password itself).
+_VAULT_PASSWORD_FILE = re.compile(
+    r"\.?(?:ansible[_-]?)?vault[_-]?pass(?:word)?(?:[_-][a-z0-9]+)?(?:\.txt)?"
+)
 
 
 def guess_format(path: Path) -> str | None:

@@ -20,7 +20,10 @@ SEALED: dict[str, Callable[[bytes], bytes | None]] = {
 def unsealed(file_format: str, data: bytes) -> bytes | None:
     """What to scan of a sealed-format file: the text it hides, or the file itself when it is
     plain text after all (saved unencrypted); None otherwise (sealed for real, damaged)."""
-    text = SEALED[file_format](data)
+    try:
+        text = SEALED[file_format](data)
+    except (RecursionError, MemoryError, ValueError):  # hostile input: not such a file
+        text = None
     if text is not None:
         return text
     if b"\x00" in data:

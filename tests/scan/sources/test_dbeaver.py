@@ -101,3 +101,23 @@ def test_the_dotfile_catalogue_reads_it_too(tmp_path: Path) -> None:
         ("dbeaver.saved-password", str(path))
     ]
     assert password not in located[0].hit.redacted
+
+
+def test_a_hostile_file_nested_too_deep_stops_nothing(tmp_path: Path) -> None:
+    """The key is public, so anyone can write such a file: JSON nested past Python's recursion
+    limit is not a credentials file, and the dotfiles catalogued after it are still read."""
+    deep = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    padder = padding.PKCS7(128).padder()
+    plain = padder.update(deep) + padder.finalize()
+    iv = os.urandom(16)
+    encryptor = Cipher(algorithms.AES(_DBEAVER_KEY), modes.CBC(iv)).encryptor()
+    hostile = _write(tmp_path, iv + encryptor.update(plain) + encryptor.finalize())
+    assert dbeaver_credentials(hostile.read_bytes()) is None
+    netrc = tmp_path / ".netrc"
+    netrc.write_text(f"machine api.example.org login bob password {_password()}\n")
+    from desktop_audit.scan.sources.dotfiles import DotfilesSource
+
+    ctx = make_ctx(tmp_path)
+    located = run(DotfilesSource(tmp_path), ctx)
+    assert {h.location.path for h in located} == {str(netrc)}
+    assert not any("stopped" in e.message for e in ctx.errors)
