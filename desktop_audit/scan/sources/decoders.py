@@ -144,8 +144,8 @@ def vault_password(data: bytes) -> Iterator[tuple[int, bytes]]:
     lines = data.strip(b"\r\n").split(b"\n")
     if len(lines) != 1 or data.startswith(b"#!"):
         return
-    password = lines[0].rstrip(b"\r")
-    if not password.strip() or len(password) > _MAX_VAULT_PASSWORD:
+    password = lines[0].strip()  # as Ansible reads it
+    if not password or len(password) > _MAX_VAULT_PASSWORD:
         return
     yield 1, _assignment("ansible_vault_password", password.decode("utf-8", "surrogateescape"))
 

@@ -55,3 +55,17 @@ def test_only_vault_password_names_are_read_so() -> None:
     assert guess_format(Path("vault_pass")) == "ansible-vault-password"
     assert guess_format(Path("passwords.txt")) is None
     assert guess_format(Path("vault.yml")) == "yaml"
+
+
+def test_the_password_is_read_as_ansible_reads_it(tmp_path: Path) -> None:
+    """Ansible strips the line; a password holding both kinds of quote is still found."""
+    password = 'it\'s "both" ' + _password()
+    path = tmp_path / ".vault_pass"
+    path.write_text(f"  {password}  \n", encoding="utf-8")
+    located = run(FilesSource([tmp_path]), make_ctx(tmp_path))
+    assert [h.hit.rule_id for h in located] == ["ansible.vault-password"]
+    from desktop_audit.scan.sources.decoders import vault_password
+
+    assert list(vault_password(path.read_bytes())) == [
+        (1, f"ansible_vault_password = {password}".encode())
+    ]
