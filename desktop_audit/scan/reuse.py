@@ -191,14 +191,15 @@ class ReuseCache:
         self._fresh: list[tuple[bytes, bytes | None]] = []
         self._flush = flush
         self._stored = stored  # read in full when many units are asked about
+        self._count = stored.count if stored is not None else None
         self._point_lookups = 0
         self.started_ns = started_ns if started_ns is not None else time.time_ns()
         self.reused = 0
         self.remembered = 0
 
     def __len__(self) -> int:
-        if self._stored is not None:  # (what this scan kept is stored by now, or soon)
-            return self._stored.count()
+        if self._count is not None:  # the store's count, loaded or not (with this scan's)
+            return self._count()
         return len(self._clean) + len(self._with_hits)
 
     def load(self) -> None:
