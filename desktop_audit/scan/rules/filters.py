@@ -324,6 +324,18 @@ def path_or_url(c: Candidate, allow: Allowlist) -> bool:
     return bool(_PATH_OR_URL.match(c.secret.strip()))
 
 
+# An image URL with its query: ``https://circleci.com/gh/org/repo.svg?style=svg&circle-token=…``.
+_BADGE_URL = re.compile(rb"(?i)https?://[^\s\"'()<>\[\]?]+\.(?:svg|png)\?([^\s\"'()<>\[\]]+)")
+
+
+def badge_image(c: Candidate, allow: Allowlist) -> bool:
+    """A token given in a status badge's image URL (``….svg?circle-token=…``): CI services
+    issue read-only status tokens for badges that READMEs show in public (reported by the
+    ``generic.badge-token`` rule at low severity instead)."""
+    del allow
+    return any(c.secret in found.group(1) for found in _BADGE_URL.finditer(c.line))
+
+
 _LETTERS_ONLY = re.compile(rb"\A[A-Za-z_.~-]+\Z")
 
 
@@ -637,6 +649,7 @@ FILTERS: dict[str, Filter] = {
     "identifier_name": identifier_name,
     "flag_without_secret": flag_without_secret,
     "word_not_key": word_not_key,
+    "badge_image": badge_image,
 }
 
 DEFAULT_FILTERS: tuple[str, ...] = ("known_example", "placeholder")
@@ -680,6 +693,7 @@ _COST_ORDER = (
     "not_placeholder",
     "stand_in_words",
     "placeholder",
+    "badge_image",
     "lockfile_integrity",
 )
 _RANK = {name: rank for rank, name in enumerate(_COST_ORDER)}

@@ -65,6 +65,32 @@ def test_literal_dollar_still_drops_references_and_placeholders(value: str) -> N
     assert f.literal_dollar(c(value, match=f"password = {value}"), ALLOW)
 
 
+_TOKEN = "3f9c2a7e51d04b8c96e1a2f7d3b5c8e0a4f6d2b1"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"[![CircleCI](https://circleci.com/gh/acme/tool.svg?style=svg&circle-token={_TOKEN})]",
+        f'<img src="https://travis-ci.com/acme/api.png?token={_TOKEN}&branch=main">',
+    ],
+)
+def test_badge_image_drops_status_badge_tokens(line: str) -> None:
+    assert f.badge_image(c(_TOKEN, line=line), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'curl "https://circleci.com/api/v1.1/me?circle-token={_TOKEN}"',  # the API itself
+        f"export CIRCLE_TOKEN={_TOKEN}  # see https://circleci.com/gh/acme/tool.svg?style=svg",
+        f"https://example.org/logo.svg?v=2 {_TOKEN}",
+    ],
+)
+def test_badge_image_keeps_tokens_outside_a_badge_url(line: str) -> None:
+    assert not f.badge_image(c(_TOKEN, line=line), ALLOW)
+
+
 def test_stand_in_words_ignores_syntax() -> None:
     assert not f.stand_in_words(c("Q$:B]zZjN-AdT<>h7V1|}2wVZf]Xw#QEZ"), ALLOW)
     assert f.stand_in_words(c("put your unique phrase here"), ALLOW)
