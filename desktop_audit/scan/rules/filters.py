@@ -336,6 +336,17 @@ def badge_image(c: Candidate, allow: Allowlist) -> bool:
     return any(c.secret in found.group(1) for found in _BADGE_URL.finditer(c.line))
 
 
+_LOWER_WORDS = re.compile(rb"\A[a-z]+(?:[_.~/+-]+[a-z]+)*\Z")
+
+
+def lowercase_words(c: Candidate, allow: Allowlist) -> bool:
+    """Lower-case letters only, maybe joined by ``-`` or ``_`` (``mocknetworkinterface``,
+    ``ci-with-github-actions``): words, for a rule whose tokens mix cases and digits (of
+    random tokens of 16 such characters, fewer than one in a million look so)."""
+    del allow
+    return bool(_LOWER_WORDS.match(c.secret.strip()))
+
+
 _LETTERS_ONLY = re.compile(rb"\A[A-Za-z_.~-]+\Z")
 
 
@@ -634,6 +645,7 @@ FILTERS: dict[str, Filter] = {
     "code_reference": code_reference,
     "path_or_url": path_or_url,
     "letters_only": letters_only,
+    "lowercase_words": lowercase_words,
     "template": template,
     "not_placeholder": not_placeholder,
     "trivial": trivial,
@@ -673,6 +685,7 @@ _COST_ORDER = (
     "identifier_name",
     "word_not_key",
     "letters_only",
+    "lowercase_words",
     "known_example",
     "example_in_match",
     "path_or_url",

@@ -91,6 +91,22 @@ def test_badge_image_keeps_tokens_outside_a_badge_url(line: str) -> None:
     assert not f.badge_image(c(_TOKEN, line=line), ALLOW)
 
 
+@pytest.mark.parametrize("value", ["mocknetworkinterface", "ci-with-github-actions", "a_b.c"])
+def test_lowercase_words_drops_words(value: str) -> None:
+    assert f.lowercase_words(c(value), ALLOW)
+
+
+def test_lowercase_words_keeps_random_mixed_tokens() -> None:
+    """Random tokens of the rules it serves (mixed case and digits, 16+ characters)."""
+    import secrets
+    import string
+
+    alphabet = string.ascii_letters + string.digits
+    tokens = ["".join(secrets.choice(alphabet) for _ in range(16)) for _ in range(2000)]
+    assert not any(f.lowercase_words(c(token), ALLOW) for token in tokens)
+    assert not f.lowercase_words(c("zq7vr2plx9w3kdt5"), ALLOW)  # a digit: not words
+
+
 def test_stand_in_words_ignores_syntax() -> None:
     assert not f.stand_in_words(c("Q$:B]zZjN-AdT<>h7V1|}2wVZf]Xw#QEZ"), ALLOW)
     assert f.stand_in_words(c("put your unique phrase here"), ALLOW)
