@@ -150,3 +150,10 @@ def test_keywords_avoid_bare_common_words() -> None:
 
 def test_resources_dir_is_a_path() -> None:
     assert isinstance(resources_dir(), Path)
+
+
+@pytest.mark.parametrize("value", ["xyzzy", "hunter2", "letmein", "path", "filename"])
+def test_placeholder_drops_classic_example_passwords(value: str) -> None:
+    """Passwords of documentation examples (``http://jschmoe:xyzzy@www.bogus.net``) and the
+    parameter names of usage text (``"machine id password path"``)."""
+    assert f.placeholder(c(value), ALLOW)
