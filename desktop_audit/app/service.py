@@ -169,11 +169,17 @@ class AuditService:
         home = _existing_dir(request.home, "--home")
         roots = tuple(_existing_dir(r, "--root") for r in request.roots) or (home,)
         profile = load_profile(request.profile_path) if request.profile_path else None
+        # A user's or a profile's rules are checked before anything is opened or asked for;
+        # the built-in pack (checked when shipped) loads while the key is derived.
+        ruleset: RuleSet | None = None
+        if request.extra_rule_files or profile is not None:
+            ruleset = load_ruleset(request.extra_rule_files, profile, examples=False)
         # The scan writes through its own connection so a GUI can read meanwhile.
         store = Store.open(self.database_path)
         try:
             unlocking = self._begin_unlock(store)  # scrypt runs while rules and sources load
-            ruleset = load_ruleset(request.extra_rule_files, profile, examples=False)
+            if ruleset is None:
+                ruleset = load_ruleset(request.extra_rule_files, profile, examples=False)
             sources = build_sources(request.groups, home, roots)
             secrecy = unlocking()
             digest = detection_digest(

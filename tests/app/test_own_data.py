@@ -33,3 +33,26 @@ def test_the_store_and_logs_under_the_home_are_not_scanned(
         service.close()
     assert (home / ".local" / "share" / "desktop-audit" / "audit.db").is_file()
     assert elsewhere.is_file()
+
+
+def test_a_bad_rules_file_is_reported_before_anything_is_opened_or_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's rules are checked first: no database is created and no passphrase is asked
+    for a scan that cannot start."""
+    from desktop_audit.errors import RuleError
+    from desktop_audit.store import keys
+
+    monkeypatch.setenv(keys.BACKEND_ENV, "passphrase")
+    monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)
+    asked: list[str] = []
+    rules = tmp_path / "mine.toml"
+    rules.write_text("[[rules]]\nid = 'mine.broken'\nregex = '(unclosed'\n", encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    db = tmp_path / "audit.db"
+    service = AuditService(db_path=db, prompt=lambda text: asked.append(text) or "x" * 12)
+    with pytest.raises(RuleError):
+        service.scan(ScanRequest(home=home, groups=(SourceGroup.FILES,), extra_rule_files=(rules,)))
+    assert not db.exists()
+    assert asked == []
