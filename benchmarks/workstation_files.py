@@ -25,6 +25,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# The sealed stores are written as their tools write them, by the tests' own writers.
+from tests.scan.sources.dotfile_home import dbeaver_encrypted, mylogin_bytes  # noqa: E402
+
 AN = string.ascii_letters + string.digits
 URL = AN + "-_"
 HEX = "0123456789abcdef"
@@ -69,37 +75,15 @@ def _gcloud_db(path: Path) -> None:
 
 
 def _dbeaver_credentials(path: Path) -> None:
-    """DBeaver's saved connection passwords, encrypted as DBeaver does (AES-128-CBC, the key
-    from DBeaver's source, the IV first)."""
-    from cryptography.hazmat.primitives import padding  # noqa: PLC0415
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: PLC0415
-
-    key = bytes([186, 187, 74, 159, 119, 74, 184, 83, 201, 108, 45, 101, 61, 254, 84, 74])
+    """DBeaver's saved connection passwords, encrypted as DBeaver does."""
     document = {"postgres-jdbc-" + r(12, HEX): {"#connection": {"user": "bob", "password": r(14)}}}
-    padder = padding.PKCS7(128).padder()
-    plain = padder.update(json.dumps(document).encode()) + padder.finalize()
-    iv = os.urandom(16)
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    path.write_bytes(iv + encryptor.update(plain) + encryptor.finalize())
+    path.write_bytes(dbeaver_encrypted(document))
 
 
 def _mysql_login_path(path: Path) -> None:
-    """``mysql_config_editor set --login-path=acme``: option lines, each padded and encrypted
-    block by block under a key the file stores after its 4-byte header."""
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: PLC0415
-
-    stored = os.urandom(20)
-    key = bytearray(16)
-    for index, byte in enumerate(stored):
-        key[index % 16] ^= byte
-    encryptor = Cipher(algorithms.AES(bytes(key)), modes.ECB()).encryptor()  # noqa: S305
-    out = bytearray(b"\0\0\0\0" + stored)
-    for line in ("[acme]", 'user = "bob"', f'password = "{r(14)}"', 'host = "db.acme.example"'):
-        raw = (line + "\n").encode()
-        pad = 16 - len(raw) % 16
-        sealed = encryptor.update(raw + bytes([pad]) * pad)
-        out += len(sealed).to_bytes(4, "little") + sealed
-    path.write_bytes(bytes(out))
+    """``mysql_config_editor set --login-path=acme``, as it writes the file."""
+    lines = ["[acme]", 'user = "bob"', f'password = "{r(14)}"', 'host = "db.acme.example"']
+    path.write_bytes(mylogin_bytes(lines))
 
 
 def files() -> dict[str, str | Callable[[Path], None]]:

@@ -15,7 +15,7 @@ from desktop_audit.app.service import AuditService
 from desktop_audit.errors import RemediationError
 from desktop_audit.models import FindingRecord, SourceGroup
 from tests.remediate.conftest import scan_into
-from tests.scan.sources.dotfile_home import _dbeaver_encrypted, mylogin_bytes
+from tests.scan.sources.dotfile_home import dbeaver_encrypted, mylogin_bytes
 
 PASSWORD = "Zq7vR2pLx9w3Kd"
 
@@ -34,7 +34,7 @@ def test_an_encrypted_file_is_not_rewritten_and_stays_present(
         path.mkdir(parents=True)
         path /= "credentials-config.json"
         path.write_bytes(
-            _dbeaver_encrypted({"pg-1": {"#connection": {"user": "u", "password": PASSWORD}}})
+            dbeaver_encrypted({"pg-1": {"#connection": {"user": "u", "password": PASSWORD}}})
         )
     else:
         path = home / ".mylogin.cnf"

@@ -69,14 +69,24 @@ def mylogin_bytes(lines: list[str], *, big_endian: bool = False) -> bytes:
     return bytes(out)
 
 
-def _dbeaver_encrypted(document: object) -> bytes:
-    """JSON as DBeaver encrypts its credentials file (AES-128-CBC, its published key, IV first)."""
-    key = bytes([186, 187, 74, 159, 119, 74, 184, 83, 201, 108, 45, 101, 61, 254, 84, 74])
+# DBeaver's own key (its source, BaseProjectImpl.LOCAL_KEY_CACHE), written out here on purpose:
+# the tests encrypt as DBeaver does, independently of the module under test.
+DBEAVER_KEY = bytes([186, 187, 74, 159, 119, 74, 184, 83, 201, 108, 45, 101, 61, 254, 84, 74])
+
+
+def dbeaver_bytes(plain: bytes) -> bytes:
+    """``plain`` as DBeaver encrypts its credentials file (AES-128-CBC, its published key, a
+    random IV first)."""
     padder = padding.PKCS7(128).padder()
-    plain = padder.update(json.dumps(document).encode()) + padder.finalize()
-    iv = bytes(range(16))
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    return iv + encryptor.update(plain) + encryptor.finalize()
+    padded = padder.update(plain) + padder.finalize()
+    iv = os.urandom(16)
+    encryptor = Cipher(algorithms.AES(DBEAVER_KEY), modes.CBC(iv)).encryptor()
+    return iv + encryptor.update(padded) + encryptor.finalize()
+
+
+def dbeaver_encrypted(document: object) -> bytes:
+    """A JSON document as DBeaver's credentials file holds it."""
+    return dbeaver_bytes(json.dumps(document).encode())
 
 
 def build_home(home: Path) -> dict[str, Planted]:
@@ -175,7 +185,7 @@ def build_home(home: Path) -> dict[str, Planted]:
         ),
         "dbeaver-credentials": (
             ".local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json",
-            _dbeaver_encrypted({"pg-1": {"#connection": {"user": "app", "password": dbeaver_pw}}}),
+            dbeaver_encrypted({"pg-1": {"#connection": {"user": "app", "password": dbeaver_pw}}}),
             dbeaver_pw,
         ),
         "ssh-private-key": (".ssh/id_ed25519", ssh, "ssh"),

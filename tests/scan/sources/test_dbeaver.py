@@ -5,14 +5,10 @@ preview, and a file that does not decrypt is passed over quietly."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import string
 from pathlib import Path
-
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from desktop_audit.models import Severity
 from desktop_audit.scan.sources.dbeaver import dbeaver_credentials
@@ -20,24 +16,14 @@ from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.scan.sources.sealed import unsealed
 from tests.scan.sources.conftest import make_ctx
 from tests.scan.sources.detection import run
+from tests.scan.sources.dotfile_home import dbeaver_bytes, dbeaver_encrypted
 
-# DBeaver's own key (its source, BaseProjectImpl.LOCAL_KEY_CACHE), written out here on purpose:
-# the test encrypts as DBeaver does, independently of the module under test.
-_DBEAVER_KEY = bytes([186, 187, 74, 159, 119, 74, 184, 83, 201, 108, 45, 101, 61, 254, 84, 74])
 _PROJECT = Path(".local/share/DBeaverData/workspace6/General/.dbeaver")
 
 
 def _password() -> str:
     alphabet = string.ascii_letters + string.digits + "!#%&*+-=?@^_"
     return "".join(secrets.choice(alphabet) for _ in range(14))
-
-
-def _encrypted(document: object) -> bytes:
-    iv = os.urandom(16)
-    padder = padding.PKCS7(128).padder()
-    plain = padder.update(json.dumps(document).encode()) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(_DBEAVER_KEY), modes.CBC(iv)).encryptor()
-    return iv + encryptor.update(plain) + encryptor.finalize()
 
 
 def _write(home: Path, data: bytes) -> Path:
@@ -56,7 +42,7 @@ def test_saved_connection_and_tunnel_passwords_are_found(tmp_path: Path) -> None
         },
         "sqlite-jdbc-1a2b": {"#connection": {"user": "local"}},
     }
-    path = _write(tmp_path, _encrypted(document))
+    path = _write(tmp_path, dbeaver_encrypted(document))
     located = run(FilesSource([tmp_path]), make_ctx(tmp_path))
     found = [h for h in located if h.hit.rule_id == "dbeaver.saved-password"]
     assert len({h.hit.finding_id for h in found}) == 2
@@ -81,8 +67,8 @@ def test_a_file_that_does_not_decrypt_is_passed_over(tmp_path: Path) -> None:
 def test_decryption_checks_size_padding_and_shape() -> None:
     assert dbeaver_credentials(b"") is None
     assert dbeaver_credentials(os.urandom(40)) is None  # not whole blocks
-    assert dbeaver_credentials(_encrypted(["a list", "not an object"])) is None
-    assert dbeaver_credentials(_encrypted({"a": {"#connection": {}}})) == (
+    assert dbeaver_credentials(dbeaver_encrypted(["a list", "not an object"])) is None
+    assert dbeaver_credentials(dbeaver_encrypted({"a": {"#connection": {}}})) == (
         b'{\n "a": {\n  "#connection": {}\n }\n}'
     )
     plain = b'{"pg": {"#connection": {"password": "x"}}}'
@@ -95,7 +81,7 @@ def test_the_dotfile_catalogue_reads_it_too(tmp_path: Path) -> None:
 
     password = _password()
     document = {"mysql8-1a2b": {"#connection": {"user": "root", "password": password}}}
-    path = _write(tmp_path, _encrypted(document))
+    path = _write(tmp_path, dbeaver_encrypted(document))
     located = run(DotfilesSource(tmp_path), make_ctx(tmp_path))
     assert [(h.hit.rule_id, h.location.path) for h in located] == [
         ("dbeaver.saved-password", str(path))
@@ -107,11 +93,7 @@ def test_a_hostile_file_nested_too_deep_stops_nothing(tmp_path: Path) -> None:
     """The key is public, so anyone can write such a file: JSON nested past Python's recursion
     limit is not a credentials file, and the dotfiles catalogued after it are still read."""
     deep = b'{"a":' * 5000 + b"1" + b"}" * 5000
-    padder = padding.PKCS7(128).padder()
-    plain = padder.update(deep) + padder.finalize()
-    iv = os.urandom(16)
-    encryptor = Cipher(algorithms.AES(_DBEAVER_KEY), modes.CBC(iv)).encryptor()
-    hostile = _write(tmp_path, iv + encryptor.update(plain) + encryptor.finalize())
+    hostile = _write(tmp_path, dbeaver_bytes(deep))
     assert dbeaver_credentials(hostile.read_bytes()) is None
     netrc = tmp_path / ".netrc"
     netrc.write_text(f"machine api.example.org login bob password {_password()}\n")

@@ -5,7 +5,6 @@ A reftable repository's HEAD file names nothing, so git is asked what HEAD names
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 from pathlib import Path
 
@@ -13,16 +12,14 @@ from desktop_audit.scan.sources.discovery import read_gitfile
 from desktop_audit.scan.sources.git import GitSource
 from desktop_audit.scan.sources.git_attribution import ref_facts
 from desktop_audit.scan.sources.gitcmd import Git
-from tests.scan.sources.conftest import make_ctx
+from tests.scan.sources.conftest import commit_file, git, make_ctx
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
+def _repository(repo: Path) -> None:
+    """A repository with one commit on ``main``."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    commit_file(repo, "a.txt", "hello\n", "a")
 
 
 def _finishes(work: object, seconds: float = 20) -> bool:
@@ -55,12 +52,7 @@ def test_a_scan_goes_past_a_fifo_named_dot_git(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / "unpacked").mkdir(parents=True)
     os.mkfifo(home / "unpacked" / ".git")
-    repo = home / "repo"
-    repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    (repo / "a.txt").write_text("hello\n", encoding="utf-8")
-    _git(repo, "add", "a.txt")
-    _git(repo, "commit", "-q", "-m", "a")
+    _repository(home / "repo")
     ctx = make_ctx(home)
     fragments: list[object] = []
     assert _finishes(lambda: fragments.extend(GitSource([home]).iter_fragments(ctx)))
@@ -97,13 +89,9 @@ def test_a_reftable_head_stub_is_answered_by_git(tmp_path: Path) -> None:
 
 def test_an_ordinary_head_is_read_from_its_file(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    (repo / "a.txt").write_text("hello\n", encoding="utf-8")
-    _git(repo, "add", "a.txt")
-    _git(repo, "commit", "-q", "-m", "a")
-    _git(repo, "branch", "dev")
+    _repository(repo)
+    git(repo, "branch", "dev")
     on_main = ref_facts(Git(repo / ".git"))
-    _git(repo, "checkout", "-q", "dev")
+    git(repo, "checkout", "-q", "dev")
     assert on_main.startswith(b"ref: refs/heads/main\n")
     assert ref_facts(Git(repo / ".git")) != on_main
