@@ -10,7 +10,7 @@ from pathlib import Path
 
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.catalogue import WalkRules
-from desktop_audit.scan.sources.reading import SkipFile, read_small
+from desktop_audit.scan.sources.reading import read_small
 from desktop_audit.scan.sources.walk import EntryKind, ErrorSink, walk
 
 _GITFILE_PREFIX = b"gitdir:"
@@ -35,10 +35,7 @@ def looks_like_git_dir(path: Path) -> bool:
 def read_gitfile(dot_git: Path) -> Path:
     """The git dir a ``.git`` file points to (relative to the file's directory); ``ValueError``
     for anything else (a FIFO named ``.git`` is refused, never waited on)."""
-    try:
-        content = read_small(dot_git, 4096, follow=True).strip()
-    except SkipFile as exc:
-        raise ValueError(str(exc)) from None
+    content = read_small(dot_git, 4096, follow=True).strip()
     if not content.startswith(_GITFILE_PREFIX):
         raise ValueError("not a gitfile")
     target = content[len(_GITFILE_PREFIX) :].strip().decode("utf-8", "surrogateescape")
@@ -51,7 +48,7 @@ def common_dir(git_dir: Path) -> Path:
     if marker.is_file():
         try:
             raw = read_small(marker, 4096)
-        except (OSError, ValueError, SkipFile):  # a symbolic link, a FIFO...: no common dir
+        except (OSError, ValueError):  # a symbolic link, a FIFO...: no common dir
             return git_dir
         target = raw.strip().decode("utf-8", "surrogateescape")
         return Path(os.path.normpath(git_dir / target))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
-from desktop_audit.scan.sources.reading import SkipFile, read_small
+from desktop_audit.scan.sources.reading import read_small
 
 STASH = "stash"
 REFLOG = "reflog"
@@ -330,7 +330,7 @@ def _head(git: Git) -> bytes:
         if head.is_symlink():
             return b"link:" + os.fsencode(head.readlink()) + b"\n"
         text = read_small(head, 4096)
-    except (OSError, ValueError, SkipFile):
+    except (OSError, ValueError):
         return b""
     if text.strip() != _REFTABLE_HEAD:
         return text

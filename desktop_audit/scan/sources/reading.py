@@ -68,9 +68,13 @@ def open_readonly(path: Path, *, follow: bool = False) -> int:
 
 def read_small(path: Path, limit: int, *, follow: bool = False) -> bytes:
     """The first ``limit`` bytes of a small regular file (a marker such as ``.git`` or
-    ``HEAD``): a FIFO, device or directory is refused before any read (``ValueError``), so a
-    hostile tree cannot make the scan wait; ``OSError`` when it cannot be opened."""
-    fd = open_readonly(path, follow=follow)
+    ``HEAD``): a FIFO, device, directory or (unless ``follow``) symbolic link is refused
+    before any read (``ValueError``), so a hostile tree cannot make the scan wait; ``OSError``
+    when it cannot be opened."""
+    try:
+        fd = open_readonly(path, follow=follow)
+    except SkipFile as exc:  # a symbolic link
+        raise ValueError(str(exc)) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise ValueError("not a regular file")
