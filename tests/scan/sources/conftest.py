@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import stat
+import string
 import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,6 +26,16 @@ GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "author@example.invalid",
     "GIT_TERMINAL_PROMPT": "0",
 }
+
+
+def random_password(length: int = 14, symbols: str = "!#&*+-=?@^_") -> str:
+    """A fresh password as a generator makes one: a letter first, a digit last, letters,
+    digits and ``symbols`` between. (No ``%``: ``%d`` or ``%s`` inside reads as a format
+    placeholder, and a leading symbol as template syntax, to the rules' filters; see
+    docs/next-steps.md.)"""
+    middle = string.ascii_letters + string.digits + symbols
+    inner = "".join(secrets.choice(middle) for _ in range(length - 2))
+    return secrets.choice(string.ascii_letters) + inner + secrets.choice(string.digits)
 
 
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:

@@ -6,24 +6,17 @@ preview, and a file that does not decrypt is passed over quietly."""
 from __future__ import annotations
 
 import os
-import secrets
-import string
 from pathlib import Path
 
 from desktop_audit.models import Severity
 from desktop_audit.scan.sources.dbeaver import dbeaver_credentials
 from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.scan.sources.sealed import unsealed
-from tests.scan.sources.conftest import make_ctx
+from tests.scan.sources.conftest import make_ctx, random_password
 from tests.scan.sources.detection import run
 from tests.scan.sources.dotfile_home import dbeaver_bytes, dbeaver_encrypted
 
 _PROJECT = Path(".local/share/DBeaverData/workspace6/General/.dbeaver")
-
-
-def _password() -> str:
-    alphabet = string.ascii_letters + string.digits + "!#%&*+-=?@^_"
-    return "".join(secrets.choice(alphabet) for _ in range(14))
 
 
 def _write(home: Path, data: bytes) -> Path:
@@ -34,7 +27,7 @@ def _write(home: Path, data: bytes) -> Path:
 
 
 def test_saved_connection_and_tunnel_passwords_are_found(tmp_path: Path) -> None:
-    database, tunnel = _password(), _password()
+    database, tunnel = random_password(), random_password()
     document = {
         "postgres-jdbc-18f2a3b4c5d-6e7f": {
             "#connection": {"user": "analytics", "password": database},
@@ -79,7 +72,7 @@ def test_the_dotfile_catalogue_reads_it_too(tmp_path: Path) -> None:
     """The dotfiles source claims DBeaver's file before the sweep: it decrypts it the same way."""
     from desktop_audit.scan.sources.dotfiles import DotfilesSource
 
-    password = _password()
+    password = random_password()
     document = {"mysql8-1a2b": {"#connection": {"user": "root", "password": password}}}
     path = _write(tmp_path, dbeaver_encrypted(document))
     located = run(DotfilesSource(tmp_path), make_ctx(tmp_path))
@@ -96,7 +89,7 @@ def test_a_hostile_file_nested_too_deep_stops_nothing(tmp_path: Path) -> None:
     hostile = _write(tmp_path, dbeaver_bytes(deep))
     assert dbeaver_credentials(hostile.read_bytes()) is None
     netrc = tmp_path / ".netrc"
-    netrc.write_text(f"machine api.example.org login bob password {_password()}\n")
+    netrc.write_text(f"machine api.example.org login bob password {random_password()}\n")
     from desktop_audit.scan.sources.dotfiles import DotfilesSource
 
     ctx = make_ctx(tmp_path)

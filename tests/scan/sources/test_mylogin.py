@@ -5,24 +5,18 @@ one is passed over quietly, and a plain-text one read as it is."""
 from __future__ import annotations
 
 import os
-import secrets
-import string
 from pathlib import Path
 
 from desktop_audit.scan.sources.dotfiles import DotfilesSource
 from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.scan.sources.mylogin import mylogin_text
-from tests.scan.sources.conftest import make_ctx
+from tests.scan.sources.conftest import make_ctx, random_password
 from tests.scan.sources.detection import run
 from tests.scan.sources.dotfile_home import mylogin_bytes
 
 
-def _password() -> str:
-    return "".join(secrets.choice(string.ascii_letters + string.digits + "#%+") for _ in range(14))
-
-
 def test_a_saved_login_path_password_is_found_by_both_sources(tmp_path: Path) -> None:
-    password = _password()
+    password = random_password(14, "#+")
     lines = ["[client]", 'user = "root"', f'password = "{password}"', 'host = "db.acme.example"']
     path = tmp_path / ".mylogin.cnf"
     path.write_bytes(mylogin_bytes(lines))
@@ -45,7 +39,7 @@ def test_decoding_reads_either_byte_order_and_refuses_other_data() -> None:
 
 
 def test_a_plain_text_file_of_that_name_is_read_as_text(tmp_path: Path) -> None:
-    password = _password()
+    password = random_password(14, "#+")
     (tmp_path / ".mylogin.cnf").write_text(f"[client]\nuser=root\npassword={password}\n")
     located = run(DotfilesSource(tmp_path), make_ctx(tmp_path))
     assert located

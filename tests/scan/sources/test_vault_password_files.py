@@ -5,20 +5,14 @@ text are not such files."""
 
 from __future__ import annotations
 
-import secrets
-import string
 from pathlib import Path
 
 import pytest
 
 from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.scan.sources.fragments import guess_format
-from tests.scan.sources.conftest import make_ctx
+from tests.scan.sources.conftest import make_ctx, random_password
 from tests.scan.sources.detection import run
-
-
-def _password() -> str:
-    return "".join(secrets.choice(string.ascii_letters + string.digits + "!#%") for _ in range(20))
 
 
 @pytest.mark.parametrize(
@@ -26,7 +20,7 @@ def _password() -> str:
     ["vault_pass.txt", ".vault_pass", ".ansible_vault_password", "vault-password.txt"],
 )
 def test_a_vault_password_file_is_found(tmp_path: Path, name: str) -> None:
-    password = _password()
+    password = random_password(20, "!#")
     path = tmp_path / "work" / "acme-infra" / name
     path.parent.mkdir(parents=True)
     path.write_text(password + "\n", encoding="utf-8")
@@ -59,7 +53,7 @@ def test_only_vault_password_names_are_read_so() -> None:
 
 def test_the_password_is_read_as_ansible_reads_it(tmp_path: Path) -> None:
     """Ansible strips the line; a password holding both kinds of quote is still found."""
-    password = 'it\'s "both" ' + _password()
+    password = 'it\'s "both" ' + random_password(20, "!#")
     path = tmp_path / ".vault_pass"
     path.write_text(f"  {password}  \n", encoding="utf-8")
     located = run(FilesSource([tmp_path]), make_ctx(tmp_path))
