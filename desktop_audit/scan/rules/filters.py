@@ -288,12 +288,19 @@ def public_key(c: Candidate, allow: Allowlist) -> bool:
 _INTEGRITY = re.compile(rb"\A(?:sha1|sha256|sha384|sha512)-[A-Za-z0-9+/]+=*\Z")
 # Searched in the lower-cased line: faster than a case-insensitive search of the line itself.
 _INTEGRITY_LINE = re.compile(rb'"integrity"|integrity\s|resolved\s|\.tgz#|checksum')
+_INTEGRITY_WORDS = (b"integrity", b"resolved", b".tgz#", b"checksum")  # one is in every match
 
 
 def lockfile_integrity(c: Candidate, allow: Allowlist) -> bool:
     """Subresource-integrity and lock-file hashes (``sha512-...``, ``resolved ...#sha1``)."""
     del allow
-    return bool(_INTEGRITY.match(c.secret)) or bool(_INTEGRITY_LINE.search(c.line.lower()))
+    if _INTEGRITY.match(c.secret):
+        return True
+    line = c.line.lower()
+    # Plain substring tests first: far cheaper than the regex on long (minified) lines.
+    if not any(word in line for word in _INTEGRITY_WORDS):
+        return False
+    return bool(_INTEGRITY_LINE.search(line))
 
 
 _CODE_REF = re.compile(

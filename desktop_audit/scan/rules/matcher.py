@@ -133,6 +133,8 @@ class _Plan:
     # start (``translate.required_literals``); empty when there is none or it may be far.
     literals: tuple[tuple[bytes, bool], ...] = ()
     literal_reach: int = 0
+    # Must a match be checked for a keyword nearby? Not when every match holds one itself.
+    gated: bool = False
 
     @property
     def starter(self) -> re.Pattern[bytes]:
@@ -320,8 +322,24 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
         if 0 <= shape.reach <= _NARROW_REACH
         else (),
         literal_reach=max(shape.reach, 0),
+        gated=bool(keywords) and not _holds_keyword(shape, keywords, rule.window_before + SNAP),
     )
     return plan, engine_pattern
+
+
+def _holds_keyword(shape: _Shape, keywords: tuple[bytes, ...], after: int) -> bool:
+    """Does every match hold one of ``keywords`` starting at most ``after`` bytes after the
+    match start (so it passes the keyword gate by itself)? True when each of the pattern's
+    required literals, which start at most ``shape.reach`` bytes into every match, holds a
+    keyword that close to its own start."""
+    if shape.reach < 0 or not shape.literals:
+        return False
+    for text, _caseless in shape.literals:
+        lowered = text.encode("latin-1").lower()
+        offsets = [lowered.find(k) for k in keywords if k in lowered]
+        if not offsets or shape.reach + min(offsets) > after:
+            return False
+    return True
 
 
 def rule_literals(rules: Sequence[Rule]) -> set[tuple[bytes, bool]]:
@@ -424,7 +442,7 @@ def _full_match(
         return None, start + 1
     if match.end() - start > plan.width:
         return None, match.end()
-    if plan.keywords and not _keyword_near(keywords, start, start + 1, plan):
+    if plan.gated and not _keyword_near(keywords, start, start + 1, plan):
         return None, match.end()
     return match, match.end()
 
@@ -511,7 +529,7 @@ class Matcher:
         for index, engine_spans in self.engine.ranges(data).items():
             plan = self._plans[index]
             spans = engine_spans
-            if plan.keywords:
+            if plan.gated:
                 spans = [(lo, hi) for lo, hi in spans if _keyword_near(keywords, lo, hi, plan)]
             if spans:
                 out[index] = spans
@@ -599,7 +617,7 @@ class Matcher:
         bounded_starter = width < MAX_SPAN
         bounded = plan.bounded
         full_width = plan.width
-        gated = bool(plan.keywords)
+        gated = plan.gated
         full_match = plan.rule.compiled.match
         spans = self._refined(data, plan, spans)
         count = len(spans)
@@ -690,7 +708,7 @@ class Matcher:
         width = plan.width
         regex = plan.rule.compiled
         match_at, search, find = regex.match, regex.search, data.find
-        gated = bool(plan.keywords)
+        gated = plan.gated
         for lo, hi in spans:
             if hi - lo > _REFINE:
                 view = min(size, hi + width + 2)
