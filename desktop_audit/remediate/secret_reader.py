@@ -37,7 +37,7 @@ class SecretReader:
         self._secrecy = secrecy
 
     def secrets(self, fragment: Fragment) -> Iterator[FoundSecret]:
-        for raw in self._matcher.find(fragment.data):
+        for raw in self._matcher.find(fragment.data, fragment.origin.file_format):
             if raw.report:
                 yield self._found(raw.rule.id, raw.start, raw.secret)
             if raw.decoded is not None:

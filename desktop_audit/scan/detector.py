@@ -130,7 +130,7 @@ class Detector:
         if path and self._path_allowed(path):
             return []
         data = fragment.data
-        raws = self._matcher.find(data)
+        raws = self._matcher.find(data, origin.file_format)
         if not raws and self._endpoints is None:
             return []  # most fragments: nothing more to work out
         decoded = [inner for raw in raws if raw.decoded is not None for inner in self._decoded(raw)]

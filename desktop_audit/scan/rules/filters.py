@@ -46,6 +46,7 @@ class Allowlist:
     placeholder_words: tuple[bytes, ...] = ()
     placeholder_values: frozenset[bytes] = frozenset()
     placeholder_patterns: tuple[re.Pattern[bytes], ...] = ()
+    store_placeholder_patterns: tuple[re.Pattern[bytes], ...] = ()
     secret_patterns: tuple[re.Pattern[bytes], ...] = ()
     path_patterns: tuple[re.Pattern[str], ...] = ()
     low_entropy_bits: float = 3.0
@@ -54,12 +55,15 @@ class Allowlist:
     # Built once from the lists above (see ``__post_init__``).
     _words: re.Pattern[bytes] | None = field(init=False, repr=False, compare=False)
     _patterns: tuple[re.Pattern[bytes], ...] = field(init=False, repr=False, compare=False)
+    _store_patterns: tuple[re.Pattern[bytes], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         words = self.placeholder_words
         joined = re.compile(b"|".join(re.escape(w) for w in words)) if words else None
         object.__setattr__(self, "_words", joined)
         object.__setattr__(self, "_patterns", _joined_patterns(self.placeholder_patterns))
+        store = _joined_patterns(self.store_placeholder_patterns)
+        object.__setattr__(self, "_store_patterns", store)
 
     def placeholder_word_in(self, lowered: bytes) -> bool:
         """Does ``lowered`` hold one of ``placeholder_words`` anywhere (for text that is
@@ -83,6 +87,10 @@ class Allowlist:
     def placeholder_pattern_in(self, secret: bytes) -> bool:
         """Does one of ``placeholder_patterns`` match somewhere in ``secret``?"""
         return any(p.search(secret) for p in self._patterns)
+
+    def store_placeholder_pattern_in(self, secret: bytes) -> bool:
+        """Does one of ``store_placeholder_patterns`` match ``secret``?"""
+        return any(p.search(secret) for p in self._store_patterns)
 
     def path_allowed(self, path: str) -> bool:
         """True when findings under ``path`` are suppressed (vendored test fixtures ...)."""
@@ -163,6 +171,9 @@ def load_allowlist(path: Path | None = None) -> Allowlist:
             placeholder_patterns=tuple(
                 re.compile(p.encode()) for p in data.get("placeholder_patterns", [])
             ),
+            store_placeholder_patterns=tuple(
+                re.compile(p.encode()) for p in data.get("store_placeholder_patterns", [])
+            ),
             secret_patterns=tuple(re.compile(p.encode()) for p in data.get("secret_patterns", [])),
             path_patterns=tuple(re.compile(p) for p in data.get("paths", [])),
             low_entropy_bits=float(data.get("low_entropy_bits", 3.0)),
@@ -212,6 +223,23 @@ def placeholder(c: Candidate, allow: Allowlist) -> bool:
     if allow.placeholder_word_stands_out(c.secret.strip()):
         return True
     return allow.placeholder_pattern_in(c.secret)
+
+
+def store_placeholder(c: Candidate, allow: Allowlist) -> bool:
+    """``placeholder`` for the password field of a credential store (``.netrc``, ``.pgpass``,
+    MySQL's option files and login paths, DBeaver's saved credentials), whose tools take the
+    value literally: no ``$`` expands, no ``%s`` or ``{x}`` is formatted, and a leading ``#``,
+    ``@``, ``+``, ``<`` or ``[`` is just a character a password generator chose. Only a whole
+    value that is a stand-in is dropped: a placeholder word (``changeme``, ``password``,
+    ``pass-word``, ``xxxx``) and the whole-value templates of ``store_placeholder_patterns``
+    (``<password>``, ``${DB_PASSWORD}``, ``$DB_PASSWORD``, ``{{ password }}``, ``****``)."""
+    secret = c.secret.strip()
+    lowered = secret.lower()
+    if not lowered or lowered in allow.placeholder_values:
+        return True
+    if _SPLIT_WORD.match(lowered) and _SPLITTERS.sub(b"", lowered) in allow.placeholder_values:
+        return True
+    return allow.placeholder_word_stands_out(secret) or allow.store_placeholder_pattern_in(secret)
 
 
 # How far below the mean entropy of random strings of the same length and alphabet a value
@@ -643,6 +671,7 @@ FILTERS: dict[str, Filter] = {
     "known_example": known_example,
     "example_in_match": example_in_match,
     "placeholder": placeholder,
+    "store_placeholder": store_placeholder,
     "low_entropy": low_entropy,
     "sequential": sequential,
     "hash_like": hash_like,
@@ -672,6 +701,8 @@ FILTERS: dict[str, Filter] = {
 }
 
 DEFAULT_FILTERS: tuple[str, ...] = ("known_example", "placeholder")
+# In a rule's own credential store (``Rule.stores``), unless the rule names others.
+STORE_FILTERS: tuple[str, ...] = ("known_example", "store_placeholder")
 
 
 def rejected_by(c: Candidate, names: tuple[str, ...], allow: Allowlist) -> str | None:
@@ -713,6 +744,7 @@ _COST_ORDER = (
     "not_placeholder",
     "stand_in_words",
     "placeholder",
+    "store_placeholder",
     "badge_image",
     "lockfile_integrity",
 )

@@ -19,7 +19,7 @@ from desktop_audit.models import FindingKind, Severity
 from desktop_audit.resources import resources_dir
 from desktop_audit.scan.rules.decoders import DECODERS
 from desktop_audit.scan.rules.engines import cache_dir
-from desktop_audit.scan.rules.filters import DEFAULT_FILTERS, FILTERS
+from desktop_audit.scan.rules.filters import DEFAULT_FILTERS, FILTERS, STORE_FILTERS
 from desktop_audit.scan.rules.linear import NESTED, nested_repetition
 from desktop_audit.scan.rules.matcher import Matcher
 from desktop_audit.scan.rules.model import Rule, RuleProblem, RuleSet
@@ -40,15 +40,24 @@ __all__ = [
 
 _STR_KEYS = {"id", "name", "provider", "regex", "severity", "description", "guide", "kind"}
 _OPT_STR_KEYS = {"validator", "decode", "decoded_regex"}
-_LIST_KEYS = {"keywords", "examples", "negative_examples", "references", "allow", "filters"}
-_OTHER_KEYS = {"min_entropy", "public_prefix", "window_before", "window_after"}
+_STORE_LIST_KEYS = {"stores", "store_filters", "store_examples", "store_negative_examples"}
+_LIST_KEYS = {
+    "keywords",
+    "examples",
+    "negative_examples",
+    "references",
+    "allow",
+    "filters",
+    *_STORE_LIST_KEYS,
+}
+_OTHER_KEYS = {"min_entropy", "public_prefix", "window_before", "window_after", "store_only"}
 _KNOWN_KEYS = _STR_KEYS | _OPT_STR_KEYS | _LIST_KEYS | _OTHER_KEYS
 _BUILTIN_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+\Z")
 _PROFILE_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # What does not change what a rule finds stays out of the digest (examples are test data).
-_CANONICAL_SKIP = {"source_file", "examples", "negative_examples"}
-# Test data left out of the checked-pack cache (examples resemble real credentials).
-_EXAMPLE_KEYS = ("examples", "negative_examples")
+_EXAMPLE_KEYS = ("examples", "negative_examples", "store_examples", "store_negative_examples")
+_CANONICAL_SKIP = {"source_file", *_EXAMPLE_KEYS}
+# (The examples are also left out of the checked-pack cache: they resemble real credentials.)
 
 
 def _re2_error(pattern: str) -> str | None:
@@ -123,9 +132,20 @@ def _parse_rule(
     if any(not k or k != k.lower() or not k.isascii() for k in keywords):
         raise RuleError(f"{where}: keywords must be non-empty lowercase ASCII literals")
     filters = _strings(table, "filters", where) if "filters" in table else DEFAULT_FILTERS
-    for name in filters:
+    stores, store_filters, store_only = _store_keys(table, where)
+    for name in (*filters, *store_filters):
         if name not in FILTERS:
             raise RuleError(f"{where}: unknown filter {name!r}")
+    store_examples = _strings(table, "store_examples", where)
+    store_negatives = _strings(table, "store_negative_examples", where)
+    if (store_examples or store_negatives) and not stores:
+        raise RuleError(f"{where}: store examples need 'stores'")
+    needs_store_examples = validate and not profile and stores and not store_only
+    if needs_store_examples and (not store_examples or not store_negatives):
+        raise RuleError(
+            f"{where}: a rule with 'stores' needs at least one store example and one "
+            "store negative example"
+        )
     validator, decode = table.get("validator"), table.get("decode")
     if validator is not None and validator not in VALIDATORS:
         raise RuleError(f"{where}: unknown validator {validator!r}")
@@ -163,6 +183,11 @@ def _parse_rule(
         window_before=windows["window_before"],
         window_after=windows["window_after"],
         source_file=source,
+        stores=stores,
+        store_filters=store_filters,
+        store_only=store_only,
+        store_examples=store_examples,
+        store_negative_examples=store_negatives,
     )
     if validate:  # compile now: a bad regex is reported before the scan starts
         rule.__dict__["compiled"] = _compile(regex, where, "regex")
@@ -170,6 +195,25 @@ def _parse_rule(
         if decoded_regex is not None:
             rule.__dict__["compiled_decoded"] = _compile(decoded_regex, where, "decoded_regex")
     return rule
+
+
+def _store_keys(
+    table: Mapping[str, Any], where: str
+) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """``stores``, ``store_filters`` (default :data:`STORE_FILTERS`) and ``store_only``."""
+    stores = _strings(table, "stores", where)
+    if any(not s or s != s.strip() for s in stores):
+        raise RuleError(f"{where}: 'stores' must name file formats")
+    store_only = table.get("store_only", False)
+    if not isinstance(store_only, bool):
+        raise RuleError(f"{where}: 'store_only' must be true or false")
+    if "store_filters" in table:
+        store_filters = _strings(table, "store_filters", where)
+    else:
+        store_filters = STORE_FILTERS if stores else ()
+    if (store_only or "store_filters" in table) and not stores:
+        raise RuleError(f"{where}: 'store_only' and 'store_filters' need 'stores'")
+    return stores, store_filters, store_only
 
 
 def parse_rules(
@@ -212,7 +256,7 @@ def _rule_tables(path: Path) -> list[Any]:
     return tables
 
 
-_PACK_VERSION = "1"
+_PACK_VERSION = "2"
 
 
 def _builtin_rules(paths: Sequence[Path], *, with_examples: bool) -> list[Rule]:
@@ -350,19 +394,31 @@ def load_ruleset(
     return ruleset
 
 
+def example_found(matcher: Matcher, rule: Rule, example: str, file_format: str | None) -> bool:
+    """Does ``rule`` report a secret in ``example`` read as a fragment of ``file_format``?"""
+    found = matcher.find(example.encode(), file_format)
+    return any(m.rule.id == rule.id and m.report for m in found)
+
+
 def check_rules(rules: Sequence[Rule], engine: str | None = None) -> list[RuleProblem]:
-    """Every example must be matched by its rule; no negative example may be."""
+    """Every example must be matched by its rule; no negative example may be. A rule's
+    ``store_examples`` and ``store_negative_examples`` are read as a file of its first store
+    (``stores``), and so are all examples of a rule that reads nothing else."""
     matcher = Matcher(rules, engine=engine)
     problems: list[RuleProblem] = []
     for rule in rules:
-        for index, example in enumerate(rule.examples):
-            found = any(m.rule.id == rule.id and m.report for m in matcher.find(example.encode()))
-            if not found:
-                problems.append(RuleProblem(rule.id, "example does not match", index))
-        for index, example in enumerate(rule.negative_examples):
-            found = any(m.rule.id == rule.id and m.report for m in matcher.find(example.encode()))
-            if found:
-                problems.append(RuleProblem(rule.id, "negative example matches", index, True))
+        store = rule.stores[0] if rule.stores else None
+        cases = (
+            (rule.examples, False, False, rule.example_format),
+            (rule.negative_examples, True, False, rule.example_format),
+            (rule.store_examples, False, True, store),
+            (rule.store_negative_examples, True, True, store),
+        )
+        for examples, negative, in_store, file_format in cases:
+            for index, example in enumerate(examples):
+                if example_found(matcher, rule, example, file_format) is negative:
+                    what = "negative example matches" if negative else "example does not match"
+                    problems.append(RuleProblem(rule.id, what, index, negative, in_store))
     return problems
 
 

@@ -539,8 +539,12 @@ class Matcher:
                 out[index] = spans
         return out
 
-    def find(self, data: bytes) -> list[RawMatch]:
-        """Every rule match in ``data`` that survives the rule's filters, in offset order."""
+    def find(self, data: bytes, file_format: str | None = None) -> list[RawMatch]:
+        """Every rule match in ``data`` that survives the rule's filters, in offset order.
+
+        ``file_format`` is the format of the file ``data`` was read from (its origin's): in a
+        rule's own credential store (``Rule.stores``) the rule's store filters apply, and a
+        rule that reads only its stores is not tried elsewhere."""
         out: list[RawMatch] = []
         if not data:
             return out
@@ -550,6 +554,8 @@ class Matcher:
             # Every offset where the regex matches is in ``exhaustive``: no keyword gate on
             # the ranges first (``_confirm_exhaustive`` applies it to each match).
             plan = self._plans[index]
+            if not plan.rule.reads(file_format):
+                continue
             exhaustive = _near_literals(data, keywords, plan, ranges) if plan.literals else ranges
             if not exhaustive:
                 continue
@@ -557,13 +563,15 @@ class Matcher:
             found.append((index, confirm(data, keywords, plan, exhaustive)))
         for index in self._unfiltered:
             plan = self._plans[index]
+            if not plan.rule.reads(file_format):
+                continue
             spans = self._keyword_ranges(data, keywords, plan)
             if spans:
                 found.append((index, self._confirm(data, keywords, plan, spans)))
         for index, matches in found:
             rule = self._plans[index].rule
             for match in matches:
-                raw = self._accept(rule, data, match)
+                raw = self._accept(rule, data, match, file_format)
                 if raw is not None:
                     out.append(raw)
         out.sort(key=lambda m: (m.start, m.rule.id))
@@ -802,7 +810,9 @@ class Matcher:
                 if match is not None:
                     yield match
 
-    def _accept(self, rule: Rule, data: bytes, match: re.Match[bytes]) -> RawMatch | None:
+    def _accept(
+        self, rule: Rule, data: bytes, match: re.Match[bytes], file_format: str | None = None
+    ) -> RawMatch | None:
         m_start, m_end = match.span()
         s_start, s_end = m_start, m_end
         for name in rule.secret_groups:
@@ -832,16 +842,18 @@ class Matcher:
                     secret = inner.group("secret") if has_group else inner.group()
             else:
                 secret = decoded
-        if report and not self._keep(rule, secret, whole, line):
+        if report and not self._keep(rule, secret, whole, line, rule.filters_for(file_format)):
             if decoded is None:
                 return None
             report = False
         failed = bool(rule.validator) and report and not VALIDATORS[rule.validator or ""](secret)
         return RawMatch(rule, secret, s_start, s_end, m_start, m_end, decoded, report, failed)
 
-    def _keep(self, rule: Rule, secret: bytes, whole: bytes, line: bytes) -> bool:
+    def _keep(
+        self, rule: Rule, secret: bytes, whole: bytes, line: bytes, filters: tuple[str, ...]
+    ) -> bool:
         if not secret.strip():
             return False
         if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
             return False
-        return not rejects(Candidate(secret, whole, line), rule.filters, self.allowlist)
+        return not rejects(Candidate(secret, whole, line), filters, self.allowlist)

@@ -35,6 +35,15 @@ class Rule:
     window_before: int = 256
     window_after: int = 1024
     source_file: str = ""
+    # File formats that are this rule's credential store (``.netrc``, ``.pgpass``, MySQL's
+    # login paths): such a file holds nothing but real credentials, so in a fragment read
+    # from one (its origin's ``file_format``) the rule's ``store_filters`` apply instead of
+    # ``filters``. A ``store_only`` rule reads nothing else.
+    stores: tuple[str, ...] = ()
+    store_filters: tuple[str, ...] = ()
+    store_only: bool = False
+    store_examples: tuple[str, ...] = ()
+    store_negative_examples: tuple[str, ...] = ()
 
     # Compiled on first use: a scan that reads nothing new never pays for 500+ regexes. The
     # loader has checked (or a cache of a checked pack says) that every one compiles.
@@ -54,6 +63,23 @@ class Rule:
     @functools.cached_property
     def compiled_decoded(self) -> re.Pattern[bytes] | None:
         return None if self.decoded_regex is None else re.compile(self.decoded_regex.encode())
+
+    def reads(self, file_format: str | None) -> bool:
+        """Does the rule look at a fragment of ``file_format`` at all?"""
+        return not self.store_only or (file_format is not None and file_format in self.stores)
+
+    def filters_for(self, file_format: str | None) -> tuple[str, ...]:
+        """The filters for a match in a fragment of ``file_format``: ``store_filters`` in
+        the rule's own credential store, ``filters`` elsewhere."""
+        if file_format is not None and file_format in self.stores:
+            return self.store_filters
+        return self.filters
+
+    @property
+    def example_format(self) -> str | None:
+        """The format its ``examples`` and ``negative_examples`` are read as: the first
+        store for a ``store_only`` rule (it reads nothing else), else none."""
+        return self.stores[0] if self.store_only else None
 
     @functools.cached_property
     def secret_groups(self) -> tuple[str, ...]:
@@ -81,10 +107,12 @@ class RuleProblem:
     problem: str
     example_index: int | None = None
     negative: bool = False
+    store: bool = False  # one of ``store_examples`` / ``store_negative_examples``
 
     def __str__(self) -> str:
         where = ""
         if self.example_index is not None:
             kind = "negative_examples" if self.negative else "examples"
+            kind = f"store_{kind}" if self.store else kind
             where = f" ({kind}[{self.example_index}])"
         return f"{self.rule_id}{where}: {self.problem}"

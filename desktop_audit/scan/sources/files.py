@@ -49,6 +49,7 @@ class _RunsKind:
 
     text: Callable[[Path, bytes], bytes | None]
     counter: str
+    file_format: str | None = None  # of the text (a sealed format's: its rules' store)
 
 
 _OLE = _RunsKind(lambda _path, data: text_runs(data) if is_ole(data) else None, "legacy_documents")
@@ -137,7 +138,7 @@ class FilesSource:
         stats = ctx.stat(NAME)
         sealed = sealed_format(path)
         if sealed is not None:  # encrypted: binary or garbled text either way
-            kind = _RunsKind(lambda _path, data: unsealed(sealed, data), "sealed_files")
+            kind = _RunsKind(lambda _path, data: unsealed(sealed, data), "sealed_files", sealed)
             return (yield from self._runs(path, ctx, unit, kind))
         origin = Origin(SourceKind.FILE, path=path, file_format=guess_format(path))
         size = 0
@@ -196,7 +197,7 @@ class FilesSource:
             stats.add("skipped_binary")
             yield from unit_end(Origin(SourceKind.FILE, path=path), unit)
             return None
-        origin = Origin(SourceKind.FILE, path=path, inner_path="text")
+        origin = Origin(SourceKind.FILE, path=path, inner_path="text", file_format=kind.file_format)
         if text:
             yield tagged(Fragment(text, origin), unit)
         stats.add(kind.counter)

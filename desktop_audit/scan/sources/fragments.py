@@ -30,9 +30,25 @@ _VAULT_PASSWORD_FILE = re.compile(
 )
 
 
+# Credential stores by their names (the dotfile catalogue's formats): the rules that know a
+# store read it with their store filters (``Rule.stores``), wherever the file is found.
+_STORE_NAMES = {
+    ".netrc": "netrc",
+    "_netrc": "netrc",
+    ".pgpass": "pgpass",
+    "pgpass.conf": "pgpass",
+    ".git-credentials": "git-credentials",
+    ".my.cnf": "mysql-options",
+}
+
+
 def guess_format(path: Path) -> str | None:
     """A coarse format tag from the file name (lets the detector and decoders specialise)."""
     name = path.name.lower()
+    if name in _STORE_NAMES:
+        return _STORE_NAMES[name]
+    if name == "credentials" and path.parent.name == "git":  # ~/.config/git/credentials
+        return "git-credentials"
     if _VAULT_PASSWORD_FILE.fullmatch(name):
         return "ansible-vault-password"
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):

@@ -25,14 +25,20 @@ CORPUS = RULE_EXAMPLES
 ENGINES = available_engines()
 
 Key = list[tuple[str, str, int, int, bool]]
+Text = tuple[bytes, str | None]  # a text and the format of the file it is read as
 
 
-def _texts() -> list[bytes]:
-    texts = [e.encode() for r in RULES.rules for e in (*r.examples, *r.negative_examples)]
-    texts.append(b"\n".join(texts))
+def _texts() -> list[Text]:
+    plain = [e.encode() for r in RULES.rules for e in (*r.examples, *r.negative_examples)]
+    texts: list[Text] = [(text, None) for text in plain]
+    texts.append((b"\n".join(plain), None))
+    for rule in RULES.rules:  # a rule's stores read with its store filters
+        for store in rule.stores:
+            every = (*rule.examples, *rule.negative_examples, *rule.store_examples)
+            texts.extend((e.encode(), store) for e in (*every, *rule.store_negative_examples))
     if CORPUS.exists():
         for line in CORPUS.read_text(encoding="utf-8").splitlines():
-            texts.append(json.loads(line)["text"].encode())
+            texts.append((json.loads(line)["text"].encode(), None))
     return texts
 
 
@@ -50,13 +56,15 @@ def _key(matches: list[RawMatch]) -> Key:
 def reference() -> list[Key]:
     """The definition itself: every segment near a keyword searched from its start."""
     matcher = Matcher(RULES.rules, engine="python-keywords")
-    return [_key(matcher.find(text)) for text in TEXTS]
+    return [_key(matcher.find(text, fmt)) for text, fmt in TEXTS]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_engine_matches_python_everywhere(engine: str, reference: list[Key]) -> None:
     matcher = Matcher(RULES.rules, engine=engine)
-    differing = [i for i, text in enumerate(TEXTS) if _key(matcher.find(text)) != reference[i]]
+    differing = [
+        i for i, (text, fmt) in enumerate(TEXTS) if _key(matcher.find(text, fmt)) != reference[i]
+    ]
     assert differing == [], f"{engine}: {len(differing)} texts differ (first indices shown)"
 
 
@@ -111,7 +119,8 @@ def test_clean_text_has_no_candidates() -> None:
 
 def test_threads_share_one_matcher() -> None:
     matcher = Matcher(RULES.rules)
-    sample = TEXTS[-1] if not CORPUS.exists() else b"\n".join(TEXTS[:200])
+    plain = [text for text, fmt in TEXTS if fmt is None]
+    sample = b"\n".join(plain[:200]) if CORPUS.exists() else plain[-1]
     expected = _key(matcher.find(sample))
     results: list[Key] = []
     lock = threading.Lock()

@@ -157,3 +157,48 @@ def test_placeholder_drops_classic_example_passwords(value: str) -> None:
     """Passwords of documentation examples (``http://jschmoe:xyzzy@www.bogus.net``) and the
     parameter names of usage text (``"machine id password path"``)."""
     assert f.placeholder(c(value), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "changeme",
+        "password",
+        "pass-word",
+        "xxxx",
+        "********",
+        "<password>",
+        "<your password>",
+        "[password]",
+        "{{ db_password }}",
+        "${DB_PASSWORD}",
+        "$(cat /run/pw)",
+        "$DB_PASSWORD",
+        "%DB_PASSWORD%",
+        "@DB_PASSWORD@",
+    ],
+)
+def test_store_placeholder_drops_whole_stand_ins(value: str) -> None:
+    assert f.store_placeholder(c(value), ALLOW)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "+Kq9vLw2Rz",
+        "#abc123Def",
+        "@VbNmKlHjGfDsAz",
+        "Kq%dLw%s2",
+        "ab$cdEf12",
+        "x{ab}y7Q",
+        "Zq7(",
+        "[Kq9v",
+        "<Kq9v7",
+        "$abcDef12",
+        "VbNmKlHjGfDsAz",
+        "48203915",
+        "!@#$%^&*",
+    ],
+)
+def test_store_placeholder_keeps_literal_passwords(value: str) -> None:
+    assert not f.store_placeholder(c(value), ALLOW)

@@ -11,22 +11,38 @@ from desktop_audit.scan.rules.prefilter import available_engines
 
 RULESET = load_ruleset(check_examples=False)
 MATCHER = Matcher(RULESET.rules)
+# (examples, negative, read as the rule's first store): a store_only rule reads its examples
+# as its store; store_examples are read so by every rule that has stores.
+KINDS = {
+    "ex": ("examples", False, False),
+    "neg": ("negative_examples", True, False),
+    "store-ex": ("store_examples", False, True),
+    "store-neg": ("store_negative_examples", True, True),
+}
 CASES = [
-    pytest.param(rule, index, False, id=f"{rule.id}-ex{index}")
+    pytest.param(rule, kind, index, id=f"{rule.id}-{kind}{index}")
     for rule in RULESET.rules
-    for index in range(len(rule.examples))
-] + [
-    pytest.param(rule, index, True, id=f"{rule.id}-neg{index}")
-    for rule in RULESET.rules
-    for index in range(len(rule.negative_examples))
+    for kind, (field, _, _) in KINDS.items()
+    for index in range(len(getattr(rule, field)))
 ]
 
 
-@pytest.mark.parametrize(("rule", "index", "negative"), CASES)
-def test_rule_example(rule: Rule, index: int, negative: bool) -> None:
-    text = (rule.negative_examples if negative else rule.examples)[index]
-    found = any(m.rule.id == rule.id and m.report for m in MATCHER.find(text.encode()))
-    assert found is not negative, f"{rule.id} {'negative ' if negative else ''}example {index}"
+@pytest.mark.parametrize(("rule", "kind", "index"), CASES)
+def test_rule_example(rule: Rule, kind: str, index: int) -> None:
+    field, negative, in_store = KINDS[kind]
+    text = getattr(rule, field)[index]
+    file_format = rule.stores[0] if in_store else rule.example_format
+    found = any(m.rule.id == rule.id and m.report for m in MATCHER.find(text.encode(), file_format))
+    assert found is not negative, f"{rule.id} {field} {index}"
+
+
+def test_store_rules_read_their_stores_only() -> None:
+    """A store_only rule reports nothing in text of another format (its examples included)."""
+    store_only = [rule for rule in RULESET.rules if rule.store_only]
+    assert store_only
+    for rule in store_only:
+        for text in rule.examples:
+            assert not any(m.rule.id == rule.id for m in MATCHER.find(text.encode())), rule.id
 
 
 @pytest.mark.parametrize("engine", available_engines())

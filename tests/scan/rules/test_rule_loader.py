@@ -99,3 +99,56 @@ def test_rules_from_file_reads_rule_files_and_profiles(tmp_path: Path) -> None:
     profile_rules = rules_from_file(resource_path("profiles", "example-profile.toml"))
     assert [r.id for r in profile_rules] == ["ex-eval-token"]
     assert check_rules(profile_rules) == []
+
+
+STORE = """
+stores = ["acme-store"]
+store_examples = ["ACME=acme_$m9vZ2xlR29vZ2xlR29vZ2xl"]
+store_negative_examples = ["ACME=acme_${ACME_TOKEN_VALUE_HERE_X}"]
+"""
+
+
+def test_store_keys_are_read(tmp_path: Path) -> None:
+    relaxed = GOOD.replace("[A-Za-z0-9]{24}", "[^\\s]{24,26}") + STORE
+    (rule,) = load_rule_file(_write(tmp_path, relaxed))
+    assert rule.stores == ("acme-store",)
+    assert rule.store_filters == ("known_example", "store_placeholder")
+    assert not rule.store_only
+    assert rule.filters_for("acme-store") == rule.store_filters
+    assert rule.filters_for(None) == rule.filters
+    assert rule.reads(None)
+    load_ruleset([_write(tmp_path, relaxed)])  # its store examples hold
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("store_only = true\n", "need 'stores'"),
+        ('store_filters = ["known_example"]\n', "need 'stores'"),
+        ('store_examples = ["x"]\n', "store examples need 'stores'"),
+        ('stores = ["acme-store"]\nstore_only = "yes"\n', "true or false"),
+        ('stores = ["acme-store"]\nstore_filters = ["nope"]\n', "unknown filter 'nope'"),
+        ('stores = ["acme-store"]\n', "one store example and one store negative"),
+    ],
+)
+def test_bad_store_keys(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises(RuleError, match=message):
+        load_rule_file(_write(tmp_path, GOOD + extra))
+
+
+def test_store_example_failures_are_named(tmp_path: Path) -> None:
+    text = GOOD + STORE.replace("acme_$m9v", "acmX_$m9v")
+    with pytest.raises(RuleError, match=r"store_examples\[0\]\): example does not match"):
+        load_ruleset([_write(tmp_path, text)])
+
+
+def test_a_store_only_rule_reads_only_its_store(tmp_path: Path) -> None:
+    text = GOOD.replace("acme_short", "acme_${ACME_TOKEN_VALUE_HERE_X}").replace(
+        "[A-Za-z0-9]{24}", "[^\\s]{24,26}"
+    )
+    text += 'stores = ["acme-store"]\nstore_only = true\n'
+    (rule,) = load_rule_file(_write(tmp_path, text))
+    assert rule.example_format == "acme-store"
+    assert not rule.reads(None)
+    assert rule.reads("acme-store")
+    load_ruleset([_write(tmp_path, text)])  # examples read as the store

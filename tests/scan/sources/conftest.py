@@ -30,9 +30,8 @@ GIT_ENV = {
 
 def random_password(length: int = 14, symbols: str = "!#&*+-=?@^_") -> str:
     """A fresh password as a generator makes one: a letter first, a digit last, letters,
-    digits and ``symbols`` between. (No ``%``: ``%d`` or ``%s`` inside reads as a format
-    placeholder, and a leading symbol as template syntax, to the rules' filters; see
-    docs/next-steps.md.)"""
+    digits and ``symbols`` between. (Passwords drawn fully at random over printable ASCII,
+    as a store may hold them, are tested in test_store_passwords.py.)"""
     middle = string.ascii_letters + string.digits + symbols
     inner = "".join(secrets.choice(middle) for _ in range(length - 2))
     return secrets.choice(string.ascii_letters) + inner + secrets.choice(string.digits)

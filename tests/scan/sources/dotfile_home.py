@@ -99,6 +99,7 @@ def build_home(home: Path) -> dict[str, Planted]:
     dbeaver_pw = fake(31, 10) + "#" + fake(32, 5)
     mylogin_pw = fake(33, 9) + "%" + fake(34, 6)
     vault_pw = fake(35, 12) + "!" + fake(36, 8)
+    mycnf_pw = "+" + fake(37, 11) + "%d" + fake(38, 4)
     pypi = "pypi-AgEIcHlwaS5vcmc" + fake(6, 70, string.ascii_letters + string.digits + "-_")
     tfc = fake(7, 14) + ".atlasv1." + fake(8, 67)
     hvs = "hvs." + fake(9, 24)
@@ -183,6 +184,7 @@ def build_home(home: Path) -> dict[str, Planted]:
             mylogin_bytes(["[client]", 'user = "app"', f'password = "{mylogin_pw}"']),
             mylogin_pw,
         ),
+        "mysql-options": (".my.cnf", f"[client]\nuser=app\npassword={mycnf_pw}\n", mycnf_pw),
         "dbeaver-credentials": (
             ".local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json",
             dbeaver_encrypted({"pg-1": {"#connection": {"user": "app", "password": dbeaver_pw}}}),
