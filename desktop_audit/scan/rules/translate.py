@@ -472,7 +472,6 @@ COMMON_WORDS = frozenset(
     b"access admin auth client config data host http https login message pass password "
     b"private secret service session token user username value".split()
 )
-WEAK_LENGTH = 5
 
 
 @functools.cache
@@ -484,19 +483,22 @@ def common_literals() -> frozenset[bytes]:
     return frozenset(line for line in lines if line and not line.startswith(b"#"))
 
 
+_SHORT_WORD = 5
+
+
 def weak_literal(text: bytes, caseless: bool, common: bool = True) -> bool:
     """Is ``text`` too common in ordinary text to be worth a candidate per occurrence? Short
-    ones, short caseless words (``key``, ``pass``) and, with ``common``, common words or parts
-    of them (``password``, ``assword``) and the measured :func:`common_literals`."""
+    ones (``key``) and, with ``common``, common words or parts of them (``password``,
+    ``assword``) and the measured :func:`common_literals` (which lists short caseless words
+    such as ``story`` from a lower rate: they hide inside longer words). Without ``common``,
+    from the shape alone: also every caseless word of up to five letters."""
     if len(text) <= 3:
         return True
     alpha = text.isalpha()
-    if caseless and alpha and len(text) <= WEAK_LENGTH:
-        return True
+    if not common:
+        return caseless and alpha and len(text) <= _SHORT_WORD
     lowered = text.lower()
-    if common and lowered in common_literals():
-        return True
-    return common and alpha and any(lowered in word for word in COMMON_WORDS)
+    return lowered in common_literals() or (alpha and any(lowered in w for w in COMMON_WORDS))
 
 
 def literal_led(required: Required | None) -> bool:
