@@ -233,6 +233,13 @@ def _translator_fingerprint() -> bytes:
     return source + b"\x00".join(sorted(translate_module.common_literals()))
 
 
+def clear_shapes() -> None:
+    """Forget the shapes held in memory (they depend on the common literals, which a
+    benchmark script re-measures)."""
+    with _SHAPES_LOCK:
+        _SHAPES.clear()
+
+
 def _shapes(patterns: Sequence[bytes]) -> dict[bytes, _Shape]:
     """Shapes of ``patterns``: memory, then one JSON file on disk keyed by the patterns and
     the translator's source, then computed (~5 s for the rule pack)."""
