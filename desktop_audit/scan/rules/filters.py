@@ -232,7 +232,8 @@ def store_placeholder(c: Candidate, allow: Allowlist) -> bool:
     ``@``, ``+``, ``<`` or ``[`` is just a character a password generator chose. Only a whole
     value that is a stand-in is dropped: a placeholder word (``changeme``, ``password``,
     ``pass-word``, ``xxxx``) and the whole-value templates of ``store_placeholder_patterns``
-    (``<password>``, ``${DB_PASSWORD}``, ``$DB_PASSWORD``, ``{{ password }}``, ``****``)."""
+    (``<password>``, ``${DB_PASSWORD}``, ``$DB_PASSWORD``, ``{{ password }}``, ``{password}``,
+    ``${{ secrets.PASSWORD }}``, ``****``)."""
     secret = c.secret.strip()
     lowered = secret.lower()
     if not lowered or lowered in allow.placeholder_values:

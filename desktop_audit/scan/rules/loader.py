@@ -133,6 +133,14 @@ def _parse_rule(
         raise RuleError(f"{where}: keywords must be non-empty lowercase ASCII literals")
     filters = _strings(table, "filters", where) if "filters" in table else DEFAULT_FILTERS
     stores, store_filters, store_only = _store_keys(table, where)
+    if validate:
+        known = store_formats()
+        for store in stores:
+            if store not in known:
+                raise RuleError(
+                    f"{where}: unknown store {store!r} (a format of the dotfile catalogue: "
+                    f"{', '.join(sorted(known))})"
+                )
     for name in (*filters, *store_filters):
         if name not in FILTERS:
             raise RuleError(f"{where}: unknown filter {name!r}")
@@ -195,6 +203,15 @@ def _parse_rule(
         if decoded_regex is not None:
             rule.__dict__["compiled_decoded"] = _compile(decoded_regex, where, "decoded_regex")
     return rule
+
+
+def store_formats() -> frozenset[str]:
+    """The file formats a rule may name as its store: the dotfile catalogue's (the sources
+    give a fragment no other; a name outside them would leave the rule reading no store)."""
+    from desktop_audit.scan.sources.catalogue import load_catalogue  # noqa: PLC0415
+
+    catalogue = load_catalogue()
+    return frozenset(entry.format for entry in (*catalogue.dotfiles, *catalogue.histories))
 
 
 def _store_keys(

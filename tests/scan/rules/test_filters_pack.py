@@ -176,6 +176,11 @@ def test_placeholder_drops_classic_example_passwords(value: str) -> None:
         "$DB_PASSWORD",
         "%DB_PASSWORD%",
         "@DB_PASSWORD@",
+        # a str.format field and a GitHub Actions expression (a template not filled in)
+        "{password}",
+        "{db_password}",
+        "${{ secrets.DB_PASSWORD }}",
+        "${{secrets.NETRC_TOKEN}}",
     ],
 )
 def test_store_placeholder_drops_whole_stand_ins(value: str) -> None:
@@ -198,6 +203,8 @@ def test_store_placeholder_drops_whole_stand_ins(value: str) -> None:
         "VbNmKlHjGfDsAz",
         "48203915",
         "!@#$%^&*",
+        "{Kq9v7}",
+        "${{Kq9v",
     ],
 )
 def test_store_placeholder_keeps_literal_passwords(value: str) -> None:

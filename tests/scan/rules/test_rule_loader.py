@@ -102,7 +102,7 @@ def test_rules_from_file_reads_rule_files_and_profiles(tmp_path: Path) -> None:
 
 
 STORE = """
-stores = ["acme-store"]
+stores = ["netrc"]
 store_examples = ["ACME=acme_$m9vZ2xlR29vZ2xlR29vZ2xl"]
 store_negative_examples = ["ACME=acme_${ACME_TOKEN_VALUE_HERE_X}"]
 """
@@ -111,10 +111,10 @@ store_negative_examples = ["ACME=acme_${ACME_TOKEN_VALUE_HERE_X}"]
 def test_store_keys_are_read(tmp_path: Path) -> None:
     relaxed = GOOD.replace("[A-Za-z0-9]{24}", "[^\\s]{24,26}") + STORE
     (rule,) = load_rule_file(_write(tmp_path, relaxed))
-    assert rule.stores == ("acme-store",)
+    assert rule.stores == ("netrc",)
     assert rule.store_filters == ("known_example", "store_placeholder")
     assert not rule.store_only
-    assert rule.filters_for("acme-store") == rule.store_filters
+    assert rule.filters_for("netrc") == rule.store_filters
     assert rule.filters_for(None) == rule.filters
     assert rule.reads(None)
     load_ruleset([_write(tmp_path, relaxed)])  # its store examples hold
@@ -126,9 +126,12 @@ def test_store_keys_are_read(tmp_path: Path) -> None:
         ("store_only = true\n", "need 'stores'"),
         ('store_filters = ["known_example"]\n', "need 'stores'"),
         ('store_examples = ["x"]\n', "store examples need 'stores'"),
-        ('stores = ["acme-store"]\nstore_only = "yes"\n', "true or false"),
-        ('stores = ["acme-store"]\nstore_filters = ["nope"]\n', "unknown filter 'nope'"),
-        ('stores = ["acme-store"]\n', "one store example and one store negative"),
+        ('stores = ["netrc"]\nstore_only = "yes"\n', "true or false"),
+        ('stores = ["netrc"]\nstore_filters = ["nope"]\n', "unknown filter 'nope'"),
+        ('stores = ["netrc"]\n', "one store example and one store negative"),
+        # a typo would leave the rule reading no store (a store_only rule: nothing at all)
+        ('stores = ["netrcc"]\nstore_only = true\n', "unknown store 'netrcc'"),
+        ('stores = ["netrc", "Netrc"]\nstore_only = true\n', "unknown store 'Netrc'"),
     ],
 )
 def test_bad_store_keys(tmp_path: Path, extra: str, message: str) -> None:
@@ -146,9 +149,9 @@ def test_a_store_only_rule_reads_only_its_store(tmp_path: Path) -> None:
     text = GOOD.replace("acme_short", "acme_${ACME_TOKEN_VALUE_HERE_X}").replace(
         "[A-Za-z0-9]{24}", "[^\\s]{24,26}"
     )
-    text += 'stores = ["acme-store"]\nstore_only = true\n'
+    text += 'stores = ["netrc"]\nstore_only = true\n'
     (rule,) = load_rule_file(_write(tmp_path, text))
-    assert rule.example_format == "acme-store"
+    assert rule.example_format == "netrc"
     assert not rule.reads(None)
-    assert rule.reads("acme-store")
+    assert rule.reads("netrc")
     load_ruleset([_write(tmp_path, text)])  # examples read as the store

@@ -237,3 +237,36 @@ def test_store_filters_apply_in_the_store_only(
 
     assert found(file_format) & rules
     assert not found(None) & rules
+
+
+# A netrc line quoted in a command or in code (shell history, a CI step, a script) ends in
+# its closing quote: outside a store the password is the token before it, as it was before
+# stores were read on their own (the same finding as the password in ~/.netrc itself). In a
+# .netrc, a ' that ends the last token of a line is part of the password.
+QUOTED_NETRC = [
+    "echo 'machine git.acme.io login ci password {pw}'\n",
+    "echo 'machine git.acme.io login ci password {pw}'",
+    "NETRC = 'machine git.acme.io login ci password {pw}'\n",
+    "  - run: echo 'machine git.acme.io login ci password {pw}'\n",
+    "x = ('machine git.acme.io login ci password {pw}'\n     'machine b.acme.io')\n",
+]
+
+
+@pytest.mark.parametrize("template", QUOTED_NETRC)
+def test_a_quoted_netrc_line_outside_a_store_keeps_its_password(template: str) -> None:
+    password = "Zq8vR2mXp4TnW7"
+    origin = Origin(SourceKind.SHELL_HISTORY, path=Path("/home/u/.bash_history"))
+    hits = detector(with_profile=False).scan(
+        Fragment(template.format(pw=password).encode(), origin)
+    )
+    netrc = [h for h in hits if h.rule_id in NETRC]
+    assert [h.match_hash for h in netrc] == [SECRECY.match_hash(password.encode())]
+
+
+def test_a_netrc_password_ending_in_a_quote_is_whole_in_the_store() -> None:
+    text = "machine a.acme.io login app password Kq9v'dLw2Rz'\n  machine b.acme.io\n"
+    text += "  login app\n  password Vb'Nm7Kl'\n"
+    origin = Origin(SourceKind.DOTFILE, path=Path("/home/u/.netrc"), file_format="netrc")
+    hits = detector(with_profile=False).scan(Fragment(text.encode(), origin))
+    expected = [SECRECY.match_hash(p) for p in (b"Kq9v'dLw2Rz'", b"Vb'Nm7Kl'")]
+    assert [h.match_hash for h in hits if h.rule_id in NETRC] == expected
