@@ -501,12 +501,35 @@ class Matcher:
         rules: Sequence[Rule],
         engine: str | None = None,
         allowlist: Allowlist | None = None,
+        *,
+        stores_apart: bool = True,
     ) -> None:
         self.rules = tuple(rules)
         self.allowlist = allowlist or default_allowlist()
         self.engine_name = engine or available_engines()[0]
-        self._plans, self.engine = _compiled(self.rules, self.engine_name)
+        # Rules that read only their credential stores get an engine of their own, built
+        # when such a store is first read: every other fragment pays nothing for them.
+        store_only = [r for r in self.rules if r.store_only] if stores_apart else []
+        general = self.rules
+        if store_only and len(store_only) < len(self.rules):
+            general = tuple(r for r in self.rules if not r.store_only)
+        else:
+            store_only = []
+        apart = bool(store_only)
+        self._positions = [i for i, r in enumerate(self.rules) if not (apart and r.store_only)]
+        self._store_rules = tuple(store_only)
+        self._store_formats = frozenset(f for r in store_only for f in r.stores)
+        self._store_matcher: Matcher | None = None
+        self._plans, self.engine = _compiled(tuple(general), self.engine_name)
         self._unfiltered = sorted(self.engine.unfiltered)
+
+    def _stores(self) -> Matcher:
+        """The matcher of the rules that read only their stores (built on first use)."""
+        found = self._store_matcher
+        if found is None:
+            found = Matcher(self._store_rules, self.engine_name, self.allowlist, stores_apart=False)
+            self._store_matcher = found  # a race builds it twice, from the shared cache
+        return found
 
     def _keyword_ranges(
         self, data: bytes, keywords: _KeywordIndex, plan: _Plan
@@ -528,7 +551,8 @@ class Matcher:
 
     def candidate_ranges(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
         """Rule index -> ranges holding every start of a kept match (before filters): the
-        engine's ranges with a keyword close enough, and keyword ranges for the rest."""
+        engine's ranges with a keyword close enough, and keyword ranges for the rest. Rules
+        that read only their credential stores are left out (see ``find``)."""
         out: dict[int, list[tuple[int, int]]] = {}
         if not data:
             return out
@@ -539,11 +563,11 @@ class Matcher:
             if plan.gated:
                 spans = [(lo, hi) for lo, hi in spans if _keyword_near(keywords, lo, hi, plan)]
             if spans:
-                out[index] = spans
+                out[self._positions[index]] = spans
         for index in self._unfiltered:
             spans = self._keyword_ranges(data, keywords, self._plans[index])
             if spans:
-                out[index] = spans
+                out[self._positions[index]] = spans
         return out
 
     def find(self, data: bytes, file_format: str | None = None) -> list[RawMatch]:
@@ -581,6 +605,8 @@ class Matcher:
                 raw = self._accept(rule, data, match, file_format)
                 if raw is not None:
                     out.append(raw)
+        if file_format is not None and file_format in self._store_formats:
+            out.extend(self._stores().find(data, file_format))
         out.sort(key=lambda m: (m.start, m.rule.id))
         return out
 

@@ -45,6 +45,24 @@ def test_store_rules_read_their_stores_only() -> None:
             assert not any(m.rule.id == rule.id for m in MATCHER.find(text.encode())), rule.id
 
 
+def test_store_rules_cost_other_text_nothing() -> None:
+    """Rules that read only their stores are not in the engine every fragment goes through:
+    their candidates appear nowhere else, and their own engine is built when a store is read."""
+    matcher = Matcher(RULESET.rules)
+    positions = {rule.id: i for i, rule in enumerate(RULESET.rules)}
+    store_only = [rule for rule in RULESET.rules if rule.store_only]
+    text = "\n".join(e for rule in store_only for e in rule.examples).encode()
+    ranges = matcher.candidate_ranges(text)
+    assert ranges  # other rules still see the text (indices are the rule pack's)
+    assert not {positions[rule.id] for rule in store_only} & set(ranges)
+    assert matcher._store_matcher is None
+    matcher.find(text)
+    assert matcher._store_matcher is None
+    found = matcher.find(text, store_only[0].stores[0])
+    assert any(m.rule.id == store_only[0].id for m in found)
+    assert matcher._store_matcher is not None
+
+
 @pytest.mark.parametrize("engine", available_engines())
 def test_check_rules_clean_on_every_engine(engine: str) -> None:
     problems = check_rules(RULESET.rules, engine=engine)
