@@ -187,6 +187,8 @@ class AuditService:
                 profile.sha256 if profile else "",
                 __version__,
                 _file_digest(resource_path("allowlist.toml")),
+                # The catalogue's formats decide decoders and credential stores' filters.
+                _file_digest(resource_path("dotfiles.toml")),
             )
             ctx = ScanContext(
                 home=home,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
+from desktop_audit.app import service as service_module
 from desktop_audit.app.service import AuditService, ScanOutcome, ScanRequest
 from desktop_audit.models import SourceGroup, SourceKind
 from desktop_audit.scan import reuse
@@ -120,6 +121,24 @@ def test_full_scan_reads_everything_and_a_new_ruleset_forgets(tmp_path: Path, ho
         conn.execute("UPDATE reuse SET digest = 'another ruleset'")
     third = _scan(service, home)
     assert _stats(third, "files")["files"] >= 31, "units of another detection digest were trusted"
+
+
+def test_a_changed_dotfile_catalogue_forgets(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalogue's formats decide decoders and store filters: part of the digest."""
+    service = AuditService(db_path=tmp_path / "audit.db")
+    _scan(service, home)
+    real = service_module.resource_path
+    edited = tmp_path / "dotfiles.toml"
+    edited.write_bytes(real("dotfiles.toml").read_bytes() + b"\n# edited\n")
+
+    def resource_path(*parts: str) -> Path:
+        return edited if parts == ("dotfiles.toml",) else real(*parts)
+
+    monkeypatch.setattr(service_module, "resource_path", resource_path)
+    second = _scan(service, home)
+    assert _stats(second, "files")["files"] >= 31, "units of another catalogue were trusted"
 
 
 def test_recently_modified_files_are_not_remembered(
