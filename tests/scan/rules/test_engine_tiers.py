@@ -3,6 +3,7 @@ around their keywords, give the same matches as every other engine."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 
@@ -230,3 +231,46 @@ def test_wide_ranges_narrowed_to_a_required_literal_keep_every_match() -> None:
     found = {engine: _key(Matcher(rules, engine=engine).find(text)) for engine in ENGINES}
     assert len(found[ENGINES[0]]) == 45
     assert all(keys == found[ENGINES[0]] for keys in found.values())
+
+
+@pytest.mark.parametrize(
+    ("regex", "keyword", "gated"),
+    [
+        (r"qzv_(?P<secret>[A-Za-z0-9]{20})", "qzv_", False),  # the keyword leads
+        (r"(?i:acme)[\w.-]{0,20}=(?P<secret>[a-z0-9]{20})", "acme", False),
+        (r"\b(?P<secret>[a-z0-9]{6}\.[a-z0-9]{16})\b", "tok:", True),  # no literal
+        (r"(?:key|tok)=(?P<secret>[a-z0-9]{20})", "key=", True),  # tok= holds no keyword
+        (r"[a-z ]{0,900}qzv_(?P<secret>[a-z0-9]{20})", "qzv_", True),  # may start too far
+    ],
+)
+def test_the_keyword_check_is_skipped_only_where_every_match_holds_a_keyword(
+    regex: str, keyword: str, gated: bool
+) -> None:
+    rule = {"id": "test.gate", "regex": regex, "keywords": [keyword]}
+    matcher = Matcher(parse_rules([rule], "test", profile=True))
+    assert matcher._plans[0].gated is gated
+    # Skipped or not, the same matches are kept as with the check made on every match.
+    checked = Matcher(matcher.rules)
+    checked._plans = [dataclasses.replace(plan, gated=True) for plan in matcher._plans]
+    rng = random.Random(7)  # noqa: S311  (reproducible test text)
+    total = 0
+    words = ["qzv_", "acme.x=", "key=", "tok=", "tok:", "x" * 30, " " * 40, "\n"]
+    for _ in range(200):
+        parts = [rng.choice(words) for _ in range(rng.randint(0, 80))]
+        for _ in range(3):
+            dotted = "".join(rng.choices(ALNUM, k=6)) + "." + "".join(rng.choices(ALNUM, k=16))
+            token = rng.choice([dotted, "".join(rng.choices(ALNUM, k=20))])
+            parts.append(rng.choice(words) + token)
+        rng.shuffle(parts)
+        text = " ".join(parts).encode()
+        found = _spans(matcher.find(text))
+        assert found == _spans(checked.find(text))
+        total += len(found)
+    assert total > 20
+
+
+ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _spans(found: list[RawMatch]) -> list[tuple[int, int]]:
+    return [(m.start, m.end) for m in found]
