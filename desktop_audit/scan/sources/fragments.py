@@ -59,6 +59,8 @@ def guess_format(path: Path) -> str | None:
         return "json"
     if name.endswith((".pem", ".key", ".crt")):
         return "pem"
+    if name.endswith(".remmina"):  # a Remmina connection profile, wherever it was copied
+        return "remmina"
     if name.endswith(".ipynb"):
         return "notebook"
     if name.endswith((".csv", ".tsv")):

@@ -1,5 +1,6 @@
 """Files whose text a tool hides under a key anyone can have (published in the tool's source,
-or stored in the file itself): read as the text they hold. Format name -> reader (None: not
+or stored in the file itself): read as the text they hold (rclone's config: its obscured
+passwords revealed in place). Format name -> reader (None: not
 such a file after all, or one sealed for real, such as under a master password)."""
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from pathlib import Path
 from desktop_audit.scan.sources.dbeaver import dbeaver_credentials, is_dbeaver_credentials
 from desktop_audit.scan.sources.mylogin import FILE_NAME as MYLOGIN_NAME
 from desktop_audit.scan.sources.mylogin import mylogin_text
+from desktop_audit.scan.sources.rclone import is_rclone_config, rclone_text
 
 SEALED: dict[str, Callable[[bytes], bytes | None]] = {
     "dbeaver-credentials": dbeaver_credentials,
     "mylogin": mylogin_text,
+    "rclone": rclone_text,
 }
 
 
@@ -41,4 +44,6 @@ def sealed_format(path: Path) -> str | None:
         return "dbeaver-credentials"
     if path.name == MYLOGIN_NAME:
         return "mylogin"
+    if is_rclone_config(path):
+        return "rclone"
     return None

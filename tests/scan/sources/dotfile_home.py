@@ -9,6 +9,7 @@ import os
 import random
 import sqlite3
 import string
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,33 @@ def dbeaver_encrypted(document: object) -> bytes:
     return dbeaver_bytes(json.dumps(document).encode())
 
 
+# rclone's own key for `rclone obscure` (its source, fs/config/obscure): written out here on
+# purpose, so the tests obscure as rclone does, independently of the module under test.
+RCLONE_KEY = bytes.fromhex("9c935b48730a554d6bfd7c63c886a92bd390198eb8128afbf4de162b8b95f638")
+
+
+def rclone_obscured(password: str) -> str:
+    """``password`` as ``rclone obscure`` (and ``rclone config``) writes it: a random 16-byte
+    IV, the password under AES-256-CTR, URL-safe base64 without padding."""
+    iv = os.urandom(16)
+    encryptor = Cipher(algorithms.AES(RCLONE_KEY), modes.CTR(iv)).encryptor()
+    sealed = iv + encryptor.update(password.encode()) + encryptor.finalize()
+    return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+
+def github_token(prefix: str) -> str:
+    """A GitHub-format token (``gho_``, ``ghu_`` ...): 30 random characters and their CRC32 in
+    base62, as GitHub issues them."""
+    alphabet = string.ascii_letters + string.digits
+    body = "".join(random.SystemRandom().choice(alphabet) for _ in range(30))
+    number, digits = zlib.crc32(body.encode()), ""
+    base62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+    for _ in range(6):
+        number, rest = divmod(number, 62)
+        digits = base62[rest] + digits
+    return f"{prefix}_{body}{digits}"
+
+
 def build_home(home: Path) -> dict[str, Planted]:
     """Write the files; return format -> what was planted where."""
     ghp = "ghp_" + fake(1, 36)
@@ -100,6 +128,10 @@ def build_home(home: Path) -> dict[str, Planted]:
     mylogin_pw = fake(33, 9) + "%" + fake(34, 6)
     vault_pw = fake(35, 12) + "!" + fake(36, 8)
     mycnf_pw = "+" + fake(37, 11) + "%d" + fake(38, 4)
+    rclone_pw = fake(90, 9) + "$" + fake(91, 6)
+    remmina_pw = fake(92, 22, string.ascii_letters + string.digits + "+/") + "=="
+    linode = fake(93, 64, "0123456789abcdef")
+    wrangler = fake(94, 43) + "." + fake(95, 43)
     pypi = "pypi-AgEIcHlwaS5vcmc" + fake(6, 70, string.ascii_letters + string.digits + "-_")
     tfc = fake(7, 14) + ".atlasv1." + fake(8, 67)
     hvs = "hvs." + fake(9, 24)
@@ -185,6 +217,28 @@ def build_home(home: Path) -> dict[str, Planted]:
             mylogin_pw,
         ),
         "mysql-options": (".my.cnf", f"[client]\nuser=app\npassword={mycnf_pw}\n", mycnf_pw),
+        "rclone": (
+            ".config/rclone/rclone.conf",
+            f"[nas]\ntype = sftp\nhost = nas.example.org\nuser = app\n"
+            f"pass = {rclone_obscured(rclone_pw)}\n",
+            rclone_pw,
+        ),
+        "remmina": (
+            ".local/share/remmina/group_rdp_example.remmina",
+            "[remmina]\nname=example\nprotocol=RDP\nserver=rdp.example.org\nusername=app\n"
+            f"password={remmina_pw}\n",
+            remmina_pw,
+        ),
+        "linode-cli": (
+            ".config/linode-cli",
+            f"[DEFAULT]\ndefault-user = app\n\n[app]\ntoken = {linode}\nregion = eu-central\n",
+            linode,
+        ),
+        "wrangler-config": (
+            ".config/.wrangler/config/default.toml",
+            f'oauth_token = "{wrangler}"\nexpiration_time = "2024-05-02T10:11:12.123Z"\n',
+            wrangler,
+        ),
         "dbeaver-credentials": (
             ".local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json",
             dbeaver_encrypted({"pg-1": {"#connection": {"user": "app", "password": dbeaver_pw}}}),
