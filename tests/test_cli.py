@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -259,3 +260,45 @@ def test_version_and_module_entry_point(cli_env: dict[str, str]) -> None:
     result = run_cli("--version", env=cli_env)
     assert result.returncode == 0
     assert result.stdout.strip() == f"desktop-audit {__version__}"
+
+
+def test_the_findings_table_keeps_ids_whole_in_a_narrow_terminal() -> None:
+    """An id cut over two lines cannot be copied into ``show`` or ``resolve``."""
+    from rich.console import Console
+
+    from desktop_audit.models import (
+        FindingKind,
+        FindingRecord,
+        Location,
+        LocationRecord,
+        Severity,
+        SourceKind,
+        Status,
+    )
+    from desktop_audit.terminal import findings_table
+
+    where = Location(SourceKind.DOTFILE, path="/home/u/.config/rclone/rclone.conf", line=4)
+    finding = FindingRecord(
+        id="355d8508f144aa0011223344556677",
+        kind=FindingKind.CREDENTIAL,
+        rule_id="aws.secret-access-key",
+        provider="aws",
+        title="AWS secret access key in a long description that has to wrap somewhere",
+        severity=Severity.CRITICAL,
+        status=Status.OPEN,
+        redacted="…cF3D",
+        match_hash="0" * 64,
+        guide="aws",
+        first_seen="2026-12-01T00:00:00Z",
+        last_seen="2026-12-01T00:00:00Z",
+        present=True,
+        locations=(LocationRecord(1, where, True, "", ""),),
+    )
+    other = dataclasses.replace(
+        finding, id="1d8476dad3f1bb", redacted="-----BEGIN OPENSSH…", title="SSH private key"
+    )
+    console = Console(width=80, record=True)
+    console.print(findings_table([finding, other], "/home/u"))
+    text = console.export_text()
+    assert "355d8508f144" in text and "1d8476dad3f1" in text
+    assert "critical" in text and max(len(line) for line in text.splitlines()) <= 80
