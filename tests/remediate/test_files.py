@@ -214,3 +214,45 @@ def test_a_credential_inside_a_document_is_not_rewritten_and_the_message_says_wh
     assert str(document) in message and "word/document.xml" in message
     assert "edit or delete the file yourself" in message
     assert document.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("relative", "text", "rule_id"),
+    [
+        (
+            ".config/linode-cli",
+            "[DEFAULT]\ndefault-user = bob\n\n[bob]\ntoken = {}\nregion = eu-central\n",
+            "linode.cli-config-token",
+        ),
+        (
+            ".config/.wrangler/config/default.toml",
+            'oauth_token = "{}"\nexpiration_time = "2024-05-02T10:11:12.123Z"\n',
+            "cloudflare.wrangler-oauth",
+        ),
+    ],
+    ids=["linode-cli", "wrangler"],
+)
+def test_a_store_the_catalogue_names_is_found_again_by_clean_up_and_verification(
+    relative: str,
+    text: str,
+    rule_id: str,
+    home: Path,
+    service: AuditService,
+    remediation: Remediation,
+) -> None:
+    """A rule that reads only its credential store finds its line again when clean-up and
+    verification re-read the file (they know the store by the file's name, as the scan
+    knows it from the catalogue): the line goes, and an untouched file stays present."""
+    _line, secret = example(rule_id)
+    path = home / relative
+    path.parent.mkdir(parents=True)
+    path.write_text(text.format(secret.decode()), encoding="utf-8")
+    finding = only(scan_into(service, home, FILES), rule_id)
+    assert remediation.verify(finding.id).gone == ()
+    assert service.finding(finding.id).present
+    plan = remediation.plan(finding.id)
+    assert plan.kind is ActionKind.REMOVE_LINES
+    assert secret.decode() not in plan.preview()
+    outcome = remediation.apply(plan)
+    assert secret not in path.read_bytes()
+    assert outcome.verification.finding_gone

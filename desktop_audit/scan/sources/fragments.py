@@ -39,6 +39,8 @@ _STORE_NAMES = {
     "pgpass.conf": "pgpass",
     ".git-credentials": "git-credentials",
     ".my.cnf": "mysql-options",
+    "linode-cli": "linode-cli",  # ~/.config/linode-cli
+    ".linode-cli": "linode-cli",
 }
 
 
@@ -49,6 +51,12 @@ def guess_format(path: Path) -> str | None:
         return _STORE_NAMES[name]
     if name == "credentials" and path.parent.name == "git":  # ~/.config/git/credentials
         return "git-credentials"
+    if (
+        name == "default.toml"
+        and path.parent.name == "config"
+        and path.parent.parent.name == ".wrangler"
+    ):  # .wrangler/config/default.toml, wherever Wrangler keeps its config directory
+        return "wrangler-config"
     if _VAULT_PASSWORD_FILE.fullmatch(name):
         return "ansible-vault-password"
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):

@@ -23,10 +23,15 @@ FILE_NAMES = frozenset({"rclone.conf", ".rclone.conf"})  # the second: rclone be
 # rclone's cryptKey (fs/config/obscure/obscure.go): public, by design.
 _KEY = bytes.fromhex("9c935b48730a554d6bfd7c63c886a92bd390198eb8128afbf4de162b8b95f638")
 _IV = 16
+# Fewer revealed bytes than this: more likely a plain value (rclone.conf edited by hand) whose
+# last few bytes happen to decrypt to printable text (a 24-character one "reveals" two bytes
+# about one time in six) than an obscured password; such a value is left as it is.
+_MIN_PLAIN = 4
 # Options rclone's backends declare as passwords (IsPassword): stored obscured.
 _OPTION = re.compile(
     rb"(?m)^(?P<lead>[ \t]*(?:pass|password|password2|key_file_pass|library_key|api_password"
-    rb"|mailbox_password)[ \t]*=[ \t]*)"
+    rb"|mailbox_password|otp_secret_key|client_certificate_password|file_password"
+    rb"|folder_password|plex_password|secret)[ \t]*=[ \t]*)"
     rb"(?P<value>[A-Za-z0-9_-]{24,})(?P<tail>[ \t]*\r?)$"
 )
 # A remote's section header; a file without one is not an rclone config.
@@ -41,12 +46,13 @@ def is_rclone_config(path: Path) -> bool:
 
 def reveal(value: bytes) -> bytes | None:
     """The password an obscured value hides; None when it is not one (not base64, too short,
-    or not printable text: CTR has no integrity check, so that is all there is to go by)."""
+    revealing fewer than ``_MIN_PLAIN`` bytes, or not printable text: CTR has no
+    integrity check, so that is all there is to go by)."""
     try:
         sealed = base64.urlsafe_b64decode(value + b"=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         return None
-    if len(sealed) <= _IV:
+    if len(sealed) < _IV + _MIN_PLAIN:
         return None
     decryptor = Cipher(algorithms.AES(_KEY), modes.CTR(sealed[:_IV])).decryptor()
     plain = decryptor.update(sealed[_IV:]) + decryptor.finalize()

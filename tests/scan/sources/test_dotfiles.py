@@ -6,10 +6,13 @@ import base64
 from pathlib import Path
 
 from desktop_audit.models import SourceKind
+from desktop_audit.scan.rules.loader import load_ruleset
 from desktop_audit.scan.sources.catalogue import load_catalogue
 from desktop_audit.scan.sources.decoders import k8s_secret_data
 from desktop_audit.scan.sources.dotfiles import DotfilesSource
 from desktop_audit.scan.sources.files import FilesSource
+from desktop_audit.scan.sources.fragments import guess_format
+from desktop_audit.scan.sources.sealed import sealed_format
 from tests.scan.sources.conftest import check, collect, make_ctx
 
 FAKE_PASSWORD = "hunter2-FAKE-0123456789"
@@ -70,6 +73,19 @@ def test_catalogue_is_broad_and_every_entry_has_a_format() -> None:
     ):
         assert expected in paths
     assert {"node_modules", ".cache", "__pycache__", ".tox"} <= catalogue.walk.skip_dir_names
+
+
+def test_a_catalogued_credential_store_is_known_by_its_name_too() -> None:
+    """Clean-up, verification and the files sweep know a file's format by its name and place
+    only: a catalogue entry whose format is a rule's credential store must be named that
+    store there too, or its findings are not found again (a clean-up finds nothing to remove,
+    a verification records an untouched file as gone)."""
+    stores = {store for rule in load_ruleset().rules for store in rule.stores}
+    for entry in load_catalogue().dotfiles:
+        if entry.format not in stores:
+            continue
+        path = Path("/home/u") / entry.path.replace("*", "example")
+        assert (sealed_format(path) or guess_format(path)) == entry.format, entry.path
 
 
 def test_existing_dotfiles_are_yielded_with_their_format_and_claimed(tmp_path: Path) -> None:

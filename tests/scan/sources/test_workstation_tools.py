@@ -121,6 +121,38 @@ def test_rclone_reveal_only_returns_printable_text() -> None:
     assert sealed_format(Path("/x/.config/rclone/rclone.conf")) == "rclone"
 
 
+def test_rclone_password_written_by_hand_is_found_as_itself(tmp_path: Path) -> None:
+    """A password not obscured (rclone.conf edited by hand) whose characters happen to be
+    base64's is not replaced by what it would "reveal" (CTR has no check: these 24 characters
+    decrypt to two printable ones): the finding is the password itself, on its line."""
+    plain = "Hk3vQ9xLm2Pz7Rt5Wn8Yb4Cd"
+    data = f"[nas]\ntype = sftp\nuser = bob\npass = {plain}\n"
+    _write(tmp_path, ".config/rclone/rclone.conf", data)
+    assert rclone_text(data.encode()) is None
+    (found,) = [h for h in _scan(tmp_path) if h.hit.rule_id == "rclone.config-password"]
+    assert found.location.line == 4
+    assert found.hit.redacted == "…" + plain[-4:]
+
+
+@pytest.mark.parametrize(
+    ("remote", "option"),
+    [
+        ("azureblob", "client_certificate_password"),
+        ("netstorage", "secret"),
+        ("protondrive", "otp_secret_key"),
+        ("fichier", "file_password"),
+        ("fichier", "folder_password"),
+    ],
+)
+def test_rclone_other_password_options_are_revealed(remote: str, option: str) -> None:
+    """Every option rclone's backends declare IsPassword is stored obscured (rclone source,
+    backend/*: IsPassword: true)."""
+    password = random_password()
+    data = f"[r]\ntype = {remote}\n{option} = {rclone_obscured(password)}\n".encode()
+    revealed = rclone_text(data) == f"[r]\ntype = {remote}\n{option} = {password}\n".encode()
+    assert revealed  # (compared apart: a failure prints no password)
+
+
 def test_remmina_saved_password_and_keyring_profile(tmp_path: Path) -> None:
     _write(
         tmp_path,
