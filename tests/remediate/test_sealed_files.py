@@ -41,7 +41,7 @@ def test_an_encrypted_file_is_not_rewritten_and_stays_present(
         path.write_bytes(mylogin_bytes(["[client]", 'user = "root"', f'password = "{PASSWORD}"']))
     before = path.read_bytes()
     finding = _only(service, home)
-    with pytest.raises(RemediationError, match="keeps it encrypted"):
+    with pytest.raises(RemediationError, match="keeps its passwords encrypted"):
         remediation.plan(finding.id)
     assert remediation.verify(finding.id).gone == ()
     assert all(loc.present for loc in service.finding(finding.id).locations)

@@ -54,12 +54,13 @@ def _read(path: Path) -> tuple[bytes, int]:
 
 
 def _refuse_sealed(path: Path) -> None:
-    """A file its tool keeps encrypted (DBeaver's credentials, MySQL's login paths) is not
-    rewritten line by line: the lines found are those of the text it holds."""
+    """A file its tool keeps encrypted (DBeaver's credentials, MySQL's login paths, rclone's
+    obscured passwords) is not rewritten line by line: the lines found are those of the text
+    it holds."""
     if sealed_format(path) is not None:
         raise RemediationError(
-            f"{path}: the tool that wrote this file keeps it encrypted; remove or change the"
-            " saved password in that tool (or delete the file), then rescan"
+            f"{path}: the tool that wrote this file keeps its passwords encrypted or obscured;"
+            " remove or change the saved password in that tool (or delete the file), then rescan"
         )
 
 
