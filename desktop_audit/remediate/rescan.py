@@ -15,6 +15,7 @@ from desktop_audit.remediate.actions.base import Scan
 from desktop_audit.scan.sources.decoders import decode_for
 from desktop_audit.scan.sources.fragments import guess_format
 from desktop_audit.scan.sources.history import DECODERS
+from desktop_audit.scan.sources.referenced import ANSIBLE_VAULT, OPENVPN_AUTH, TARGET_LIMIT
 from desktop_audit.scan.sources.sealed import sealed_format, unsealed
 
 MAX_SPAN_LINES = 400  # a multi-line secret (PEM key) is found within this many lines
@@ -53,8 +54,15 @@ def fragments(path: Path, source: SourceKind, data: bytes) -> Iterator[Fragment]
     origin = Origin(source, path=path, file_format=guess_format(path))
     for variant in _variants(data, source):
         yield Fragment(variant, origin)
+    # A credential file a config names was read with the format the config gave it, which its
+    # name does not tell: a small file is also read as each such format (only the finding
+    # asked about counts, so reading more ways finds nothing else).
+    named = len(data) <= TARGET_LIMIT
+    if named and origin.file_format != OPENVPN_AUTH:
+        yield Fragment(data, dataclasses.replace(origin, file_format=OPENVPN_AUTH))
     seen: set[tuple[int, bytes]] = set()
-    for file_format in {*_DECODED_FORMATS, guess_format(path)}:
+    extra = (ANSIBLE_VAULT,) if named else ()
+    for file_format in {*_DECODED_FORMATS, guess_format(path), *extra}:
         for line, value in decode_for(file_format, data):
             if (line, value) not in seen:
                 seen.add((line, value))

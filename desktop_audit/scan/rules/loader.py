@@ -138,7 +138,7 @@ def _parse_rule(
         for store in stores:
             if store not in known:
                 raise RuleError(
-                    f"{where}: unknown store {store!r} (a format of the dotfile catalogue: "
+                    f"{where}: unknown store {store!r} (a format the sources read: "
                     f"{', '.join(sorted(known))})"
                 )
     for name in (*filters, *store_filters):
@@ -206,12 +206,15 @@ def _parse_rule(
 
 
 def store_formats() -> frozenset[str]:
-    """The file formats a rule may name as its store: the dotfile catalogue's (the sources
-    give a fragment no other; a name outside them would leave the rule reading no store)."""
+    """The file formats a rule may name as its store: those the sources give a fragment, the
+    dotfile catalogue's and the ones a credential file named by a config is read as
+    (``openvpn-auth``); a name outside them would leave the rule reading no store."""
     from desktop_audit.scan.sources.catalogue import load_catalogue  # noqa: PLC0415
+    from desktop_audit.scan.sources.referenced import FORMATS  # noqa: PLC0415
 
     catalogue = load_catalogue()
-    return frozenset(entry.format for entry in (*catalogue.dotfiles, *catalogue.histories))
+    listed = (*catalogue.dotfiles, *catalogue.histories)
+    return frozenset(entry.format for entry in listed) | FORMATS
 
 
 def _store_keys(

@@ -62,6 +62,8 @@ class ScanContext:
     stats: dict[str, SourceStats] = field(default_factory=dict)
     # Absolute paths already read by an earlier source (dotfiles before files): not read twice.
     claimed_paths: set[Path] = field(default_factory=set)
+    # (Real path, format) of each credential file a config named, once read or passed over.
+    referenced: set[tuple[str, str]] = field(default_factory=set)
     # Per-repository coverage records, filled by the git source.
     coverage: list[RepositoryCoverage] = field(default_factory=list)
     # Units remembered from earlier scans with the same detection settings (None: read all).

@@ -21,6 +21,7 @@ from desktop_audit.scan.sources.file_reuse import reusable
 from desktop_audit.scan.sources.fragments import file_fragments
 from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.reading import SkipFile, read_whole
+from desktop_audit.scan.sources.referenced import referenced_fragments, references
 from desktop_audit.scan.sources.sealed import SEALED, unsealed
 from desktop_audit.scan.sources.walk import os_error_message, within
 
@@ -76,11 +77,12 @@ class DotfilesSource:
             if path in ctx.claimed_paths or not readable_target(path, ctx):
                 continue
             origin = Origin(SourceKind.DOTFILE, path=path, file_format=entry.format)
+            named = references(path, follow=True)  # credential files it names: followed below
             size = 0
             try:
                 raw = entry.format in RAW_FORMATS
                 read = functools.partial(_read, path, rules, origin, raw=raw)
-                for fragment in reusable(path, origin, ctx, read, follow=True):
+                for fragment in reusable(path, origin, ctx, read, follow=True, remember=not named):
                     if raw or not fragment.origin.fixed_line:
                         size += len(fragment.data)
                     yield fragment
@@ -98,6 +100,10 @@ class DotfilesSource:
             stats.add("files")
             stats.add("bytes", size)
             pacer.step(str(path), size)
+            if named:
+                yield from referenced_fragments(
+                    path, named, ctx, rules, source=NAME, kind=SourceKind.DOTFILE
+                )
         pacer.finish()
 
     def locate(self, hits: Sequence[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:

@@ -38,11 +38,14 @@ def reusable(
     fragments: Callable[[], Iterator[Fragment]],
     *,
     follow: bool = False,
+    remember: bool = True,
 ) -> Iterator[Fragment]:
     """A file's ``fragments()``, or what an earlier scan with the same rules found in this
-    very version of it (same stat stamp). Raises what ``fragments()`` raises."""
+    very version of it (same stat stamp); ``remember``: False reads it every time (a config
+    naming credential files, which must be followed again). Raises what ``fragments()``
+    raises."""
     unit = None
-    if ctx.reuse is not None:
+    if ctx.reuse is not None and remember:
         try:
             st: os.stat_result | None = path.stat() if follow else path.lstat()
         except OSError:

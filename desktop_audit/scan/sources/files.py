@@ -30,6 +30,7 @@ from desktop_audit.scan.sources.pacing import Pacer
 from desktop_audit.scan.sources.pdf_reader import PdfReader
 from desktop_audit.scan.sources.pdf_text import is_pdf
 from desktop_audit.scan.sources.reading import SkipFile, has_suffix, read_whole, too_large
+from desktop_audit.scan.sources.referenced import referenced_fragments, references
 from desktop_audit.scan.sources.sealed import sealed_format, unsealed
 from desktop_audit.scan.sources.sqlite_image import (
     ImageTooLargeError,
@@ -108,7 +109,9 @@ class FilesSource:
                 if not pdf:  # large PDFs are books and manuals: counted, not reported
                     ctx.error(NAME, entry.path, too_large(entry.size))
                 continue
-            unit = file_version(entry.path, entry.stat, ctx)
+            # A config naming credential files is never remembered: a rescan follows them again.
+            named = references(entry.path)
+            unit = None if named else file_version(entry.path, entry.stat, ctx)
             instead = remembered(unit, Origin(SourceKind.FILE, path=entry.path), ctx)
             if instead is not None:
                 yield from instead
@@ -123,6 +126,10 @@ class FilesSource:
                 stats.add("unreadable")  # only the type: a message could quote content
                 ctx.error(NAME, entry.path, f"could not be read ({type(exc).__name__}), skipped")
                 continue
+            if named:
+                yield from referenced_fragments(
+                    entry.path, named, ctx, self.rules, source=NAME, kind=SourceKind.FILE
+                )
             if size is None:
                 continue
             ctx.claimed_paths.add(entry.path)
