@@ -44,6 +44,8 @@ B32 = string.ascii_uppercase + "234567"
 # Files that hold no credential (a scan must stay quiet on them).
 NOTHING = frozenset(
     {
+        "work/acme/deploy/ansible.cfg",  # names the vault password file; holds none itself
+        "Downloads/acme-vpn/acme-office.ovpn",  # names its login file; holds none itself
         ".config/heroku/config.json",
         ".config/JetBrains/IntelliJIdea2024.1/options/dataSources.local.xml",
         ".twilio-cli/config.json",
@@ -408,6 +410,13 @@ def files() -> dict[str, str | Callable[[Path], None]]:
         ".my.cnf": f"[client]\nuser=root\npassword={r(14)}\n",
         ".mylogin.cnf": _mysql_login_path,
         "work/acme/infra/.vault_pass.txt": r(24) + "\n",
+        # Credential files named by a config rather than by their own names.
+        "work/acme/deploy/ansible.cfg": "[defaults]\ninventory = hosts\n"
+        "vault_password_file = ~/work/acme/deploy/keys/prod.secret\n",
+        "work/acme/deploy/keys/prod.secret": r(24) + "\n",
+        "Downloads/acme-vpn/acme-office.ovpn": "client\ndev tun\nremote vpn2.acme.example 443\n"
+        "auth-user-pass login.txt\n",
+        "Downloads/acme-vpn/login.txt": f"bob@acme.example\n{r(14)}\n",
         ".snowsql/config": "[connections]\naccountname = acme-xy12345\nusername = bob\n"
         f"password = Zp9${r(10)}\ndbname = analytics\nwarehousename = dev_wh\n\n"
         "[options]\nlog_file = ~/.snowsql/log\n",

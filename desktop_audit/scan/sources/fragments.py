@@ -57,6 +57,8 @@ def guess_format(path: Path) -> str | None:
         and path.parent.parent.name == ".wrangler"
     ):  # .wrangler/config/default.toml, wherever Wrangler keeps its config directory
         return "wrangler-config"
+    if name == "auth.json" and path.parent.name.lower() in (".vercel", "com.vercel.cli"):
+        return "vercel-auth"  # the Vercel CLI's sign-in (~/.local/share/com.vercel.cli)
     if _VAULT_PASSWORD_FILE.fullmatch(name):
         return "ansible-vault-password"
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):

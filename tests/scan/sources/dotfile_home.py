@@ -132,6 +132,7 @@ def build_home(home: Path) -> dict[str, Planted]:
     remmina_pw = fake(92, 22, string.ascii_letters + string.digits + "+/") + "=="
     linode = fake(93, 64, "0123456789abcdef")
     wrangler = fake(94, 43) + "." + fake(95, 43)
+    vercel = fake(96, 24, string.ascii_letters)  # letters only: the store rule's case
     pypi = "pypi-AgEIcHlwaS5vcmc" + fake(6, 70, string.ascii_letters + string.digits + "-_")
     tfc = fake(7, 14) + ".atlasv1." + fake(8, 67)
     hvs = "hvs." + fake(9, 24)
@@ -233,6 +234,11 @@ def build_home(home: Path) -> dict[str, Planted]:
             ".config/linode-cli",
             f"[DEFAULT]\ndefault-user = app\n\n[app]\ntoken = {linode}\nregion = eu-central\n",
             linode,
+        ),
+        "vercel-auth": (
+            ".local/share/com.vercel.cli/auth.json",
+            json.dumps({"// Note": "This is your Vercel credentials file.", "token": vercel}),
+            vercel,
         ),
         "wrangler-config": (
             ".config/.wrangler/config/default.toml",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import uuid
 from pathlib import Path
 
@@ -278,3 +279,18 @@ def test_tool_files_without_a_secret_stay_quiet(tmp_path: Path) -> None:
         "[compute]\nzone = europe-west1-b\n",
     )
     assert _scan(tmp_path) == []
+
+
+@pytest.mark.parametrize("relative", [".local/share/com.vercel.cli/auth.json", ".vercel/auth.json"])
+def test_vercel_cli_tokens_of_any_letters_are_found(tmp_path: Path, relative: str) -> None:
+    """The CLI's token is 24 letters and digits; about 1 in 80 has no digit, which the generic
+    assignment rule passes over as a word. In the CLI's own file the store rule takes it."""
+    rng = random.Random(11)  # noqa: S311  (reproducible test values)
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    tokens = ["".join(rng.choices(letters, k=24)) for _ in range(20)]
+    tokens += ["".join(rng.choices(letters + "0123456789", k=24)) for _ in range(20)]
+    for index, token in enumerate(tokens):
+        home = tmp_path / str(index)
+        note = "This is your Vercel credentials file. DO NOT SHARE!"
+        _write(home, relative, json.dumps({"// Note": note, "token": token}, indent=2))
+        assert _ids(_scan(home), "vercel.cli-auth-token"), f"token {index} missed"
