@@ -1,0 +1,77 @@
+"""Credential files a config names: what the scan must never do while following them (quote a
+path that is config content, follow without bound, read where the walk never goes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop_audit.scan.sources.files import FilesSource
+from desktop_audit.scan.sources.referenced import TARGET_LIMIT
+from tests.scan.sources.conftest import make_ctx, random_password
+from tests.scan.sources.detection import run
+
+OVPN_RULE = "openvpn.auth-user-pass-file"
+PROFILE = "client\ndev tun\nremote vpn.acme.example 1194\n"
+
+
+def _write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+def test_a_password_written_where_the_path_belongs_is_never_quoted(home: Path) -> None:
+    password = random_password(20, "!#")
+    _write(home / "infra" / "ansible.cfg", f"[defaults]\nvault_password_file = {password}\n")
+    _write(home / "vpn" / "x.ovpn", PROFILE + f"auth-user-pass /{password}\n")
+    ctx = make_ctx(home)
+    run(FilesSource([home]), ctx)
+    assert ctx.errors, "a missing credential file is still one line"
+    for error in ctx.errors:
+        assert password not in f"{error.path} {error.message}"
+
+
+def test_a_config_naming_thousands_of_files_is_bounded(home: Path) -> None:
+    lines = "".join(f"auth-user-pass missing-{i}.txt\n" for i in range(5000))
+    _write(home / "vpn" / "x.ovpn", PROFILE + lines)
+    ctx = make_ctx(home)
+    run(FilesSource([home]), ctx)
+    assert len(ctx.errors) <= 20
+
+
+def test_a_target_in_the_scanners_own_directory_is_not_read(home: Path) -> None:
+    own = home / ".local" / "share" / "desktop-audit"
+    _write(own / "creds.txt", f"bob\n{random_password()}\n")
+    _write(home / "vpn" / "x.ovpn", PROFILE + f"auth-user-pass {own / 'creds.txt'}\n")
+    ctx = make_ctx(home)
+    ctx.own_dirs = frozenset({own})
+    located = run(FilesSource([home]), ctx)
+    assert [h for h in located if h.hit.rule_id == OVPN_RULE] == []
+    assert ctx.stat("files").counters.get("referenced_files", 0) == 0
+
+
+def test_a_target_under_proc_is_not_read_even_with_root_slash(home: Path) -> None:
+    _write(home / "vpn" / "x.ovpn", PROFILE + "auth-user-pass /proc/self/status\n")
+    ctx = make_ctx(home, roots=(home, Path("/")))
+    source = FilesSource([home])  # sweep the home only; the root / makes /proc "inside"
+    run(source, ctx)
+    assert not any(str(p).startswith("/proc") for p in ctx.claimed_paths)
+
+
+def test_a_profile_naming_itself_is_not_read_as_its_credentials(home: Path) -> None:
+    _write(home / "vpn" / "x.ovpn", "client\nKq9v%dLw2Rz@(xQ7\nauth-user-pass x.ovpn\n")
+    located = run(FilesSource([home]), make_ctx(home))
+    assert [h for h in located if h.hit.rule_id == OVPN_RULE] == []
+
+
+def test_limits_stay_small() -> None:
+    assert TARGET_LIMIT <= 64 * 1024
