@@ -77,12 +77,12 @@ def parse_references(kind: str, data: bytes) -> list[Reference]:
     found: list[Reference] = []
     if kind == _OPENVPN:
         for match in _AUTH_USER_PASS.finditer(data):
-            written = _openvpn_argument(match.group(1).decode("utf-8", "replace"))
+            written = _openvpn_argument(os.fsdecode(match.group(1)))
             if written and written.lower() not in _NOT_A_FILE:
                 found.append(Reference(written, OPENVPN_AUTH))
     elif kind == _ANSIBLE:
         for match in _ANSIBLE_KEY.finditer(data):
-            value = match.group(2).decode("utf-8", "replace").strip().strip("'\"")
+            value = os.fsdecode(match.group(2)).strip().strip("'\"")
             if match.group(1) == b"vault_password_file":
                 paths = [value]
             else:  # label@source, ...; a source is a path or "prompt"

@@ -75,3 +75,12 @@ def test_a_profile_naming_itself_is_not_read_as_its_credentials(home: Path) -> N
 
 def test_limits_stay_small() -> None:
     assert TARGET_LIMIT <= 64 * 1024
+
+
+def test_a_non_utf8_file_name_is_followed(home: Path) -> None:
+    name = b"caf\xe9.auth"
+    _write(home / "vpn" / "x.ovpn", PROFILE.encode() + b"auth-user-pass " + name + b"\n")
+    creds = home / "vpn" / name.decode("utf-8", "surrogateescape")
+    _write(creds, f"bob\n{random_password()}\n")
+    located = run(FilesSource([home]), make_ctx(home))
+    assert {h.location.path for h in located if h.hit.rule_id == OVPN_RULE} == {str(creds)}
