@@ -23,7 +23,7 @@ from pathlib import Path
 from desktop_audit.models import Fragment, Origin, SourceKind
 from desktop_audit.scan.sources.base import ScanContext
 from desktop_audit.scan.sources.catalogue import WalkRules
-from desktop_audit.scan.sources.fragments import content_fragments
+from desktop_audit.scan.sources.fragments import content_fragments, guess_format
 from desktop_audit.scan.sources.reading import SkipFile, read_small
 from desktop_audit.scan.sources.walk import excluded, os_error_message
 
@@ -203,6 +203,9 @@ def referenced_fragments(
         ):
             stats.add("skipped_excluded_dir")
             continue
+        claimed = place in ctx.claimed_paths or Path(real) in ctx.claimed_paths
+        if claimed and guess_format(place) == reference.file_format:
+            continue  # already read with this format by its name (a catalogued dotfile)
         try:
             data = read_small(Path(real), TARGET_LIMIT + 1, follow=False)
         except FileNotFoundError:  # removed since: as above

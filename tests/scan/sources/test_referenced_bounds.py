@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from desktop_audit.scan.sources.dotfiles import DotfilesSource
 from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.scan.sources.referenced import TARGET_LIMIT
 from tests.scan.sources.conftest import make_ctx, random_password
 from tests.scan.sources.detection import run
 
 OVPN_RULE = "openvpn.auth-user-pass-file"
+VAULT_RULE = "ansible.vault-password"
 PROFILE = "client\ndev tun\nremote vpn.acme.example 1194\n"
 
 
@@ -84,3 +86,12 @@ def test_a_non_utf8_file_name_is_followed(home: Path) -> None:
     _write(creds, f"bob\n{random_password()}\n")
     located = run(FilesSource([home]), make_ctx(home))
     assert {h.location.path for h in located if h.hit.rule_id == OVPN_RULE} == {str(creds)}
+
+
+def test_a_catalogued_vault_file_a_config_also_names_is_one_location(home: Path) -> None:
+    _write(home / ".vault_pass.txt", random_password(20, "!#") + "\n")
+    _write(home / "proj" / "ansible.cfg", "[defaults]\nvault_password_file = ~/.vault_pass.txt\n")
+    ctx = make_ctx(home)
+    located = run(DotfilesSource(home), ctx) + run(FilesSource([home]), ctx)
+    places = [(h.location.path, h.location.line) for h in located if h.hit.rule_id == VAULT_RULE]
+    assert places == [(str(home / ".vault_pass.txt"), 1)]
