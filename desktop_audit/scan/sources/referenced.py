@@ -40,7 +40,10 @@ _ANSIBLE = "ansible"
 _ANSIBLE_NAMES = frozenset({"ansible.cfg", ".ansible.cfg"})
 # A .conf file is an OpenVPN one when it holds one of these directives.
 _OPENVPN_DIRECTIVE = re.compile(rb"(?m)^[ \t]*(?:client|remote|dev|tls-client|pull)(?:[ \t]|\r?$)")
-_AUTH_USER_PASS = re.compile(rb"(?m)^[ \t]*auth-user-pass[ \t]+([^\r\n#;]*[^\s#;])")
+# The rest of the line; its comment (# or ;) and blanks are cut in Python: a regex that does it
+# backtracks quadratically on a long line of blanks.
+_AUTH_USER_PASS = re.compile(rb"(?m)^[ \t]*auth-user-pass[ \t]([^\r\n]*)")
+_COMMENT = re.compile(rb"[#;]")
 # The directive that names each format's file (said in error lines instead of the path written,
 # which is config content: it may be a password typed where the path belongs).
 _DIRECTIVES = {OPENVPN_AUTH: "auth-user-pass", ANSIBLE_VAULT: "vault_password_file"}
@@ -49,7 +52,7 @@ _NOT_A_FILE = frozenset({"stdin", "[[inline]]"})
 # ``vault_password_file = PATH``; ``vault_identity_list = dev@PATH, prod@prompt`` (any section:
 # both live in [defaults]).
 _ANSIBLE_KEY = re.compile(
-    rb"(?m)^[ \t]*(vault_password_file|vault_identity_list)[ \t]*[=:][ \t]*([^\r\n]*?)[ \t]*\r?$"
+    rb"(?m)^[ \t]*(vault_password_file|vault_identity_list)[ \t]*[=:]([^\r\n]*)"
 )
 _HOME_VAR = re.compile(r"\A(?:\$HOME|\$\{HOME\})(?=/|\Z)")
 
@@ -77,7 +80,8 @@ def parse_references(kind: str, data: bytes) -> list[Reference]:
     found: list[Reference] = []
     if kind == _OPENVPN:
         for match in _AUTH_USER_PASS.finditer(data):
-            written = _openvpn_argument(os.fsdecode(match.group(1)))
+            rest = _COMMENT.split(match.group(1), maxsplit=1)[0].strip()
+            written = _openvpn_argument(os.fsdecode(rest)) if rest else None
             if written and written.lower() not in _NOT_A_FILE:
                 found.append(Reference(written, OPENVPN_AUTH))
     elif kind == _ANSIBLE:

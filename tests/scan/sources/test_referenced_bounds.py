@@ -3,13 +3,14 @@ path that is config content, follow without bound, read where the walk never goe
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from desktop_audit.scan.sources.dotfiles import DotfilesSource
 from desktop_audit.scan.sources.files import FilesSource
-from desktop_audit.scan.sources.referenced import TARGET_LIMIT
+from desktop_audit.scan.sources.referenced import CONFIG_LIMIT, TARGET_LIMIT, parse_references
 from tests.scan.sources.conftest import make_ctx, random_password
 from tests.scan.sources.detection import run
 
@@ -95,3 +96,23 @@ def test_a_catalogued_vault_file_a_config_also_names_is_one_location(home: Path)
     located = run(DotfilesSource(home), ctx) + run(FilesSource([home]), ctx)
     places = [(h.location.path, h.location.line) for h in located if h.hit.rule_id == VAULT_RULE]
     assert places == [(str(home / ".vault_pass.txt"), 1)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("openvpn", b"client\nauth-user-pass" + b" " * CONFIG_LIMIT + b"#\n"),
+        ("ansible", b"vault_password_file = x" + b" " * CONFIG_LIMIT + b"y"),
+    ],
+)
+def test_a_hostile_config_line_is_parsed_in_linear_time(kind: str, data: bytes) -> None:
+    started = time.monotonic()
+    parse_references(kind, data[:CONFIG_LIMIT])
+    assert time.monotonic() - started < 2, "a config of blanks must not take minutes"
+
+
+def test_parsing_keeps_its_meaning() -> None:
+    text = b"auth-user-pass  creds.txt  # the file\nauth-user-pass a;b\n auth-user-pass\t'x y'\r\n"
+    assert [r.written for r in parse_references("openvpn", text)] == ["creds.txt", "a", "x y"]
+    cfg = b"vault_password_file :  '~/.vp' \r\nvault_identity_list= a@k.txt ,b@prompt\n"
+    assert [r.written for r in parse_references("ansible", cfg)] == ["~/.vp", "k.txt"]
