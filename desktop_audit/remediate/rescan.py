@@ -92,7 +92,9 @@ def finding_lines(
             if hit.finding_id != finding_id or hit.line is None:
                 continue
             hits.append(hit)
-            if fragment.origin.fixed_line:
+            if fragment.origin.fixed_line or fragment.origin.file_format == OPENVPN_AUTH:
+                # Read as a credential file a config names, the secret is its password line
+                # (line 1, the user name, is context only): that line goes, nothing before it.
                 lines.add(hit.line - 1)
                 continue
             variant_lines = split_lines(fragment.data)

@@ -40,3 +40,18 @@ def test_removing_the_password_of_a_named_creds_file_is_confirmed_gone_then_undo
 
     remediation.undo(outcome.action_id)
     assert creds.read_bytes() == before
+
+
+def test_only_the_password_line_goes_the_user_name_stays(
+    home: Path, service: AuditService, remediation: Remediation
+) -> None:
+    password = random_password(18)
+    profile = home / "vpn" / "acme.ovpn"
+    profile.parent.mkdir()
+    profile.write_text("client\nremote vpn.acme.example 1194\nauth-user-pass creds.txt\n")
+    creds = home / "vpn" / "creds.txt"
+    creds.write_bytes(f"bob\n{password}\n".encode())
+    finding = only(scan_into(service, home, FILES), RULE)
+    outcome = remediation.apply(remediation.plan(finding.id))
+    assert creds.read_bytes() == b"bob\n"  # the user name is no secret: kept for the new one
+    assert outcome.verification.finding_gone

@@ -23,12 +23,13 @@ from pathlib import Path
 from desktop_audit.models import Fragment, Origin, SourceKind
 from desktop_audit.scan.sources.base import ScanContext
 from desktop_audit.scan.sources.catalogue import WalkRules
-from desktop_audit.scan.sources.fragments import content_fragments
+from desktop_audit.scan.sources.fragments import content_fragments, guess_format
 from desktop_audit.scan.sources.reading import SkipFile, read_small
-from desktop_audit.scan.sources.walk import os_error_message
+from desktop_audit.scan.sources.walk import excluded, os_error_message
 
 CONFIG_LIMIT = 256 * 1024  # a config larger than this is not looked into for references
 TARGET_LIMIT = 64 * 1024  # a credential file larger than this is not read as one
+MAX_REFERENCES = 16  # credential files followed per config (a real one names one or two)
 OPENVPN_AUTH = "openvpn-auth"
 ANSIBLE_VAULT = "ansible-vault-password"  # the format vault password files have by name
 # The formats a referenced file is read as (rules may name them as their ``stores``).
@@ -39,13 +40,19 @@ _ANSIBLE = "ansible"
 _ANSIBLE_NAMES = frozenset({"ansible.cfg", ".ansible.cfg"})
 # A .conf file is an OpenVPN one when it holds one of these directives.
 _OPENVPN_DIRECTIVE = re.compile(rb"(?m)^[ \t]*(?:client|remote|dev|tls-client|pull)(?:[ \t]|\r?$)")
-_AUTH_USER_PASS = re.compile(rb"(?m)^[ \t]*auth-user-pass[ \t]+([^\r\n#;]*[^\s#;])")
+# The rest of the line; its comment (# or ;) and blanks are cut in Python: a regex that does it
+# backtracks quadratically on a long line of blanks.
+_AUTH_USER_PASS = re.compile(rb"(?m)^[ \t]*auth-user-pass[ \t]([^\r\n]*)")
+_COMMENT = re.compile(rb"[#;]")
+# The directive that names each format's file (said in error lines instead of the path written,
+# which is config content: it may be a password typed where the path belongs).
+_DIRECTIVES = {OPENVPN_AUTH: "auth-user-pass", ANSIBLE_VAULT: "vault_password_file"}
 # OpenVPN names for "no file": a prompt, or the inline block.
 _NOT_A_FILE = frozenset({"stdin", "[[inline]]"})
 # ``vault_password_file = PATH``; ``vault_identity_list = dev@PATH, prod@prompt`` (any section:
 # both live in [defaults]).
 _ANSIBLE_KEY = re.compile(
-    rb"(?m)^[ \t]*(vault_password_file|vault_identity_list)[ \t]*[=:][ \t]*([^\r\n]*?)[ \t]*\r?$"
+    rb"(?m)^[ \t]*(vault_password_file|vault_identity_list)[ \t]*[=:]([^\r\n]*)"
 )
 _HOME_VAR = re.compile(r"\A(?:\$HOME|\$\{HOME\})(?=/|\Z)")
 
@@ -73,12 +80,13 @@ def parse_references(kind: str, data: bytes) -> list[Reference]:
     found: list[Reference] = []
     if kind == _OPENVPN:
         for match in _AUTH_USER_PASS.finditer(data):
-            written = _openvpn_argument(match.group(1).decode("utf-8", "replace"))
+            rest = _COMMENT.split(match.group(1), maxsplit=1)[0].strip()
+            written = _openvpn_argument(os.fsdecode(rest)) if rest else None
             if written and written.lower() not in _NOT_A_FILE:
                 found.append(Reference(written, OPENVPN_AUTH))
     elif kind == _ANSIBLE:
         for match in _ANSIBLE_KEY.finditer(data):
-            value = match.group(2).decode("utf-8", "replace").strip().strip("'\"")
+            value = os.fsdecode(match.group(2)).strip().strip("'\"")
             if match.group(1) == b"vault_password_file":
                 paths = [value]
             else:  # label@source, ...; a source is a path or "prompt"
@@ -165,7 +173,15 @@ def referenced_fragments(
     with one line in the scan's errors (never its content)."""
     stats = ctx.stat(source)
     tops = (ctx.home, *ctx.roots)
-    for reference in found:
+    config_real = os.path.realpath(config)
+    if len(found) > MAX_REFERENCES:
+        stats.add("skipped_references", len(found) - MAX_REFERENCES)
+        ctx.error(
+            source,
+            config,
+            f"names {len(found)} credential files: the first {MAX_REFERENCES} followed",
+        )
+    for reference in found[:MAX_REFERENCES]:
         if ctx.cancel.cancelled:
             return
         target = resolve(reference.written, config, ctx.home)
@@ -173,19 +189,33 @@ def referenced_fragments(
             continue
         real = os.path.realpath(target)
         key = (real, reference.file_format)
-        if key in ctx.referenced:
+        if key in ctx.referenced or real == config_real:
             continue
         ctx.referenced.add(key)
+        if not os.path.lexists(real):  # the path is only config content: never quoted
+            stats.add("unreadable")
+            directive = _DIRECTIVES[reference.file_format]
+            ctx.error(source, config, f"the file its {directive} names is not found")
+            continue
         place = _under(real, tops)
         if place is None:
             stats.add("skipped_outside")
             ctx.error(source, target, f"named by {config.name}: outside the scanned roots, skipped")
             continue
+        if excluded(real, rules, ctx.home, ctx.own_dirs) or excluded(
+            os.path.normpath(place), rules, ctx.home, ctx.own_dirs
+        ):
+            stats.add("skipped_excluded_dir")
+            continue
+        claimed = place in ctx.claimed_paths or Path(real) in ctx.claimed_paths
+        if claimed and guess_format(place) == reference.file_format:
+            continue  # already read with this format by its name (a catalogued dotfile)
         try:
             data = read_small(Path(real), TARGET_LIMIT + 1, follow=False)
-        except FileNotFoundError:
+        except FileNotFoundError:  # removed since: as above
             stats.add("unreadable")
-            ctx.error(source, target, f"named by {config.name}: not found")
+            directive = _DIRECTIVES[reference.file_format]
+            ctx.error(source, config, f"the file its {directive} names is not found")
             continue
         except OSError as exc:
             stats.add("unreadable")

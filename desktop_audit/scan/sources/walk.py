@@ -58,6 +58,19 @@ def _skip_paths(rules: WalkRules, home: Path, extra: Iterable[Path] = ()) -> fro
     return frozenset(paths)
 
 
+def excluded(path: str, rules: WalkRules, home: Path, extra: Iterable[Path] = ()) -> bool:
+    """Is ``path`` (absolute, normalised) in or under a directory the walk never enters by path
+    (``/proc``, skipped home trees, ``extra``: the scanner's own directories)?"""
+    skip = _skip_paths(rules, home, extra)
+    while True:
+        if path in skip:
+            return True
+        parent = os.path.dirname(path)  # noqa: PTH120 - str paths, as the walk keeps them
+        if parent == path:
+            return False
+        path = parent
+
+
 def _has_cachedir_tag(directory: str) -> bool:
     try:
         with open(os.path.join(directory, "CACHEDIR.TAG"), "rb") as handle:

@@ -137,7 +137,7 @@ def test_a_missing_target_is_one_clear_line(home: Path) -> None:
     ctx = make_ctx(home)
     run(FilesSource([home]), ctx)
     assert [(Path(e.path or "").name, e.message.endswith("not found")) for e in ctx.errors] == [
-        ("creds.txt", True)
+        ("x.ovpn", True)  # the config: the path written in it is content, never quoted
     ]
 
 
