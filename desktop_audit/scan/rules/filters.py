@@ -349,7 +349,7 @@ def code_reference(c: Candidate, allow: Allowlist) -> bool:
 
 
 _PATH_OR_URL = re.compile(
-    rb"\A(?:/[\w.@-]+)+/?\Z|\A[a-z][a-z0-9+.-]*://\S*\Z|\A[\w.-]+\.\w{2,4}\Z"
+    rb"\A(?:~?/[\w.@-]+)(?:/[\w.@-]+)*/?\Z|\A[a-z][a-z0-9+.-]*://\S*\Z|\A[\w.-]+\.\w{2,4}\Z"
     rb"|\A(?:\.{1,2}/|~/|/)?(?:[a-z0-9_.@-]+|[A-Z][a-z0-9_.-]+)(?:/(?:[a-z0-9_.@:#-]+|[A-Z][a-z0-9_.-]+))+/?\Z"
 )
 

@@ -151,6 +151,8 @@ def test_code_reference_and_paths() -> None:
     assert not f.code_reference(c("Zq8vR2mXp4,"), ALLOW)
     assert f.path_or_url(c("/etc/acme/secret.key"), ALLOW)
     assert f.path_or_url(c("https://acme.example/x"), ALLOW)
+    assert f.path_or_url(c("~/.vault_pass.txt"), ALLOW)  # ansible.cfg's vault_password_file
+    assert not f.path_or_url(c("~x7bR2mQ9vT4wL8"), ALLOW)
     assert not f.path_or_url(c("Zq8vR2mXp4TnW7yB"), ALLOW)
 
 
