@@ -415,8 +415,9 @@ def files() -> dict[str, str | Callable[[Path], None]]:
         "vault_password_file = ~/work/acme/deploy/keys/prod.secret\n",
         "work/acme/deploy/keys/prod.secret": r(24) + "\n",
         "Downloads/acme-vpn/acme-office.ovpn": "client\ndev tun\nremote vpn2.acme.example 443\n"
-        "auth-user-pass login.txt\n",
+        "auth-user-pass login.txt\nkey client.key\naskpass client.pass\n",
         "Downloads/acme-vpn/login.txt": f"bob@acme.example\n{r(14)}\n",
+        "Downloads/acme-vpn/client.pass": r(20) + "\n",
         ".snowsql/config": "[connections]\naccountname = acme-xy12345\nusername = bob\n"
         f"password = Zp9${r(10)}\ndbname = analytics\nwarehousename = dev_wh\n\n"
         "[options]\nlog_file = ~/.snowsql/log\n",

@@ -15,7 +15,12 @@ from desktop_audit.remediate.actions.base import Scan
 from desktop_audit.scan.sources.decoders import decode_for
 from desktop_audit.scan.sources.fragments import guess_format
 from desktop_audit.scan.sources.history import DECODERS
-from desktop_audit.scan.sources.referenced import ANSIBLE_VAULT, OPENVPN_AUTH, TARGET_LIMIT
+from desktop_audit.scan.sources.referenced import (
+    ANSIBLE_VAULT,
+    OPENVPN_ASKPASS,
+    OPENVPN_AUTH,
+    TARGET_LIMIT,
+)
 from desktop_audit.scan.sources.sealed import sealed_format, unsealed
 
 MAX_SPAN_LINES = 400  # a multi-line secret (PEM key) is found within this many lines
@@ -58,8 +63,9 @@ def fragments(path: Path, source: SourceKind, data: bytes) -> Iterator[Fragment]
     # name does not tell: a small file is also read as each such format (only the finding
     # asked about counts, so reading more ways finds nothing else).
     named = len(data) <= TARGET_LIMIT
-    if named and origin.file_format != OPENVPN_AUTH:
-        yield Fragment(data, dataclasses.replace(origin, file_format=OPENVPN_AUTH))
+    for file_format in (OPENVPN_AUTH, OPENVPN_ASKPASS) if named else ():
+        if origin.file_format != file_format:
+            yield Fragment(data, dataclasses.replace(origin, file_format=file_format))
     seen: set[tuple[int, bytes]] = set()
     extra = (ANSIBLE_VAULT,) if named else ()
     for file_format in {*_DECODED_FORMATS, guess_format(path), *extra}:

@@ -1,7 +1,8 @@
 """Credential files a config file names: the file of OpenVPN's ``auth-user-pass FILE`` (user
-name on line 1, password on line 2) and Ansible's ``vault_password_file`` (the vault password
-on one line). Such a file holds a bare value no rule can tell from text; read with the format
-its config gives it, the rules that know that format (``Rule.stores``) find it.
+name on line 1, password on line 2) and ``askpass FILE`` (the private key's passphrase on
+line 1), and Ansible's ``vault_password_file`` (the vault password on one line). Such a file
+holds a bare value no rule can tell from text; read with the format its config gives it, the
+rules that know that format (``Rule.stores``) find it.
 
 Shared by the dotfiles source and the files sweep. Everything here is bounded and read-only: a
 config is read only when small, a target only when it is a small regular file (no FIFO or
@@ -31,9 +32,10 @@ CONFIG_LIMIT = 256 * 1024  # a config larger than this is not looked into for re
 TARGET_LIMIT = 64 * 1024  # a credential file larger than this is not read as one
 MAX_REFERENCES = 16  # credential files followed per config (a real one names one or two)
 OPENVPN_AUTH = "openvpn-auth"
+OPENVPN_ASKPASS = "openvpn-askpass"  # ``askpass FILE``: the private key's passphrase, line 1
 ANSIBLE_VAULT = "ansible-vault-password"  # the format vault password files have by name
 # The formats a referenced file is read as (rules may name them as their ``stores``).
-FORMATS = frozenset({OPENVPN_AUTH, ANSIBLE_VAULT})
+FORMATS = frozenset({OPENVPN_AUTH, OPENVPN_ASKPASS, ANSIBLE_VAULT})
 
 _OPENVPN = "openvpn"
 _ANSIBLE = "ansible"
@@ -42,11 +44,16 @@ _ANSIBLE_NAMES = frozenset({"ansible.cfg", ".ansible.cfg"})
 _OPENVPN_DIRECTIVE = re.compile(rb"(?m)^[ \t]*(?:client|remote|dev|tls-client|pull)(?:[ \t]|\r?$)")
 # The rest of the line; its comment (# or ;) and blanks are cut in Python: a regex that does it
 # backtracks quadratically on a long line of blanks.
-_AUTH_USER_PASS = re.compile(rb"(?m)^[ \t]*auth-user-pass[ \t]([^\r\n]*)")
+_OPENVPN_FILE = re.compile(rb"(?m)^[ \t]*(auth-user-pass|askpass)[ \t]([^\r\n]*)")
+_OPENVPN_FORMATS = {b"auth-user-pass": OPENVPN_AUTH, b"askpass": OPENVPN_ASKPASS}
 _COMMENT = re.compile(rb"[#;]")
 # The directive that names each format's file (said in error lines instead of the path written,
 # which is config content: it may be a password typed where the path belongs).
-_DIRECTIVES = {OPENVPN_AUTH: "auth-user-pass", ANSIBLE_VAULT: "vault_password_file"}
+_DIRECTIVES = {
+    OPENVPN_AUTH: "auth-user-pass",
+    OPENVPN_ASKPASS: "askpass",
+    ANSIBLE_VAULT: "vault_password_file",
+}
 # OpenVPN names for "no file": a prompt, or the inline block.
 _NOT_A_FILE = frozenset({"stdin", "[[inline]]"})
 # ``vault_password_file = PATH``; ``vault_identity_list = dev@PATH, prod@prompt`` (any section:
@@ -79,11 +86,11 @@ def parse_references(kind: str, data: bytes) -> list[Reference]:
     """The credential files a config of ``kind`` names (each once, in order)."""
     found: list[Reference] = []
     if kind == _OPENVPN:
-        for match in _AUTH_USER_PASS.finditer(data):
-            rest = _COMMENT.split(match.group(1), maxsplit=1)[0].strip()
+        for match in _OPENVPN_FILE.finditer(data):
+            rest = _COMMENT.split(match.group(2), maxsplit=1)[0].strip()
             written = _openvpn_argument(os.fsdecode(rest)) if rest else None
             if written and written.lower() not in _NOT_A_FILE:
-                found.append(Reference(written, OPENVPN_AUTH))
+                found.append(Reference(written, _OPENVPN_FORMATS[match.group(1)]))
     elif kind == _ANSIBLE:
         for match in _ANSIBLE_KEY.finditer(data):
             value = os.fsdecode(match.group(2)).strip().strip("'\"")

@@ -26,6 +26,7 @@ from tests.scan.sources.conftest import make_ctx, random_password
 from tests.scan.sources.detection import run
 
 OVPN_RULE = "openvpn.auth-user-pass-file"
+ASKPASS_RULE = "openvpn.askpass-file"
 VAULT_RULE = "ansible.vault-password"
 PROFILE = "client\ndev tun\nproto udp\nremote vpn.acme.example 1194\nauth-user-pass {}\n"
 
@@ -69,6 +70,18 @@ def test_openvpn_conf_with_home_path_and_crlf_creds(home: Path) -> None:
     creds = _write(home / "secrets" / "vpn.auth", f"bob@acme.example\r\n{password}\r\n")
     located = run(FilesSource([home]), make_ctx(home))
     assert _places(located, OVPN_RULE) == {(str(creds), 2)}
+
+
+def test_openvpn_askpass_file_is_found_at_line_1(home: Path) -> None:
+    passphrase = random_password(20)
+    profile = PROFILE.format("creds.txt") + "askpass keys/key.pass  # for client.key\n"
+    _write(home / "vpn" / "acme.ovpn", profile)
+    _write(home / "vpn" / "creds.txt", f"bob\n{random_password(14)}\n")
+    key_pass = _write(home / "vpn" / "keys" / "key.pass", f"{passphrase}\r\n")
+    located = run(FilesSource([home]), make_ctx(home))
+    assert _places(located, ASKPASS_RULE) == {(str(key_pass), 1)}
+    assert len(_places(located, OVPN_RULE)) == 1  # the login file still, read its own way
+    assert all(passphrase not in h.hit.redacted for h in located)
 
 
 def test_a_conf_of_another_program_is_not_followed(home: Path) -> None:
