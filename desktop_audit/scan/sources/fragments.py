@@ -43,12 +43,39 @@ _STORE_NAMES = {
     ".linode-cli": "linode-cli",
 }
 
+# Credential stores known by their directory and name together (a name such as config or
+# config.json alone says nothing): (parent directory, file name) -> format.
+_STORE_PLACES = {
+    (".snowsql", "config"): "snowsql-config",  # SnowSQL's connections
+    (".dbt", "profiles.yml"): "dbt-profiles",
+    ("helm", "repositories.yaml"): "helm-repositories",  # ~/.config/helm, Preferences, APPDATA
+    ("hcloud", "cli.toml"): "hcloud-cli",  # the Hetzner Cloud CLI's contexts
+    (".netlify", "config.json"): "netlify-config",  # the Netlify CLI's sign-ins
+    ("netlify", "config.json"): "netlify-config",
+    (".databricks", "token-cache.json"): "databricks-token-cache",  # databricks auth login
+}
+# Where the Snowflake CLI and connectors keep connections.toml and config.toml: ~/.snowflake,
+# ~/Library/Application Support/snowflake, %LOCALAPPDATA%\snowflake.
+_SNOWFLAKE_HOMES = (
+    (".snowflake", None),
+    ("snowflake", "application support"),
+    ("snowflake", "local"),
+)
+
 
 def guess_format(path: Path) -> str | None:
     """A coarse format tag from the file name (lets the detector and decoders specialise)."""
     name = path.name.lower()
     if name in _STORE_NAMES:
         return _STORE_NAMES[name]
+    parent = path.parent.name.lower()
+    if (parent, name) in _STORE_PLACES:
+        return _STORE_PLACES[parent, name]
+    if name.endswith(".toml") and any(
+        parent == home and (above is None or path.parent.parent.name.lower() == above)
+        for home, above in _SNOWFLAKE_HOMES
+    ):
+        return "snowflake-connections"
     if name == "credentials" and path.parent.name == "git":  # ~/.config/git/credentials
         return "git-credentials"
     if (

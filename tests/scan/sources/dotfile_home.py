@@ -133,6 +133,13 @@ def build_home(home: Path) -> dict[str, Planted]:
     linode = fake(93, 64, "0123456789abcdef")
     wrangler = fake(94, 43) + "." + fake(95, 43)
     vercel = fake(96, 24, string.ascii_letters)  # letters only: the store rule's case
+    snowsql_pw = fake(97, 9) + "$" + fake(98, 6) + "!"
+    snowflake_pw = fake(99, 16, string.ascii_letters)  # letters only: the store rule's case
+    dbt_pw = "@" + fake(100, 10) + "{%" + fake(101, 5)
+    helm_pw = fake(102, 18, string.ascii_letters)
+    hcloud = fake(103, 64, string.ascii_letters)
+    netlify = fake(104, 43, string.ascii_letters + string.digits + "-_")
+    databricks = "eyJ" + fake(105, 40) + "." + fake(106, 60) + "." + fake(107, 43)
     pypi = "pypi-AgEIcHlwaS5vcmc" + fake(6, 70, string.ascii_letters + string.digits + "-_")
     tfc = fake(7, 14) + ".atlasv1." + fake(8, 67)
     hvs = "hvs." + fake(9, 24)
@@ -244,6 +251,63 @@ def build_home(home: Path) -> dict[str, Planted]:
             ".config/.wrangler/config/default.toml",
             f'oauth_token = "{wrangler}"\nexpiration_time = "2024-05-02T10:11:12.123Z"\n',
             wrangler,
+        ),
+        "snowsql-config": (
+            ".snowsql/config",
+            "[connections]\naccountname = acme-xy12345\nusername = app\n"
+            f"password = {snowsql_pw}\n\n[options]\nlog_level = info\n",
+            snowsql_pw,
+        ),
+        "snowflake-connections": (
+            ".snowflake/connections.toml",
+            f'[app]\naccount = "acme-xy12345"\nuser = "app"\npassword = "{snowflake_pw}"\n',
+            snowflake_pw,
+        ),
+        "dbt-profiles": (
+            ".dbt/profiles.yml",
+            "acme:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n"
+            f"      user: app\n      password: '{dbt_pw}'\n      port: 5432\n",
+            dbt_pw,
+        ),
+        "helm-repositories": (
+            ".config/helm/repositories.yaml",
+            'apiVersion: ""\ngenerated: "0001-01-01T00:00:00Z"\nrepositories:\n- caFile: ""\n'
+            f"  name: acme\n  password: {helm_pw}\n  url: https://charts.example.org\n"
+            "  username: app\n",
+            helm_pw,
+        ),
+        "hcloud-cli": (
+            ".config/hcloud/cli.toml",
+            f'active_context = "app"\n\n[[contexts]]\n  name = "app"\n  token = "{hcloud}"\n',
+            hcloud,
+        ),
+        "netlify-config": (
+            ".config/netlify/config.json",
+            json.dumps(
+                {
+                    "userId": "u1",
+                    "users": {"u1": {"id": "u1", "auth": {"token": netlify, "github": {}}}},
+                },
+                indent="\t",
+            ),
+            netlify,
+        ),
+        "databricks-token-cache": (
+            ".databricks/token-cache.json",
+            json.dumps(
+                {
+                    "version": 1,
+                    "tokens": {
+                        "https://app.cloud.databricks.com": {
+                            "access_token": databricks,
+                            "token_type": "Bearer",
+                            "expiry": "2024-05-02T10:11:12.123456+02:00",
+                        }
+                    },
+                },
+                indent=2,
+            ),
+            databricks,
         ),
         "dbeaver-credentials": (
             ".local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json",
