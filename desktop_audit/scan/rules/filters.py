@@ -407,6 +407,12 @@ def template(c: Candidate, allow: Allowlist) -> bool:
     return not secret or bool(_TEMPLATE.search(secret))
 
 
+def not_store_placeholder(c: Candidate, allow: Allowlist) -> bool:
+    """``not_placeholder`` for a credential store: the weak twin of a store rule reports the
+    common words (``hunter2``, ``admin``) that ``store_placeholder`` leaves to it."""
+    return not store_placeholder(c, allow)
+
+
 def not_placeholder(c: Candidate, allow: Allowlist) -> bool:
     """Drops every value the ``placeholder`` filter keeps: a weak-credential rule reports only
     the common-word values (``secret``, ``password``) that its strong twin rule leaves out, so
@@ -673,6 +679,7 @@ FILTERS: dict[str, Filter] = {
     "example_in_match": example_in_match,
     "placeholder": placeholder,
     "store_placeholder": store_placeholder,
+    "not_store_placeholder": not_store_placeholder,
     "low_entropy": low_entropy,
     "sequential": sequential,
     "hash_like": hash_like,
@@ -746,6 +753,7 @@ _COST_ORDER = (
     "stand_in_words",
     "placeholder",
     "store_placeholder",
+    "not_store_placeholder",
     "badge_image",
     "lockfile_integrity",
 )

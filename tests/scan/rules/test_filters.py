@@ -194,11 +194,15 @@ def test_rejects_agrees_with_rejected_by_in_any_order(secret: str, line: str) ->
 
 def test_rejected_by_names_the_filter() -> None:
     assert f.rejected_by(c("changeme"), ("known_example", "placeholder"), ALLOW) == "placeholder"
-    # not_placeholder is the complement of placeholder (weak-credential rules): it drops
-    # exactly the random values every other filter keeps.
-    names = tuple(n for n in f.FILTERS if n != "not_placeholder")
+    # not_placeholder and not_store_placeholder are the complements of placeholder and
+    # store_placeholder (weak-credential rules): they drop exactly the random values every
+    # other filter keeps.
+    complements = ("not_placeholder", "not_store_placeholder")
+    names = tuple(n for n in f.FILTERS if n not in complements)
     assert f.rejected_by(c("Zq8vR2mXp4TnW7yB"), names, ALLOW) is None
-    assert f.rejected_by(c("Zq8vR2mXp4TnW7yB"), ("not_placeholder",), ALLOW) == "not_placeholder"
+    for name in complements:
+        assert f.rejected_by(c("Zq8vR2mXp4TnW7yB"), (name,), ALLOW) == name
+    assert f.rejected_by(c("hunter2"), ("not_store_placeholder",), ALLOW) is None
 
 
 @pytest.mark.parametrize(

@@ -270,3 +270,26 @@ def test_a_netrc_password_ending_in_a_quote_is_whole_in_the_store() -> None:
     hits = detector(with_profile=False).scan(Fragment(text.encode(), origin))
     expected = [SECRECY.match_hash(p) for p in (b"Kq9v'dLw2Rz'", b"Vb'Nm7Kl'")]
     assert [h.match_hash for h in hits if h.rule_id in NETRC] == expected
+
+
+def test_common_word_passwords_in_netrc_are_low_and_templates_are_not_reported(
+    tmp_path: Path,
+) -> None:
+    """The weak twin of the netrc rule reports what the store filter takes for a stand-in
+    (a real default password is still a password), never template syntax or a mask, and
+    never a value the strong rule already reports."""
+    weak = ["admin", "hunter2", "password"]
+    templates = ["<password>", "$NETRC_PASSWORD", "********"]
+    strong = "Kq9v%dLw2Rz@(x"
+    entries = [*weak, *templates, strong]
+    text = "".join(f"machine h{i}.acme.io login app password {v}\n" for i, v in enumerate(entries))
+    _write(tmp_path, ".netrc", text.encode())
+    located = run(DotfilesSource(tmp_path), make_ctx(tmp_path), with_profile=False)
+    by_line: dict[int | None, set[str]] = {}
+    for h in located:
+        by_line.setdefault(h.location.line, set()).add(h.hit.rule_id)
+    for line in (1, 2, 3):
+        assert by_line.get(line) == {"netrc.weak-credentials"}, line
+    assert not any(by_line.get(line) for line in (4, 5, 6))
+    assert by_line.get(7) == {"netrc.credentials"}
+    assert all(h.hit.severity is Severity.LOW for h in located if h.location.line in (1, 2, 3))
