@@ -84,11 +84,16 @@ class LiveProgress:
 def findings_table(findings: Sequence[FindingRecord], home: str | None) -> Table:
     """Findings as a table: severity, status, provider, preview, first location, id."""
     table = Table(show_lines=False, header_style="bold", expand=False)
-    # Short columns never wrap (an id cut in two cannot be copied); the two long ones share
-    # what a narrow terminal leaves.
+    # Severity, status and id never wrap (an id cut in two cannot be copied); the title, the
+    # preview and the place fold in what a narrow terminal leaves.
     for column in ("severity", "status", "what", "redacted", "where", "id"):
-        long = column in ("what", "where")
-        table.add_column(column, overflow="fold", no_wrap=not long, ratio=2 if long else None)
+        long = column in ("what", "redacted", "where")
+        table.add_column(
+            column,
+            overflow="fold",
+            no_wrap=not long,
+            ratio=2 if column in ("what", "where") else 1 if long else None,
+        )
     for finding in findings:
         present = [r for r in finding.locations if r.present] or list(finding.locations)
         where = ""

@@ -302,3 +302,43 @@ def test_the_findings_table_keeps_ids_whole_in_a_narrow_terminal() -> None:
     text = console.export_text()
     assert "355d8508f144" in text and "1d8476dad3f1" in text
     assert "critical" in text and max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_the_findings_table_keeps_title_and_place_in_a_60_column_terminal() -> None:
+    """The columns that never wrap must not squeeze the title and the place out of sight."""
+    from rich.console import Console
+
+    from desktop_audit.models import (
+        FindingKind,
+        FindingRecord,
+        Location,
+        LocationRecord,
+        Severity,
+        SourceKind,
+        Status,
+    )
+    from desktop_audit.terminal import findings_table
+
+    where = Location(SourceKind.DOTFILE, path="/home/u/.config/rclone/rclone.conf", line=4)
+    finding = FindingRecord(
+        id="355d8508f144aa0011223344556677",
+        kind=FindingKind.CREDENTIAL,
+        rule_id="ssh.private-key",
+        provider="ssh",
+        title="SSH private key",
+        severity=Severity.CRITICAL,
+        status=Status.OPEN,
+        redacted="-----BEGIN OPENSSH…",
+        match_hash="0" * 64,
+        guide="ssh",
+        first_seen="2026-12-01T00:00:00Z",
+        last_seen="2026-12-01T00:00:00Z",
+        present=True,
+        locations=(LocationRecord(1, where, True, "", ""),),
+    )
+    console = Console(width=60, record=True)
+    console.print(findings_table([finding], "/home/u"))
+    text = console.export_text()
+    assert "355d8508f144" in text
+    assert "SSH" in text
+    assert ".con" in text
