@@ -293,3 +293,17 @@ def test_common_word_passwords_in_netrc_are_low_and_templates_are_not_reported(
     assert not any(by_line.get(line) for line in (4, 5, 6))
     assert by_line.get(7) == {"netrc.credentials"}
     assert all(h.hit.severity is Severity.LOW for h in located if h.location.line in (1, 2, 3))
+
+
+def test_the_default_entry_of_a_netrc_is_read(tmp_path: Path) -> None:
+    """``default`` gives the login for every host no ``machine`` names: its password counts."""
+    rng = random.Random(8)  # noqa: S311  (reproducible test values)
+    printable = [chr(code) for code in range(33, 127) if chr(code) not in '"\\']
+    passwords = ["".join(rng.choices(printable, k=14)) for _ in range(200)]
+    first = "machine a.acme.io login app password Vb7NmKl2HjGf\n"
+    for index, password in enumerate(passwords):
+        home = tmp_path / str(index)
+        _write(home, ".netrc", f"{first}default login ftp password {password}\n".encode())
+        located = run(DotfilesSource(home), make_ctx(home), with_profile=False)
+        rules = {h.hit.rule_id for h in located if h.location.line == 2}
+        assert rules == {"netrc.default-credentials"}, index
