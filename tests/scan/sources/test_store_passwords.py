@@ -170,15 +170,18 @@ def test_every_random_password_in_a_store_is_found(
 # Stand-ins a store may hold (a template not yet filled in, an empty field): reported at low
 # severity at most (the weak-credential rules report common words such as ``changeme``).
 STAND_INS = ["changeme", "password", "<password>", "xxxx", "********", "${DB_PASSWORD}"]
+# A bullet mask, an elided value, a PowerShell variable: git percent-encodes such characters
+# in .git-credentials (%E2%80%A2, %24), so they are tried in the other stores.
+RAW_STAND_INS = [*STAND_INS, "<...>", "\u2022" * 8, "$env:DB_PASSWORD"]
 NEGATIVES = {
     ".netrc": "".join(
         f"machine h{i}.example.org login app password {v}\n"
-        for i, v in enumerate([*STAND_INS, "$NETRC_PASSWORD"])
+        for i, v in enumerate([*RAW_STAND_INS, "$NETRC_PASSWORD"])
     )
     + 'machine empty.example.org login app password ""\n',
     ".pgpass": "".join(
         f"db{i}.example.org:5432:app:app_user:{v}\n"
-        for i, v in enumerate([*STAND_INS, "$PGPASSWORD"])
+        for i, v in enumerate([*RAW_STAND_INS, "$PGPASSWORD"])
     )
     + "db.example.org:5432:app:app_user:\n",
     ".git-credentials": "".join(
@@ -186,7 +189,8 @@ NEGATIVES = {
         for i, v in enumerate([*STAND_INS, "$GIT_TOKEN"])
     ),
     ".my.cnf": "".join(
-        f"[client{i}]\nuser=app\npassword={v}\n\n" for i, v in enumerate([*STAND_INS, "$MYSQL_PWD"])
+        f"[client{i}]\nuser=app\npassword={v}\n\n"
+        for i, v in enumerate([*RAW_STAND_INS, "$MYSQL_PWD"])
     )
     + '[mysql]\npassword=\n\n[mysqldump]\npassword = ""\n\n[mysqladmin]\npassword\n',
 }
