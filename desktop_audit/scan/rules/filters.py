@@ -234,13 +234,13 @@ def store_placeholder(c: Candidate, allow: Allowlist) -> bool:
     ``pass-word``, ``xxxx``) and the whole-value templates of ``store_placeholder_patterns``
     (``<password>``, ``${DB_PASSWORD}``, ``$DB_PASSWORD``, ``{{ password }}``, ``{password}``,
     ``${{ secrets.PASSWORD }}``, ``****``)."""
+    if stand_in_words(c, allow):
+        return True
     secret = c.secret.strip()
     lowered = secret.lower()
-    if not lowered or lowered in allow.placeholder_values:
-        return True
     if _SPLIT_WORD.match(lowered) and _SPLITTERS.sub(b"", lowered) in allow.placeholder_values:
         return True
-    return allow.placeholder_word_stands_out(secret) or allow.store_placeholder_pattern_in(secret)
+    return allow.store_placeholder_pattern_in(secret)
 
 
 # How far below the mean entropy of random strings of the same length and alphabet a value

@@ -509,18 +509,17 @@ class Matcher:
         self.engine_name = engine or available_engines()[0]
         # Rules that read only their credential stores get an engine of their own, built
         # when such a store is first read: every other fragment pays nothing for them.
-        store_only = [r for r in self.rules if r.store_only] if stores_apart else []
-        general = self.rules
-        if store_only and len(store_only) < len(self.rules):
-            general = tuple(r for r in self.rules if not r.store_only)
-        else:
-            store_only = []
-        apart = bool(store_only)
-        self._positions = [i for i, r in enumerate(self.rules) if not (apart and r.store_only)]
-        self._store_rules = tuple(store_only)
+        # (A pack of store-only rules alone keeps one engine: ``reads`` sorts them out.)
+        store_only = tuple(r for r in self.rules if r.store_only) if stores_apart else ()
+        if len(store_only) == len(self.rules):
+            store_only = ()
+        self._store_rules = store_only
         self._store_formats = frozenset(f for r in store_only for f in r.stores)
         self._store_matcher: Matcher | None = None
-        self._plans, self.engine = _compiled(tuple(general), self.engine_name)
+        # Index in ``self.rules`` of each rule the main engine holds (``candidate_ranges``).
+        self._positions = [i for i, r in enumerate(self.rules) if not (store_only and r.store_only)]
+        general = tuple(self.rules[i] for i in self._positions)
+        self._plans, self.engine = _compiled(general, self.engine_name)
         self._unfiltered = sorted(self.engine.unfiltered)
 
     def _stores(self) -> Matcher:
