@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -262,50 +263,9 @@ def test_version_and_module_entry_point(cli_env: dict[str, str]) -> None:
     assert result.stdout.strip() == f"desktop-audit {__version__}"
 
 
-def test_the_findings_table_keeps_ids_whole_in_a_narrow_terminal() -> None:
-    """An id cut over two lines cannot be copied into ``show`` or ``resolve``."""
-    from rich.console import Console
-
-    from desktop_audit.models import (
-        FindingKind,
-        FindingRecord,
-        Location,
-        LocationRecord,
-        Severity,
-        SourceKind,
-        Status,
-    )
-    from desktop_audit.terminal import findings_table
-
-    where = Location(SourceKind.DOTFILE, path="/home/u/.config/rclone/rclone.conf", line=4)
-    finding = FindingRecord(
-        id="355d8508f144aa0011223344556677",
-        kind=FindingKind.CREDENTIAL,
-        rule_id="aws.secret-access-key",
-        provider="aws",
-        title="AWS secret access key in a long description that has to wrap somewhere",
-        severity=Severity.CRITICAL,
-        status=Status.OPEN,
-        redacted="…cF3D",
-        match_hash="0" * 64,
-        guide="aws",
-        first_seen="2026-12-01T00:00:00Z",
-        last_seen="2026-12-01T00:00:00Z",
-        present=True,
-        locations=(LocationRecord(1, where, True, "", ""),),
-    )
-    other = dataclasses.replace(
-        finding, id="1d8476dad3f1bb", redacted="-----BEGIN OPENSSH…", title="SSH private key"
-    )
-    console = Console(width=80, record=True)
-    console.print(findings_table([finding, other], "/home/u"))
-    text = console.export_text()
-    assert "355d8508f144" in text and "1d8476dad3f1" in text
-    assert "critical" in text and max(len(line) for line in text.splitlines()) <= 80
-
-
-def test_the_findings_table_keeps_title_and_place_in_a_60_column_terminal() -> None:
-    """The columns that never wrap must not squeeze the title and the place out of sight."""
+def _table_text(width: int, other: dict[str, Any] | None = None, **changes: Any) -> str:
+    """The CLI findings table, rendered ``width`` columns wide, of one finding (an SSH key in
+    rclone's config, ``changes`` applied) and, with ``other``, of a second one too."""
     from rich.console import Console
 
     from desktop_audit.models import (
@@ -336,9 +296,32 @@ def test_the_findings_table_keeps_title_and_place_in_a_60_column_terminal() -> N
         present=True,
         locations=(LocationRecord(1, where, True, "", ""),),
     )
-    console = Console(width=60, record=True)
-    console.print(findings_table([finding], "/home/u"))
-    text = console.export_text()
+    findings = [dataclasses.replace(finding, **changes)]
+    if other is not None:
+        findings.append(dataclasses.replace(finding, **other))
+    console = Console(width=width, record=True)
+    console.print(findings_table(findings, "/home/u"))
+    return console.export_text()
+
+
+def test_the_findings_table_keeps_ids_whole_in_a_narrow_terminal() -> None:
+    """An id cut over two lines cannot be copied into ``show`` or ``resolve``."""
+    text = _table_text(
+        80,
+        rule_id="aws.secret-access-key",
+        provider="aws",
+        title="AWS secret access key in a long description that has to wrap somewhere",
+        redacted="…cF3D",
+        guide="aws",
+        other={"id": "1d8476dad3f1bb"},
+    )
+    assert "355d8508f144" in text and "1d8476dad3f1" in text
+    assert "critical" in text and max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_the_findings_table_keeps_title_and_place_in_a_60_column_terminal() -> None:
+    """The columns that never wrap must not squeeze the title and the place out of sight."""
+    text = _table_text(60)
     assert "355d8508f144" in text
     assert "SSH" in text
     assert ".con" in text

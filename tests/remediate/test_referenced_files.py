@@ -16,16 +16,22 @@ FILES = (SourceGroup.DOTFILES, SourceGroup.FILES)
 RULE = "openvpn.auth-user-pass-file"
 
 
+def _vpn_profile(home: Path, creds: bytes) -> Path:
+    """An OpenVPN profile naming ``creds.txt`` beside it, which holds ``creds``; its path."""
+    profile = home / "vpn" / "acme.ovpn"
+    profile.parent.mkdir()
+    profile.write_text("client\nremote vpn.acme.example 1194\nauth-user-pass creds.txt\n")
+    path = home / "vpn" / "creds.txt"
+    path.write_bytes(creds)
+    return path
+
+
 def test_removing_the_password_of_a_named_creds_file_is_confirmed_gone_then_undone(
     home: Path, service: AuditService, remediation: Remediation
 ) -> None:
     password = random_password(18)
-    profile = home / "vpn" / "acme.ovpn"
-    profile.parent.mkdir()
-    profile.write_text("client\nremote vpn.acme.example 1194\nauth-user-pass creds.txt\n")
-    creds = home / "vpn" / "creds.txt"
     before = f"bob\r\n{password}\r\n# kept\r\n".encode()
-    creds.write_bytes(before)
+    creds = _vpn_profile(home, before)
     finding = only(scan_into(service, home, FILES), RULE)
     assert finding.rule_id == RULE
     assert [loc.location.line for loc in finding.locations] == [2]
@@ -46,11 +52,7 @@ def test_only_the_password_line_goes_the_user_name_stays(
     home: Path, service: AuditService, remediation: Remediation
 ) -> None:
     password = random_password(18)
-    profile = home / "vpn" / "acme.ovpn"
-    profile.parent.mkdir()
-    profile.write_text("client\nremote vpn.acme.example 1194\nauth-user-pass creds.txt\n")
-    creds = home / "vpn" / "creds.txt"
-    creds.write_bytes(f"bob\n{password}\n".encode())
+    creds = _vpn_profile(home, f"bob\n{password}\n".encode())
     finding = only(scan_into(service, home, FILES), RULE)
     outcome = remediation.apply(remediation.plan(finding.id))
     assert creds.read_bytes() == b"bob\n"  # the user name is no secret: kept for the new one

@@ -113,3 +113,18 @@ def collect(source: Source, ctx: ScanContext) -> list[Fragment]:
 @pytest.fixture
 def scan() -> Callable[[Source, ScanContext], list[Fragment]]:
     return collect
+
+
+def write_file(path: Path, data: str | bytes) -> Path:
+    """``data`` written to ``path`` (its folders made); the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty home folder under the test's temporary directory."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path

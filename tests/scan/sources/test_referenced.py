@@ -8,8 +8,6 @@ import os
 import threading
 from pathlib import Path
 
-import pytest
-
 from desktop_audit.models import LocatedHit
 from desktop_audit.scan.sources.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from desktop_audit.scan.sources.dotfiles import DotfilesSource
@@ -22,7 +20,7 @@ from desktop_audit.scan.sources.referenced import (
     parse_references,
     resolve,
 )
-from tests.scan.sources.conftest import make_ctx, random_password
+from tests.scan.sources.conftest import make_ctx, random_password, write_file
 from tests.scan.sources.detection import run
 
 OVPN_RULE = "openvpn.auth-user-pass-file"
@@ -35,25 +33,10 @@ def _places(located: list[LocatedHit], rule_id: str) -> set[tuple[str | None, in
     return {(h.location.path, h.location.line) for h in located if h.hit.rule_id == rule_id}
 
 
-def _write(path: Path, data: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode()
-    path.write_bytes(data)
-    return path
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
 def test_openvpn_relative_creds_file_is_found_at_line_2(home: Path) -> None:
     password = random_password(18)
-    _write(home / "vpn" / "acme.ovpn", PROFILE.format("creds.txt"))
-    creds = _write(home / "vpn" / "creds.txt", f"bob\n{password}\n")
+    write_file(home / "vpn" / "acme.ovpn", PROFILE.format("creds.txt"))
+    creds = write_file(home / "vpn" / "creds.txt", f"bob\n{password}\n")
     ctx = make_ctx(home)
     located = run(FilesSource([home]), ctx)
     assert _places(located, OVPN_RULE) == {(str(creds), 2)}
@@ -66,8 +49,8 @@ def test_openvpn_relative_creds_file_is_found_at_line_2(home: Path) -> None:
 def test_openvpn_conf_with_home_path_and_crlf_creds(home: Path) -> None:
     password = random_password(16)
     conf = "client\r\nremote vpn.acme.example 443 tcp\r\nauth-user-pass ~/secrets/vpn.auth\r\n"
-    _write(home / "work" / "office.conf", conf)
-    creds = _write(home / "secrets" / "vpn.auth", f"bob@acme.example\r\n{password}\r\n")
+    write_file(home / "work" / "office.conf", conf)
+    creds = write_file(home / "secrets" / "vpn.auth", f"bob@acme.example\r\n{password}\r\n")
     located = run(FilesSource([home]), make_ctx(home))
     assert _places(located, OVPN_RULE) == {(str(creds), 2)}
 
@@ -75,9 +58,9 @@ def test_openvpn_conf_with_home_path_and_crlf_creds(home: Path) -> None:
 def test_openvpn_askpass_file_is_found_at_line_1(home: Path) -> None:
     passphrase = random_password(20)
     profile = PROFILE.format("creds.txt") + "askpass keys/key.pass  # for client.key\n"
-    _write(home / "vpn" / "acme.ovpn", profile)
-    _write(home / "vpn" / "creds.txt", f"bob\n{random_password(14)}\n")
-    key_pass = _write(home / "vpn" / "keys" / "key.pass", f"{passphrase}\r\n")
+    write_file(home / "vpn" / "acme.ovpn", profile)
+    write_file(home / "vpn" / "creds.txt", f"bob\n{random_password(14)}\n")
+    key_pass = write_file(home / "vpn" / "keys" / "key.pass", f"{passphrase}\r\n")
     located = run(FilesSource([home]), make_ctx(home))
     assert _places(located, ASKPASS_RULE) == {(str(key_pass), 1)}
     assert len(_places(located, OVPN_RULE)) == 1  # the login file still, read its own way
@@ -85,8 +68,8 @@ def test_openvpn_askpass_file_is_found_at_line_1(home: Path) -> None:
 
 
 def test_a_conf_of_another_program_is_not_followed(home: Path) -> None:
-    _write(home / "app.conf", "[server]\nauth-user-pass creds.txt\n")
-    _write(home / "creds.txt", f"bob\n{random_password()}\n")
+    write_file(home / "app.conf", "[server]\nauth-user-pass creds.txt\n")
+    write_file(home / "creds.txt", f"bob\n{random_password()}\n")
     assert _places(run(FilesSource([home]), make_ctx(home)), OVPN_RULE) == set()
 
 
@@ -94,9 +77,9 @@ def test_the_same_password_is_one_finding_with_one_location(home: Path) -> None:
     """Two profiles name one file, and the sweep reaches it too: read with the format once,
     and the sweep passes it over (claimed) or adds no hit of its own."""
     password = random_password(18)
-    _write(home / "a" / "one.ovpn", PROFILE.format("../shared/creds.txt"))
-    _write(home / "b" / "two.ovpn", PROFILE.format("~/shared/creds.txt"))
-    creds = _write(home / "shared" / "creds.txt", f"bob\n{password}\n")
+    write_file(home / "a" / "one.ovpn", PROFILE.format("../shared/creds.txt"))
+    write_file(home / "b" / "two.ovpn", PROFILE.format("~/shared/creds.txt"))
+    creds = write_file(home / "shared" / "creds.txt", f"bob\n{password}\n")
     located = run(FilesSource([home]), make_ctx(home))
     hits = [h for h in located if h.hit.rule_id == OVPN_RULE]
     assert [(h.location.path, h.location.line) for h in hits] == [(str(creds), 2)]
@@ -104,15 +87,15 @@ def test_the_same_password_is_one_finding_with_one_location(home: Path) -> None:
 
 def test_placeholders_stay_quiet(home: Path) -> None:
     for name, text in {"p1": "bob\npassword\n", "p2": "bob\n<password>\n", "p3": "bob\n\n"}.items():
-        _write(home / name / "x.ovpn", PROFILE.format("auth.txt"))
-        _write(home / name / "auth.txt", text)
+        write_file(home / name / "x.ovpn", PROFILE.format("auth.txt"))
+        write_file(home / name / "auth.txt", text)
     located = run(FilesSource([home]), make_ctx(home))
     assert [h for h in located if h.hit.provider == "openvpn"] == []
 
 
 def test_a_target_outside_the_home_is_not_read(tmp_path: Path, home: Path) -> None:
-    outside = _write(tmp_path / "elsewhere" / "creds.txt", f"bob\n{random_password()}\n")
-    _write(home / "vpn" / "x.ovpn", PROFILE.format(str(outside)))
+    outside = write_file(tmp_path / "elsewhere" / "creds.txt", f"bob\n{random_password()}\n")
+    write_file(home / "vpn" / "x.ovpn", PROFILE.format(str(outside)))
     ctx = make_ctx(home)
     located = run(FilesSource([home]), ctx)
     assert _places(located, OVPN_RULE) == set()
@@ -120,10 +103,10 @@ def test_a_target_outside_the_home_is_not_read(tmp_path: Path, home: Path) -> No
 
 
 def test_a_symlink_target_escaping_the_roots_is_not_read(tmp_path: Path, home: Path) -> None:
-    outside = _write(tmp_path / "elsewhere" / "creds.txt", f"bob\n{random_password()}\n")
+    outside = write_file(tmp_path / "elsewhere" / "creds.txt", f"bob\n{random_password()}\n")
     (home / "vpn").mkdir()
     (home / "vpn" / "creds.txt").symlink_to(outside)
-    _write(home / "vpn" / "x.ovpn", PROFILE.format("creds.txt"))
+    write_file(home / "vpn" / "x.ovpn", PROFILE.format("creds.txt"))
     ctx = make_ctx(home)
     located = run(FilesSource([home]), ctx)
     assert _places(located, OVPN_RULE) == set()
@@ -133,7 +116,7 @@ def test_a_symlink_target_escaping_the_roots_is_not_read(tmp_path: Path, home: P
 def test_a_fifo_target_is_not_read_and_nothing_waits(home: Path) -> None:
     (home / "vpn").mkdir()
     os.mkfifo(home / "vpn" / "creds.txt")
-    _write(home / "vpn" / "x.ovpn", PROFILE.format("creds.txt"))
+    write_file(home / "vpn" / "x.ovpn", PROFILE.format("creds.txt"))
     ctx = make_ctx(home)
     result: list[list[LocatedHit]] = []
     worker = threading.Thread(target=lambda: result.append(run(FilesSource([home]), ctx)))
@@ -145,8 +128,8 @@ def test_a_fifo_target_is_not_read_and_nothing_waits(home: Path) -> None:
 
 
 def test_a_missing_target_is_one_clear_line(home: Path) -> None:
-    _write(home / "vpn" / "x.ovpn", PROFILE.format("creds.txt"))
-    _write(home / "vpn" / "y.ovpn", PROFILE.format("creds.txt"))  # the same missing file
+    write_file(home / "vpn" / "x.ovpn", PROFILE.format("creds.txt"))
+    write_file(home / "vpn" / "y.ovpn", PROFILE.format("creds.txt"))  # the same missing file
     ctx = make_ctx(home)
     run(FilesSource([home]), ctx)
     assert [(Path(e.path or "").name, e.message.endswith("not found")) for e in ctx.errors] == [
@@ -156,8 +139,8 @@ def test_a_missing_target_is_one_clear_line(home: Path) -> None:
 
 def test_a_huge_target_is_not_read(home: Path) -> None:
     big = f"bob\n{random_password()}\n" + "#" * TARGET_LIMIT
-    _write(home / "vpn" / "creds.txt", big)
-    _write(home / "vpn" / "x.ovpn", PROFILE.format("creds.txt"))
+    write_file(home / "vpn" / "creds.txt", big)
+    write_file(home / "vpn" / "x.ovpn", PROFILE.format("creds.txt"))
     ctx = make_ctx(home)
     located = run(FilesSource([home]), ctx)
     assert _places(located, OVPN_RULE) == set()
@@ -166,10 +149,10 @@ def test_a_huge_target_is_not_read(home: Path) -> None:
 
 def test_ansible_vault_password_file_by_any_name(home: Path) -> None:
     password = random_password(20, "!#")
-    _write(
+    write_file(
         home / "infra" / "ansible.cfg", "[defaults]\nvault_password_file = ~/.ansible/prod.secret\n"
     )
-    target = _write(home / ".ansible" / "prod.secret", password + "\n")
+    target = write_file(home / ".ansible" / "prod.secret", password + "\n")
     located = run(FilesSource([home]), make_ctx(home))
     assert _places(located, VAULT_RULE) == {(str(target), 1)}
 
@@ -177,17 +160,17 @@ def test_ansible_vault_password_file_by_any_name(home: Path) -> None:
 def test_ansible_relative_path_and_identity_list(home: Path) -> None:
     first, second = random_password(20, "!#"), random_password(20, "!#")
     cfg = "[defaults]\nvault_identity_list = dev@keys/dev.txt, prod@prompt, ops@~/ops.key\n"
-    _write(home / "infra" / "ansible.cfg", cfg)
-    dev = _write(home / "infra" / "keys" / "dev.txt", first + "\n")
-    ops = _write(home / "ops.key", second + "\r\n")
+    write_file(home / "infra" / "ansible.cfg", cfg)
+    dev = write_file(home / "infra" / "keys" / "dev.txt", first + "\n")
+    ops = write_file(home / "ops.key", second + "\r\n")
     located = run(FilesSource([home]), make_ctx(home))
     assert _places(located, VAULT_RULE) == {(str(dev), 1), (str(ops), 1)}
 
 
 def test_the_dotfiles_source_follows_a_catalogued_profile(home: Path) -> None:
     password = random_password(18)
-    _write(home / ".config" / "openvpn" / "acme.ovpn", PROFILE.format("acme.auth"))
-    creds = _write(home / ".config" / "openvpn" / "acme.auth", f"bob\n{password}\n")
+    write_file(home / ".config" / "openvpn" / "acme.ovpn", PROFILE.format("acme.auth"))
+    creds = write_file(home / ".config" / "openvpn" / "acme.auth", f"bob\n{password}\n")
     catalogue = load_catalogue()
     only = Catalogue(
         dotfiles=(CatalogueEntry(".config/openvpn/*.ovpn", "text"),),

@@ -11,7 +11,7 @@ import pytest
 from desktop_audit.scan.sources.dotfiles import DotfilesSource
 from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.scan.sources.referenced import CONFIG_LIMIT, TARGET_LIMIT, parse_references
-from tests.scan.sources.conftest import make_ctx, random_password
+from tests.scan.sources.conftest import make_ctx, random_password, write_file
 from tests.scan.sources.detection import run
 
 OVPN_RULE = "openvpn.auth-user-pass-file"
@@ -19,23 +19,10 @@ VAULT_RULE = "ansible.vault-password"
 PROFILE = "client\ndev tun\nremote vpn.acme.example 1194\n"
 
 
-def _write(path: Path, data: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode() if isinstance(data, str) else data)
-    return path
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
 def test_a_password_written_where_the_path_belongs_is_never_quoted(home: Path) -> None:
     password = random_password(20, "!#")
-    _write(home / "infra" / "ansible.cfg", f"[defaults]\nvault_password_file = {password}\n")
-    _write(home / "vpn" / "x.ovpn", PROFILE + f"auth-user-pass /{password}\n")
+    write_file(home / "infra" / "ansible.cfg", f"[defaults]\nvault_password_file = {password}\n")
+    write_file(home / "vpn" / "x.ovpn", PROFILE + f"auth-user-pass /{password}\n")
     ctx = make_ctx(home)
     run(FilesSource([home]), ctx)
     assert ctx.errors, "a missing credential file is still one line"
@@ -45,7 +32,7 @@ def test_a_password_written_where_the_path_belongs_is_never_quoted(home: Path) -
 
 def test_a_config_naming_thousands_of_files_is_bounded(home: Path) -> None:
     lines = "".join(f"auth-user-pass missing-{i}.txt\n" for i in range(5000))
-    _write(home / "vpn" / "x.ovpn", PROFILE + lines)
+    write_file(home / "vpn" / "x.ovpn", PROFILE + lines)
     ctx = make_ctx(home)
     run(FilesSource([home]), ctx)
     assert len(ctx.errors) <= 20
@@ -53,8 +40,8 @@ def test_a_config_naming_thousands_of_files_is_bounded(home: Path) -> None:
 
 def test_a_target_in_the_scanners_own_directory_is_not_read(home: Path) -> None:
     own = home / ".local" / "share" / "desktop-audit"
-    _write(own / "creds.txt", f"bob\n{random_password()}\n")
-    _write(home / "vpn" / "x.ovpn", PROFILE + f"auth-user-pass {own / 'creds.txt'}\n")
+    write_file(own / "creds.txt", f"bob\n{random_password()}\n")
+    write_file(home / "vpn" / "x.ovpn", PROFILE + f"auth-user-pass {own / 'creds.txt'}\n")
     ctx = make_ctx(home)
     ctx.own_dirs = frozenset({own})
     located = run(FilesSource([home]), ctx)
@@ -63,7 +50,7 @@ def test_a_target_in_the_scanners_own_directory_is_not_read(home: Path) -> None:
 
 
 def test_a_target_under_proc_is_not_read_even_with_root_slash(home: Path) -> None:
-    _write(home / "vpn" / "x.ovpn", PROFILE + "auth-user-pass /proc/self/status\n")
+    write_file(home / "vpn" / "x.ovpn", PROFILE + "auth-user-pass /proc/self/status\n")
     ctx = make_ctx(home, roots=(home, Path("/")))
     source = FilesSource([home])  # sweep the home only; the root / makes /proc "inside"
     run(source, ctx)
@@ -71,7 +58,7 @@ def test_a_target_under_proc_is_not_read_even_with_root_slash(home: Path) -> Non
 
 
 def test_a_profile_naming_itself_is_not_read_as_its_credentials(home: Path) -> None:
-    _write(home / "vpn" / "x.ovpn", "client\nKq9v%dLw2Rz@(xQ7\nauth-user-pass x.ovpn\n")
+    write_file(home / "vpn" / "x.ovpn", "client\nKq9v%dLw2Rz@(xQ7\nauth-user-pass x.ovpn\n")
     located = run(FilesSource([home]), make_ctx(home))
     assert [h for h in located if h.hit.rule_id == OVPN_RULE] == []
 
@@ -82,16 +69,17 @@ def test_limits_stay_small() -> None:
 
 def test_a_non_utf8_file_name_is_followed(home: Path) -> None:
     name = b"caf\xe9.auth"
-    _write(home / "vpn" / "x.ovpn", PROFILE.encode() + b"auth-user-pass " + name + b"\n")
+    write_file(home / "vpn" / "x.ovpn", PROFILE.encode() + b"auth-user-pass " + name + b"\n")
     creds = home / "vpn" / name.decode("utf-8", "surrogateescape")
-    _write(creds, f"bob\n{random_password()}\n")
+    write_file(creds, f"bob\n{random_password()}\n")
     located = run(FilesSource([home]), make_ctx(home))
     assert {h.location.path for h in located if h.hit.rule_id == OVPN_RULE} == {str(creds)}
 
 
 def test_a_catalogued_vault_file_a_config_also_names_is_one_location(home: Path) -> None:
-    _write(home / ".vault_pass.txt", random_password(20, "!#") + "\n")
-    _write(home / "proj" / "ansible.cfg", "[defaults]\nvault_password_file = ~/.vault_pass.txt\n")
+    write_file(home / ".vault_pass.txt", random_password(20, "!#") + "\n")
+    config = "[defaults]\nvault_password_file = ~/.vault_pass.txt\n"
+    write_file(home / "proj" / "ansible.cfg", config)
     ctx = make_ctx(home)
     located = run(DotfilesSource(home), ctx) + run(FilesSource([home]), ctx)
     places = [(h.location.path, h.location.line) for h in located if h.hit.rule_id == VAULT_RULE]
