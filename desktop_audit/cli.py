@@ -79,7 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     findings.add_argument("--output", type=Path)
 
     resolve = sub.add_parser("resolve", help="record what was done about a finding")
-    resolve.add_argument("finding_id", metavar="FINDING_ID")
+    resolve.add_argument("finding_ids", metavar="FINDING_ID", nargs="*")
+    resolve.add_argument(
+        "--open-at",
+        metavar="SEVERITY",
+        choices=("critical", "high", "medium", "low", "info"),
+        help="also every open finding of this severity (e.g. info: example values)",
+    )
     resolve.add_argument("--status", choices=STATUSES, required=True)
     resolve.add_argument("--note", default="", help="why (required for false_positive/accepted)")
     _add_db(resolve)
@@ -293,15 +299,25 @@ def _cmd_findings(args: argparse.Namespace) -> int:
 
 
 def _cmd_resolve(args: argparse.Namespace) -> int:
-    from desktop_audit.models import Status  # noqa: PLC0415
+    from desktop_audit.models import Severity, Status  # noqa: PLC0415
+    from desktop_audit.store.queries import FindingFilter  # noqa: PLC0415
 
+    if not args.finding_ids and not args.open_at:
+        raise UsageError("name the findings (FINDING_ID ...) or choose them with --open-at")
     service = _service(args.db)
     try:
-        event = service.resolve(args.finding_id, Status(args.status), args.note)
-        finding = service.finding(args.finding_id)
+        ids = [service.finding(i).id for i in args.finding_ids]  # ids or unique prefixes
+        if args.open_at:
+            chosen = FindingFilter(severities=(Severity(args.open_at),), statuses=(Status.OPEN,))
+            ids.extend(i for i in service.finding_ids(chosen) if i not in ids)
+        if len(ids) == 1:
+            event = service.resolve(ids[0], Status(args.status), args.note)
+            print(f"{ids[0]}: {event.status} at {event.at} by {event.actor}")
+        else:
+            count = service.resolve_many(ids, Status(args.status), args.note)
+            print(f"{count} finding{'s' if count != 1 else ''}: {args.status}")
     finally:
         service.close()
-    print(f"{finding.id}: {event.status} at {event.at} by {event.actor}")
     return EXIT_OK
 
 

@@ -163,6 +163,29 @@ def test_resolve_requires_a_note_for_false_positive(
     assert "Traceback" not in result.stderr
 
 
+def test_resolve_many_by_severity(planted: PlantedHome, cli_env: dict[str, str]) -> None:
+    """``--open-at info`` marks every open example-grade finding at once; others stay open."""
+    (planted.home / "project").mkdir(exist_ok=True)
+    (planted.home / "project" / ".env").write_text(
+        "CALENDARIFIC_API_KEY=abcdef1234567890abcdef1234567890\n"
+    )
+    document, _, _ = _scan_json(planted, cli_env)
+    info = {f["id"] for f in document["findings"] if f["severity"] == "info"}
+    others = {f["id"] for f in document["findings"]} - info
+    assert info and others
+    result = run_cli(
+        "resolve", "--open-at", "info", "--status", "false_positive", "--note", "docs", env=cli_env
+    )
+    assert result.returncode == 0, result.stderr
+    listed = run_cli("findings", "--format", "json", env=cli_env)
+    status = {f["id"]: f["status"] for f in json.loads(listed.stdout)["findings"]}
+    assert {status[i] for i in info} == {"false_positive"}
+    assert {status[i] for i in others} == {"open"}
+    nothing = run_cli("resolve", "--status", "revoked", env=cli_env)
+    assert nothing.returncode == 2
+    assert "--open-at" in nothing.stderr
+
+
 @pytest.mark.parametrize(
     ("setup", "expected"),
     [

@@ -25,6 +25,8 @@ _CONTEXT_SIDE = 120
 _DECODED_MARK = "[encoded]"
 _PATH_MEMO = 4096  # allowlist verdicts kept per detector
 GENERIC_PROVIDER = "generic"
+# Appended to the title of a match whose value only fails randomness checks (reported at INFO).
+EXAMPLE_TITLE = " (looks like an example value)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,14 +161,19 @@ class Detector:
 
     def _credential(self, raw: RawMatch, start: int, end: int) -> _Found:
         rule = raw.rule
-        severity = Severity.LOW if raw.checksum_failed else rule.severity
+        severity = rule.severity
+        title = rule.name
+        if raw.example:
+            severity, title = Severity.INFO, f"{rule.name}{EXAMPLE_TITLE}"
+        elif raw.checksum_failed:
+            severity = Severity.LOW
         return _Found(
             rule_id=rule.id,
             provider=rule.provider,
             kind=rule.kind,
             severity=severity,
             guide=rule.guide,
-            title=rule.name,
+            title=title,
             secret=raw.secret,
             start=start,
             end=end,

@@ -24,7 +24,8 @@ from typing import Any, Protocol
 from desktop_audit.models import FindingKind, Hit, Origin, Severity, SourceKind
 
 # Bump when what a unit's hits are changes without the rules changing (matcher semantics).
-REUSE_FORMAT = "2"  # 2: UTF-16 and container git blobs, LevelDB files are read (were binary)
+REUSE_FORMAT = "3"  # 3: example-grade values reported (were dropped); 2: UTF-16 and container
+# git blobs, LevelDB files are read (were binary)
 # A file modified this recently may still be changing within its timestamp's granularity
 # ("racily clean"): it is scanned, not remembered.
 RACY_NS = 2_000_000_000

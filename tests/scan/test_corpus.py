@@ -9,6 +9,8 @@ Exclusions, decided explicitly:
 * Kingfisher "placeholder" positives: every token of 12+ characters in the example is rejected
   by our ``sequential``, ``low_entropy`` or ``placeholder`` filter (``abcdef1234567890...``).
   Both the raw and the adjusted figure are reported.
+* An example counts as found at any grade: a value only our randomness checks refuse is
+  reported at INFO as "looks like an example value" (it is still a finding the user sees).
 """
 
 from __future__ import annotations
@@ -109,10 +111,10 @@ def metrics() -> dict[str, Any]:
 
 _NOT_YET = pytest.mark.xfail(
     reason=(
-        "overall recall target (85%) not reached (about 52% raw, 73% without placeholders): most"
-        " misses are placeholder values, and vendor-context examples whose values our"
-        " sequential/low-entropy filters reject on purpose, or values that do not fit the"
-        " vendor's documented format (figures in the metrics file)"
+        "overall recall target (85% of all positives) not reached yet (about 79% raw): most"
+        " misses are identifiers, domains and client ids the corpus lists as positives, values"
+        " outside the vendor's documented format, and providers the pack has no rule for"
+        " (figures in the metrics file)"
     ),
     strict=False,
 )
@@ -127,11 +129,14 @@ def test_nosey_parker_secret_recall(metrics: dict[str, Any]) -> None:
     assert metrics["figures"]["np_secret_positives_found_pct"] >= 95.0, metrics["counts"]
 
 
+def test_recall_excluding_placeholders(metrics: dict[str, Any]) -> None:
+    figure = metrics["figures"]["positives_found_excluding_placeholders_pct"]
+    assert figure >= 85.0, metrics["counts"]
+
+
 @_NOT_YET
 def test_overall_recall(metrics: dict[str, Any]) -> None:
-    assert metrics["figures"]["positives_found_excluding_placeholders_pct"] >= 85.0, metrics[
-        "counts"
-    ]
+    assert metrics["figures"]["positives_found_pct"] >= 85.0, metrics["counts"]
 
 
 def test_negatives_of_same_provider(metrics: dict[str, Any]) -> None:

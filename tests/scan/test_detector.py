@@ -14,7 +14,7 @@ import pytest
 from desktop_audit.models import FindingKind, Fragment, Hit, Origin, Severity, SourceKind
 from desktop_audit.profile import load_profile
 from desktop_audit.resources import resource_path
-from desktop_audit.scan.detector import Detector, known_hosts_matches
+from desktop_audit.scan.detector import EXAMPLE_TITLE, Detector, known_hosts_matches
 from desktop_audit.scan.rules.loader import load_ruleset
 from desktop_audit.scan.rules.prefilter import available_engines
 from desktop_audit.scan.rules.redact import shown_characters
@@ -102,6 +102,39 @@ def test_documented_examples_and_placeholders_are_not_findings() -> None:
         "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
     )
     assert scan(text) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "CALENDARIFIC_API_KEY=abcdef1234567890abcdef1234567890",  # a run of the alphabet
+        "calendarific_api_key: 0123456789abcdef0123456789abcdef",  # counting up, twice
+        'secret_token = "abc123abc123abc123"',  # generic rule, low entropy
+    ],
+)
+def test_values_only_randomness_checks_refuse_are_reported_at_info(line: str) -> None:
+    hits = scan(line + "\n")
+    assert len(hits) == 1
+    assert hits[0].severity is Severity.INFO
+    assert hits[0].title.endswith(EXAMPLE_TITLE)
+
+
+def test_a_random_value_keeps_its_rule_severity_and_title() -> None:
+    hits = scan("CALENDARIFIC_API_KEY=X4oJip6UXto1XL4bbevTZPtjIDMc3Yha\n")
+    assert [(h.severity, h.title) for h in hits] == [(Severity.MEDIUM, "Calendarific API key")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "CALENDARIFIC_API_KEY=<your calendarific key>",  # placeholders stay dropped
+        "calendarific_api_key: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        'secret_token = "abc123"',  # too short to be an example-grade token
+        'password = "aaa aaa aaa aaa"',  # not one token
+    ],
+)
+def test_placeholders_and_non_tokens_are_not_example_grade(line: str) -> None:
+    assert scan(line + "\n") == []
 
 
 def test_inline_allow_marker() -> None:

@@ -29,11 +29,18 @@ INLINE_ALLOW_MARKER = b"desktop-audit:allow"
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A possible secret: the ``secret`` bytes, the whole regex match and its line(s)."""
+    """A possible secret: the ``secret`` bytes, the whole regex match and its line(s); for
+    filters that look back, the data the line is in and where the line starts there."""
 
     secret: bytes
     match: bytes = b""
     line: bytes = b""
+    data: bytes = b""
+    line_start: int = 0
+
+    def before(self, limit: int = 512) -> bytes:
+        """Up to ``limit`` bytes of the data before the match's line."""
+        return self.data[max(0, self.line_start - limit) : self.line_start]
 
 
 @dataclass(frozen=True)
@@ -398,6 +405,31 @@ _TEMPLATE = re.compile(
 )
 
 
+_ANONYMOUS_USER = re.compile(
+    rb"(?i)(?:user(?:[_ -]?name)?|login|uid)\b[\"'\]]?[ \t]*(?:=|:|=>|,|\()?[ \t]*[\"']?"
+    rb"(?:anonymous|anon|ftp)\b"
+)
+_LOOK_BACK_LINES = 3
+
+
+def anonymous_login(c: Candidate, allow: Allowlist) -> bool:
+    """A password given for the user ``anonymous`` (anonymous FTP: by convention any value,
+    often the caller's e-mail address) on its line or the lines just before: no secret."""
+    del allow
+    if _names_anonymous(c.line) and _ANONYMOUS_USER.search(c.line):
+        return True
+    before = c.before()
+    if not _names_anonymous(before):
+        return False
+    lines = before.rsplit(b"\n", _LOOK_BACK_LINES + 1)[-_LOOK_BACK_LINES - 1 :]
+    return any(_ANONYMOUS_USER.search(line) for line in lines)
+
+
+def _names_anonymous(text: bytes) -> bool:
+    """A quick look for the user names ``anonymous_login`` knows (plain substring tests)."""
+    return any(word in text for word in (b"anon", b"Anon", b"ANON", b"ftp", b"Ftp", b"FTP"))
+
+
 def template(c: Candidate, allow: Allowlist) -> bool:
     """Template syntax, variable references and masks only (``$VAR``, ``${X}``, ``%X%``, ``<x>``,
     ``{{ x }}``, ``****``, ``xxxx``): for weak-credential rules that report literal values even
@@ -699,6 +731,7 @@ FILTERS: dict[str, Filter] = {
     "dotted_reference": dotted_reference,
     "code_expression": code_expression,
     "natural_word": natural_word,
+    "anonymous_login": anonymous_login,
     "option_or_usage": option_or_usage,
     "code_value": code_value,
     "file_digest": file_digest,
@@ -756,6 +789,7 @@ _COST_ORDER = (
     "not_store_placeholder",
     "badge_image",
     "lockfile_integrity",
+    "anonymous_login",
 )
 _RANK = {name: rank for rank, name in enumerate(_COST_ORDER)}
 
@@ -764,6 +798,38 @@ _RANK = {name: rank for rank, name in enumerate(_COST_ORDER)}
 def cheapest_first(names: tuple[str, ...]) -> tuple[str, ...]:
     """``names`` with the cheapest filters first."""
     return tuple(sorted(names, key=lambda name: _RANK.get(name, len(_RANK))))
+
+
+# Filters that judge only how random a value looks (``abcdef123456``, ``aaaa``), not what it
+# is: a value that only they (or a rule's ``min_entropy``) refuse is kept at example grade,
+# reported at INFO: a documentation example, or a weak real secret someone should still see.
+EXAMPLE_GRADE_FILTERS = frozenset({"sequential", "low_entropy"})
+# An example-grade value is one token: placeholders with spaces or code stay dropped.
+_EXAMPLE_TOKEN = re.compile(rb"[A-Za-z0-9+/=_.~:-]{8,}")
+
+
+def example_token(secret: bytes) -> bool:
+    """Could ``secret`` be reported as an example-grade value (one token of 8+ characters)?"""
+    return _EXAMPLE_TOKEN.fullmatch(secret) is not None
+
+
+KEEP, EXAMPLE, DROP = 2, 1, 0  # verdicts of :func:`grade`
+
+
+def grade(c: Candidate, names: tuple[str, ...], allow: Allowlist, *, random: bool = True) -> int:
+    """``DROP`` when a filter among ``names`` drops ``c``; ``EXAMPLE`` when only
+    example-grade filters refuse it (or ``random`` is False: it failed its rule's entropy
+    floor) and it is one token; ``KEEP`` otherwise. Filters are asked cheapest first, as by
+    :func:`rejects`."""
+    example = not random
+    if example and not example_token(c.secret):
+        return DROP
+    for name in cheapest_first(names):
+        if FILTERS[name](c, allow):
+            if name not in EXAMPLE_GRADE_FILTERS or not example_token(c.secret):
+                return DROP
+            example = True
+    return EXAMPLE if example else KEEP
 
 
 def rejects(c: Candidate, names: tuple[str, ...], allow: Allowlist) -> bool:

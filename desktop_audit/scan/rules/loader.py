@@ -414,10 +414,14 @@ def load_ruleset(
     return ruleset
 
 
-def example_found(matcher: Matcher, rule: Rule, example: str, file_format: str | None) -> bool:
-    """Does ``rule`` report a secret in ``example`` read as a fragment of ``file_format``?"""
+def example_found(
+    matcher: Matcher, rule: Rule, example: str, file_format: str | None, *, negative: bool
+) -> bool:
+    """Does ``rule`` report a secret in ``example`` read as a fragment of ``file_format``? An
+    example must be reported at full grade; a ``negative`` one not at all (not even as an
+    example-grade value)."""
     found = matcher.find(example.encode(), file_format)
-    return any(m.rule.id == rule.id and m.report for m in found)
+    return any(m.rule.id == rule.id and m.report and (negative or not m.example) for m in found)
 
 
 def check_rules(rules: Sequence[Rule], engine: str | None = None) -> list[RuleProblem]:
@@ -436,7 +440,8 @@ def check_rules(rules: Sequence[Rule], engine: str | None = None) -> list[RulePr
         )
         for examples, negative, in_store, file_format in cases:
             for index, example in enumerate(examples):
-                if example_found(matcher, rule, example, file_format) is negative:
+                found = example_found(matcher, rule, example, file_format, negative=negative)
+                if found is negative:
                     what = "negative example matches" if negative else "example does not match"
                     problems.append(RuleProblem(rule.id, what, index, negative, in_store))
     return problems

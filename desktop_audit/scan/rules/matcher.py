@@ -52,11 +52,13 @@ from desktop_audit.scan.rules.engines import (
 )
 from desktop_audit.scan.rules.entropy import shannon_entropy
 from desktop_audit.scan.rules.filters import (
+    DROP,
+    EXAMPLE,
     INLINE_ALLOW_MARKER,
     Allowlist,
     Candidate,
     default_allowlist,
-    rejects,
+    grade,
 )
 from desktop_audit.scan.rules.model import Rule
 from desktop_audit.scan.rules.prefilter import available_engines
@@ -96,6 +98,7 @@ class RawMatch:
     decoded: bytes | None = None
     report: bool = True
     checksum_failed: bool = False
+    example: bool = False  # only randomness checks refused it: reported at INFO
 
 
 def line_bounds(
@@ -874,18 +877,24 @@ class Matcher:
                     secret = inner.group("secret") if has_group else inner.group()
             else:
                 secret = decoded
-        if report and not self._keep(rule, secret, whole, line, rule.filters_for(file_format)):
-            if decoded is None:
-                return None
-            report = False
+        example = False
+        if report:
+            candidate = Candidate(secret, whole, line, data, line_start)
+            verdict = self._verdict(rule, candidate, rule.filters_for(file_format))
+            if verdict == DROP:
+                if decoded is None:
+                    return None
+                report = False
+            example = verdict == EXAMPLE
         failed = bool(rule.validator) and report and not VALIDATORS[rule.validator or ""](secret)
-        return RawMatch(rule, secret, s_start, s_end, m_start, m_end, decoded, report, failed)
+        return RawMatch(
+            rule, secret, s_start, s_end, m_start, m_end, decoded, report, failed, example
+        )
 
-    def _keep(
-        self, rule: Rule, secret: bytes, whole: bytes, line: bytes, filters: tuple[str, ...]
-    ) -> bool:
+    def _verdict(self, rule: Rule, candidate: Candidate, filters: tuple[str, ...]) -> int:
+        """``KEEP``, ``EXAMPLE`` (only randomness checks refuse the value) or ``DROP``."""
+        secret = candidate.secret
         if not secret.strip():
-            return False
-        if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
-            return False
-        return not rejects(Candidate(secret, whole, line), filters, self.allowlist)
+            return DROP
+        random = rule.min_entropy is None or shannon_entropy(secret) >= rule.min_entropy
+        return grade(candidate, filters, self.allowlist, random=random)

@@ -169,7 +169,8 @@ def test_path_allowlist() -> None:
 def test_every_filter_has_a_cost_rank() -> None:
     ordered = f.cheapest_first(tuple(f.FILTERS))
     assert set(ordered) == set(f.FILTERS)
-    assert ordered[-1] == "lockfile_integrity"  # the dearest: it reads the whole line
+    assert ordered[-2] == "lockfile_integrity"  # the dearest but one: it reads the whole line
+    assert ordered[-1] == "anonymous_login"  # it reads lines before the match
 
 
 @pytest.mark.parametrize(
@@ -382,3 +383,45 @@ def test_identifier_name_does_not_count_the_key_as_a_listed_name() -> None:
         value = line.rsplit(" ", 1)[1]
         match = line[line.index("SECRET_KEY") :]
         assert not f.identifier_name(c(value, line=line, match=match), ALLOW), line
+
+
+@pytest.mark.parametrize(
+    ("line", "before"),
+    [
+        ('conn->password = "mirror@";', 'conn->user = "anonymous";\n'),
+        ("ftp_password = 'bot@example.org'", "ftp_user = 'anonymous'\nftp_host = 'x'\n"),
+        ('login("anonymous", password="guest@")', ""),
+        ("password: me@example.org", "user: anon\n"),
+    ],
+)
+def test_anonymous_login_drops_passwords_of_the_anonymous_user(line: str, before: str) -> None:
+    data = (before + line).encode()
+    candidate = f.Candidate(b"x", line.encode(), line.encode(), data, len(before))
+    assert f.anonymous_login(candidate, ALLOW)
+
+
+@pytest.mark.parametrize(
+    ("line", "before"),
+    [
+        ('conn->password = "Zq8vR2mX";', 'conn->user = "deploy";\n'),
+        # the anonymous user is more than three lines back: another account's password
+        ("password = 'Zq8vR2mX'", "user = 'anonymous'\na = 1\nb = 2\nc = 3\n"),
+        ("password = 'Zq8vR2mX'  # anonymously reported", ""),
+    ],
+)
+def test_anonymous_login_keeps_other_accounts(line: str, before: str) -> None:
+    data = (before + line).encode()
+    candidate = f.Candidate(b"x", line.encode(), line.encode(), data, len(before))
+    assert not f.anonymous_login(candidate, ALLOW)
+
+
+def test_grade_keeps_drops_or_marks_example_values() -> None:
+    names = ("sequential", "placeholder", "low_entropy", "hash_like")
+    assert f.grade(c("Zq8vR2mXp4TnW7yB"), names, ALLOW) == f.KEEP
+    assert f.grade(c("abcdef1234567890"), names, ALLOW) == f.EXAMPLE
+    assert f.grade(c("<your-api-key>"), names, ALLOW) == f.DROP  # a placeholder
+    assert f.grade(c("abc 123 abc 123"), names, ALLOW) == f.DROP  # not one token
+    assert f.grade(c("abc123"), names, ALLOW) == f.DROP  # too short for an example token
+    # failed its rule's entropy floor: example grade unless another filter drops it
+    assert f.grade(c("Zq8vR2mXp4TnW7yB"), names, ALLOW, random=False) == f.EXAMPLE
+    assert f.grade(c("<your-api-key>"), names, ALLOW, random=False) == f.DROP

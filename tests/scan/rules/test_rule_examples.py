@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_audit.scan.rules.loader import check_rules, load_ruleset
+from desktop_audit.scan.rules.loader import check_rules, example_found, load_ruleset
 from desktop_audit.scan.rules.matcher import Matcher
 from desktop_audit.scan.rules.model import Rule
 from desktop_audit.scan.rules.prefilter import available_engines
@@ -32,7 +32,7 @@ def test_rule_example(rule: Rule, kind: str, index: int) -> None:
     field, negative, in_store = KINDS[kind]
     text = getattr(rule, field)[index]
     file_format = rule.stores[0] if in_store else rule.example_format
-    found = any(m.rule.id == rule.id and m.report for m in MATCHER.find(text.encode(), file_format))
+    found = example_found(MATCHER, rule, text, file_format, negative=negative)
     assert found is not negative, f"{rule.id} {field} {index}"
 
 
