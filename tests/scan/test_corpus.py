@@ -109,17 +109,6 @@ def metrics() -> dict[str, Any]:
     return _measure()
 
 
-_NOT_YET = pytest.mark.xfail(
-    reason=(
-        "overall recall target (85% of all positives) not reached yet (about 79% raw): most"
-        " misses are identifiers, domains and client ids the corpus lists as positives, values"
-        " outside the vendor's documented format, and providers the pack has no rule for"
-        " (figures in the metrics file)"
-    ),
-    strict=False,
-)
-
-
 def test_metrics_written(metrics: dict[str, Any]) -> None:
     assert METRICS.exists()
     assert metrics["counts"]["pos"] > 1000
@@ -134,7 +123,6 @@ def test_recall_excluding_placeholders(metrics: dict[str, Any]) -> None:
     assert figure >= 85.0, metrics["counts"]
 
 
-@_NOT_YET
 def test_overall_recall(metrics: dict[str, Any]) -> None:
     assert metrics["figures"]["positives_found_pct"] >= 85.0, metrics["counts"]
 
