@@ -587,7 +587,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="write the home and results here")
     args = parser.parse_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="desktop-audit-workstation-"))
+    if args.keep:
+        run(args.keep)
+        return
+    with tempfile.TemporaryDirectory(prefix="desktop-audit-workstation-") as work:
+        run(Path(work))  # the generated home holds credential-shaped files: never left behind
+
+
+def run(work: Path) -> None:
+    """Write the home under ``work``, scan it and print what was found in each file."""
     home = work / "home"
     written = write_home(home)
     found = scan(home, work)
