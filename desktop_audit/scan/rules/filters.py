@@ -809,8 +809,14 @@ _EXAMPLE_TOKEN = re.compile(rb"[A-Za-z0-9+/=_.~:-]{8,}")
 
 
 def example_token(secret: bytes) -> bool:
-    """Could ``secret`` be reported as an example-grade value (one token of 8+ characters)?"""
-    return _EXAMPLE_TOKEN.fullmatch(secret) is not None
+    """Could ``secret`` be reported as an example-grade value: one token of 8+ characters,
+    at least four in five of them letters or digits (not an OID such as ``1.2.840.10045.2.1``,
+    ``None___None___1`` or ``++++A+SECRET++++``; base64 padding aside)?"""
+    if _EXAMPLE_TOKEN.fullmatch(secret) is None:
+        return False
+    body = secret.rstrip(b"=")
+    signs = len(_NOT_ALNUM.findall(body))
+    return signs * 5 <= len(body)
 
 
 KEEP, EXAMPLE, DROP = 2, 1, 0  # verdicts of :func:`grade`

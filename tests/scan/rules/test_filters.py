@@ -422,6 +422,10 @@ def test_grade_keeps_drops_or_marks_example_values() -> None:
     assert f.grade(c("<your-api-key>"), names, ALLOW) == f.DROP  # a placeholder
     assert f.grade(c("abc 123 abc 123"), names, ALLOW) == f.DROP  # not one token
     assert f.grade(c("abc123"), names, ALLOW) == f.DROP  # too short for an example token
+    # mostly signs: an OID, joined words, a masked phrase are not example values
+    for junk in ("1.2.840.113549.1.1.1", "None___None___None___1", "++++THIS+IS+A+SECRET++++"):
+        assert f.grade(c(junk), names, ALLOW, random=False) == f.DROP, junk
+    assert f.grade(c("QUJDREVGR0hJSktMTU5PUA=="), names, ALLOW, random=False) == f.EXAMPLE
     # failed its rule's entropy floor: example grade unless another filter drops it
     assert f.grade(c("Zq8vR2mXp4TnW7yB"), names, ALLOW, random=False) == f.EXAMPLE
     assert f.grade(c("<your-api-key>"), names, ALLOW, random=False) == f.DROP
