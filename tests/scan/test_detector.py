@@ -125,6 +125,22 @@ def test_a_random_value_keeps_its_rule_severity_and_title() -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "rule_id"),
+    [
+        # smtp.password calls the value an example; generic.password-assignment keeps a weak
+        # password at full grade: the full-grade finding stands, at its severity
+        ('mail_password: "test1234test1234"', "generic.password-assignment"),
+        ("mavenPassword = 'test1234test1234'", "generic.password-assignment"),
+        ("SMTP_PASSWORD=test1234test1234", "generic.env-password"),
+    ],
+)
+def test_an_example_grade_match_does_not_hide_a_full_grade_one(line: str, rule_id: str) -> None:
+    hits = scan(line + "\n")
+    assert [(h.rule_id, h.severity) for h in hits] == [(rule_id, Severity.MEDIUM)]
+    assert not hits[0].title.endswith(EXAMPLE_TITLE)
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "CALENDARIFIC_API_KEY=<your calendarific key>",  # placeholders stay dropped
