@@ -153,6 +153,19 @@ def test_placeholders_and_non_tokens_are_not_example_grade(line: str) -> None:
     assert scan(line + "\n") == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mirror:\n  user: anonymous\ndb:\n  password: Zq8vR2mX4TnW\n",
+        "ftp_user: anonymous\nftp_password: x@y\nsmtp_user: ops\ndb_password: Zq8vR2mX4TnW\n",
+        'user: ftp-deploy\n  password: "Zq8vR2mX4TnW"\n',
+    ],
+)
+def test_only_the_anonymous_users_own_password_is_passed_over(text: str) -> None:
+    hits = scan(text, Origin(SourceKind.FILE, Path("/home/u/project/settings.yml")))
+    assert [h.rule_id for h in hits] == ["generic.password-assignment"]
+
+
 def test_inline_allow_marker() -> None:
     assert scan(f"key = {AWS_ID}  # desktop-audit:allow\n") == []
     assert len(scan(f"key = {AWS_ID}\n")) == 1
