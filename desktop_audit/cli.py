@@ -306,10 +306,12 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
         raise UsageError("name the findings (FINDING_ID ...) or choose them with --open-at")
     service = _service(args.db)
     try:
-        ids = [service.finding(i).id for i in args.finding_ids]  # ids or unique prefixes
+        # ids or unique prefixes; a finding named twice (id and prefix) is decided once
+        named = dict.fromkeys(service.finding(i).id for i in args.finding_ids)
         if args.open_at:
             chosen = FindingFilter(severities=(Severity(args.open_at),), statuses=(Status.OPEN,))
-            ids.extend(i for i in service.finding_ids(chosen) if i not in ids)
+            named.update(dict.fromkeys(service.finding_ids(chosen)))
+        ids = list(named)
         if len(ids) == 1:
             event = service.resolve(ids[0], Status(args.status), args.note)
             print(f"{ids[0]}: {event.status} at {event.at} by {event.actor}")

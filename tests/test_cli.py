@@ -186,6 +186,23 @@ def test_resolve_many_by_severity(planted: PlantedHome, cli_env: dict[str, str])
     assert "--open-at" in nothing.stderr
 
 
+def test_resolve_records_a_finding_named_twice_once(
+    planted: PlantedHome, cli_env: dict[str, str]
+) -> None:
+    """The same finding by its id and by a prefix of it: one decision, one event."""
+    document, _, _ = _scan_json(planted, cli_env)
+    first, second = (f["id"] for f in document["findings"][:2])
+    result = run_cli("resolve", first, first[:8], second, "--status", "revoked", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("2 findings: revoked"), result.stdout
+    db = Path(cli_env["DESKTOP_AUDIT_DB"])
+    with sqlite3.connect(db) as conn:
+        (events,) = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE finding_id = ? AND status = 'revoked'", (first,)
+        ).fetchone()
+    assert events == 1
+
+
 @pytest.mark.parametrize(
     ("setup", "expected"),
     [

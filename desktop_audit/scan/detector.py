@@ -45,6 +45,7 @@ class _Found:
     preview: str
     generic: bool = False
     match_length: int = 0  # of the whole rule match (ties in ``_one_rule_per_secret``)
+    example: bool = False  # an example-grade value (reported at INFO)
 
 
 def _redact_spans(text: bytes, base: int, spans: Sequence[tuple[int, int, str]]) -> bytes:
@@ -58,6 +59,17 @@ def _redact_spans(text: bytes, base: int, spans: Sequence[tuple[int, int, str]])
         cursor = min(end, base + len(text))
     out += text[cursor - base :]
     return bytes(out)
+
+
+def _drop_examples_under_full_grade(found: list[_Found]) -> list[_Found]:
+    """An example-grade match yields to any full-grade match of an overlapping span: a rule
+    that calls a value an example (``smtp.password`` on ``test1234test1234``) must not hide
+    another rule that reports it as it stands (``generic.password-assignment``, which keeps
+    weak passwords), neither in severity nor by taking over its finding id."""
+    full = [(f.start, f.end) for f in found if not f.example]
+    return [
+        f for f in found if not f.example or not any(s < f.end and f.start < e for s, e in full)
+    ]
 
 
 def _drop_overlapped_generic(found: list[_Found]) -> list[_Found]:
@@ -92,11 +104,18 @@ def _encodes_a_decoded_hit(raw: RawMatch, decoded: Sequence[_Found]) -> bool:
 
 def _one_rule_per_secret(found: list[_Found]) -> list[_Found]:
     """One credential, one finding: when several rules report the same secret bytes, keep
-    only the most specific rule's matches (a provider-specific rule beats a generic one, then
-    higher severity, then the longer match, then the rule id for a stable choice)."""
-    best: dict[bytes, tuple[tuple[int, int, int, str], str]] = {}
+    only the most specific rule's matches (a full-grade match beats an example-grade one, then
+    a provider-specific rule beats a generic one, then higher severity, then the longer match,
+    then the rule id for a stable choice)."""
+    best: dict[bytes, tuple[tuple[int, int, int, int, str], str]] = {}
     for item in found:
-        rank = (0 if item.generic else 1, item.severity.rank, item.match_length, item.rule_id)
+        rank = (
+            0 if item.example else 1,
+            0 if item.generic else 1,
+            item.severity.rank,
+            item.match_length,
+            item.rule_id,
+        )
         current = best.get(item.secret)
         if current is None or rank > current[0]:
             best[item.secret] = (rank, item.rule_id)
@@ -141,6 +160,7 @@ class Detector:
         copies = {id(r) for r in encoded_copies}
         found = [self._credential(r, r.start, r.end) for r in reported if id(r) not in copies]
         found.extend(decoded)
+        found = _drop_examples_under_full_grade(found)
         found = _one_rule_per_secret(_drop_overlapped_generic(found))
         if self._endpoints is not None:
             found.extend(self._endpoint(m) for m in self._endpoints.find(data))
@@ -180,6 +200,7 @@ class Detector:
             preview=redact(raw.secret, rule.public_prefix),
             generic=rule.provider == GENERIC_PROVIDER,
             match_length=raw.match_end - raw.match_start,
+            example=raw.example,
         )
 
     def _decoded(self, raw: RawMatch) -> list[_Found]:

@@ -24,7 +24,8 @@ from typing import Any, Protocol
 from desktop_audit.models import FindingKind, Hit, Origin, Severity, SourceKind
 
 # Bump when what a unit's hits are changes without the rules changing (matcher semantics).
-REUSE_FORMAT = "3"  # 3: example-grade values reported (were dropped); 2: UTF-16 and container
+REUSE_FORMAT = "4"  # 4: example-grade matches yield to full-grade ones, anonymous_login asks
+# the nearest user; 3: example-grade values reported (were dropped); 2: UTF-16 and container
 # git blobs, LevelDB files are read (were binary)
 # A file modified this recently may still be changing within its timestamp's granularity
 # ("racily clean"): it is scanned, not remembered.

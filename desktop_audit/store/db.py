@@ -334,18 +334,21 @@ class Store:
         home_text = storable(str(home))
         new = 0
         severities: dict[str, Severity] = {}  # finding -> the highest severity seen
+        # finding -> the title of the hit that raised its severity (an example value's title
+        # gives way when the same finding is seen at full grade)
+        titles: dict[str, str] = {}
         locations: list[tuple[Any, ...]] = []
         with self._tx() as conn:
             for item in located:
                 hit, loc = item.hit, item.location
                 known = severities.get(hit.finding_id)
-                if known is not None:
-                    if hit.severity.rank > known.rank:
-                        severities[hit.finding_id] = hit.severity
-                else:
-                    severity, inserted = self._seen_finding(conn, scan_id, hit, now)
-                    severities[hit.finding_id] = severity
+                if known is None:
+                    known, inserted = self._seen_finding(conn, scan_id, hit, now)
+                    severities[hit.finding_id] = known
                     new += inserted
+                if hit.severity.rank > known.rank:
+                    severities[hit.finding_id] = hit.severity
+                    titles[hit.finding_id] = hit.title or hit.rule_id
                 locations.append(
                     (
                         hit.finding_id,
@@ -367,8 +370,8 @@ class Store:
                 )
             conn.executemany(
                 "UPDATE findings SET last_seen_scan = ?, last_seen = ?, present = 1,"
-                " severity = ? WHERE id = ?",
-                [(scan_id, now, str(sev), fid) for fid, sev in severities.items()],
+                " severity = ?, title = COALESCE(?, title) WHERE id = ?",
+                [(scan_id, now, str(sev), titles.get(fid), fid) for fid, sev in severities.items()],
             )
             conn.executemany(
                 "INSERT INTO locations(finding_id, identity, source, path, line, git_commit,"
@@ -428,7 +431,8 @@ class Store:
         self, conn: sqlite3.Connection, scan_id: str, hit: Hit, now: str
     ) -> tuple[Severity, bool]:
         """Insert a finding not stored yet, or note that a stored one was seen again (an event
-        when a removed one reappears); returns the severity to keep and whether it is new."""
+        when a removed one reappears); returns its stored severity (``hit``'s when new) and
+        whether it is new."""
         row = conn.execute(
             "SELECT severity, status FROM findings WHERE id = ?", (hit.finding_id,)
         ).fetchone()
@@ -465,7 +469,7 @@ class Store:
                 "a copy reappeared on this machine",
                 scan_id,
             )
-        return max(Severity(row[0]), hit.severity, key=lambda s: s.rank), False
+        return Severity(row[0]), False
 
     def finish_scan(
         self,

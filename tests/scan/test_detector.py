@@ -125,6 +125,22 @@ def test_a_random_value_keeps_its_rule_severity_and_title() -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "rule_id"),
+    [
+        # smtp.password calls the value an example; generic.password-assignment keeps a weak
+        # password at full grade: the full-grade finding stands, at its severity
+        ('mail_password: "test1234test1234"', "generic.password-assignment"),
+        ("mavenPassword = 'test1234test1234'", "generic.password-assignment"),
+        ("SMTP_PASSWORD=test1234test1234", "generic.env-password"),
+    ],
+)
+def test_an_example_grade_match_does_not_hide_a_full_grade_one(line: str, rule_id: str) -> None:
+    hits = scan(line + "\n")
+    assert [(h.rule_id, h.severity) for h in hits] == [(rule_id, Severity.MEDIUM)]
+    assert not hits[0].title.endswith(EXAMPLE_TITLE)
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "CALENDARIFIC_API_KEY=<your calendarific key>",  # placeholders stay dropped
@@ -135,6 +151,19 @@ def test_a_random_value_keeps_its_rule_severity_and_title() -> None:
 )
 def test_placeholders_and_non_tokens_are_not_example_grade(line: str) -> None:
     assert scan(line + "\n") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mirror:\n  user: anonymous\ndb:\n  password: Zq8vR2mX4TnW\n",
+        "ftp_user: anonymous\nftp_password: x@y\nsmtp_user: ops\ndb_password: Zq8vR2mX4TnW\n",
+        'user: ftp-deploy\n  password: "Zq8vR2mX4TnW"\n',
+    ],
+)
+def test_only_the_anonymous_users_own_password_is_passed_over(text: str) -> None:
+    hits = scan(text, Origin(SourceKind.FILE, Path("/home/u/project/settings.yml")))
+    assert [h.rule_id for h in hits] == ["generic.password-assignment"]
 
 
 def test_inline_allow_marker() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sqlite3
 import stat
@@ -291,3 +292,34 @@ def test_remembered_units_are_read_one_by_one_then_all_at_once(tmp_path: Path) -
         assert cache.state("with-hits") is True
         assert cache.reused == POINT_LOOKUPS + 11
         assert store.load_reuse("digest-2").lookup("clean-0") is None  # another digest
+
+
+def test_the_title_follows_the_hit_that_raises_the_severity(tmp_path: Path) -> None:
+    """A finding first seen at info as an example value, then at full grade (another
+    location, a later rule pack): its title is no longer the example value's."""
+    home = tmp_path / "home"
+    full = make_hit(1, severity=Severity.HIGH)
+    example = dataclasses.replace(
+        full, severity=Severity.INFO, title=f"{full.title} (looks like an example value)"
+    )
+    with Store.open(tmp_path / "a.db") as store:
+        first = _begin(store, home)
+        store.record_hits(first, home, [located(example, home / "a")])
+        store.finish_scan(first, ScanStatus.COMPLETE, {}, [])
+        assert store.finding(full.finding_id).title == example.title
+        second = _begin(store, home)
+        store.record_hits(second, home, [located(example, home / "a"), located(full, home / "b")])
+        store.finish_scan(second, ScanStatus.COMPLETE, {}, [])
+        finding = store.finding(full.finding_id)
+        assert (finding.severity, finding.title) == (Severity.HIGH, full.title)
+        # seen again at info only: the severity stays the highest seen, with its title
+        third = _begin(store, home)
+        store.record_hits(third, home, [located(example, home / "a")])
+        store.finish_scan(third, ScanStatus.COMPLETE, {}, [])
+        finding = store.finding(full.finding_id)
+        assert (finding.severity, finding.title) == (Severity.HIGH, full.title)
+    with Store.open(tmp_path / "b.db") as store:
+        first = _begin(store, home)
+        store.record_hits(first, home, [located(example, home / "a"), located(full, home / "b")])
+        finding = store.finding(full.finding_id)
+        assert (finding.severity, finding.title) == (Severity.HIGH, full.title)

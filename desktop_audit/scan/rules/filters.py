@@ -405,24 +405,77 @@ _TEMPLATE = re.compile(
 )
 
 
-_ANONYMOUS_USER = re.compile(
-    rb"(?i)(?:user(?:[_ -]?name)?|login|uid)\b[\"'\]]?[ \t]*(?:=|:|=>|,|\()?[ \t]*[\"']?"
-    rb"(?:anonymous|anon|ftp)\b"
+# A user named in a field or an argument (``user = 'x'``, ``login("x"``, ``uid: x``): the
+# field's word, then its value (a whole name, not a key such as ``login(user=...``).
+_USER_WORD = re.compile(rb"(?i)(?:user(?:[_ -]?name)?|login|uid)\b")
+_USER_VALUE = re.compile(
+    rb"[\"'\]]?[ \t]*(?:=|:|=>|,|\()?[ \t]*[\"']?"
+    rb"(?P<name>[^\s\"',;()=:]+)(?![^\s\"',;()=:]|[ \t]*[=:(])"
 )
+_ANONYMOUS_NAMES = frozenset({b"anonymous", b"anon", b"ftp"})
+_SECTION = re.compile(rb"[ \t]*\[[^\]\n]*\][ \t]*\r?")
 _LOOK_BACK_LINES = 3
+_USER_REACH = 160  # bytes either side of the secret where its line may name its user
 
 
 def anonymous_login(c: Candidate, allow: Allowlist) -> bool:
     """A password given for the user ``anonymous`` (anonymous FTP: by convention any value,
-    often the caller's e-mail address) on its line or the lines just before: no secret."""
+    often the caller's e-mail address): the user named nearest before it decides, on its line
+    or up to three lines before, within its block (not past a blank line, a ``[section]``
+    or a less indented line naming no user). A name that only starts so (``ftp-deploy``,
+    ``anon.backup``) is another account, and so is one named in between."""
     del allow
-    if _names_anonymous(c.line) and _ANONYMOUS_USER.search(c.line):
-        return True
-    before = c.before()
-    if not _names_anonymous(before):
+    if not _names_anonymous(c.line) and not _names_anonymous(c.before()):
         return False
-    lines = before.rsplit(b"\n", _LOOK_BACK_LINES + 1)[-_LOOK_BACK_LINES - 1 :]
-    return any(_ANONYMOUS_USER.search(line) for line in lines)
+    line, at = c.line, -1
+    found = line.find(c.match) if c.match else -1
+    inner = c.match.find(c.secret) if found >= 0 else -1
+    if inner >= 0:
+        at = found + inner  # where the secret is on its line
+    first_line = line.split(b"\n", 1)[0]
+    if at >= 0:  # the user field nearest the secret on its line (within _USER_REACH)
+        name = _last_user(line[max(0, at - _USER_REACH) : at])
+        if name is None:
+            after = at + len(c.secret)
+            name = _first_user(line[after : after + _USER_REACH])
+    else:
+        name = _last_user(line)
+    if name is not None:
+        return name.lower() in _ANONYMOUS_NAMES
+    indent = _indent(first_line)
+    lines = c.before().split(b"\n")[:-1]  # the text before ends with the line break
+    for earlier in reversed(lines[-_LOOK_BACK_LINES:]):
+        if not earlier.strip() or _SECTION.fullmatch(earlier):
+            return False
+        name = _last_user(earlier)
+        if name is not None:
+            return name.lower() in _ANONYMOUS_NAMES
+        if _indent(earlier) < indent:
+            return False  # the line opening the password's block (``db:``) names no user
+    return False
+
+
+def _last_user(text: bytes) -> bytes | None:
+    """The name of the last user field in ``text``, or None."""
+    name = None
+    for word in _USER_WORD.finditer(text):
+        value = _USER_VALUE.match(text, word.end())
+        if value is not None:
+            name = value.group("name")
+    return name
+
+
+def _first_user(text: bytes) -> bytes | None:
+    """The name of the first user field in ``text``, or None."""
+    for word in _USER_WORD.finditer(text):
+        value = _USER_VALUE.match(text, word.end())
+        if value is not None:
+            return value.group("name")
+    return None
+
+
+def _indent(line: bytes) -> int:
+    return len(line) - len(line.lstrip(b" \t"))
 
 
 def _names_anonymous(text: bytes) -> bool:

@@ -429,3 +429,36 @@ def test_grade_keeps_drops_or_marks_example_values() -> None:
     # failed its rule's entropy floor: example grade unless another filter drops it
     assert f.grade(c("Zq8vR2mXp4TnW7yB"), names, ALLOW, random=False) == f.EXAMPLE
     assert f.grade(c("<your-api-key>"), names, ALLOW, random=False) == f.DROP
+
+
+@pytest.mark.parametrize(
+    ("line", "before"),
+    [
+        # a user name that only starts with anon/ftp is a real account
+        ("password: Zq8vR2mX", "user: ftp-deploy\n"),
+        ("password = 'Zq8vR2mX'", "login = anon.backup\n"),
+        ('conn.password = "Zq8vR2mX"', 'conn.login("ftp.admin@acme.io")\n'),
+        # the anonymous user belongs to another block, section or paragraph
+        ("  password: Zq8vR2mX", "mirror:\n  user: anonymous\ndb:\n"),
+        ("password = Zq8vR2mX", "[ftp]\nuser = anonymous\n[database]\n"),
+        ("password = Zq8vR2mX", "user = anonymous\n\n"),
+        # another user is named nearer to the password
+        ("db_password: Zq8vR2mX", "ftp_user: anonymous\nftp_password: x@y\nsmtp_user: ops\n"),
+        ("ftp_user=anonymous db_user=app db_password=Zq8vR2mX", ""),
+    ],
+)
+def test_anonymous_login_keeps_passwords_of_other_users(line: str, before: str) -> None:
+    data = (before + line).encode()
+    match = line[line.index("password") :] if "password" in line else line
+    candidate = f.Candidate(b"Zq8vR2mX", match.encode(), line.encode(), data, len(before))
+    assert not f.anonymous_login(candidate, ALLOW)
+
+
+def test_anonymous_login_reads_a_call_split_over_lines() -> None:
+    before = 'ftp.login(user="anonymous",\n'
+    line = '          passwd="guest@example.org")'
+    data = (before + line).encode()
+    candidate = f.Candidate(
+        b"guest@example.org", line.strip().encode(), line.encode(), data, len(before)
+    )
+    assert f.anonymous_login(candidate, ALLOW)
