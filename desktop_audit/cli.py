@@ -84,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--open-at",
         metavar="SEVERITY",
         choices=("critical", "high", "medium", "low", "info"),
-        help="also every open finding of this severity (e.g. info: example values)",
+        help="also every open finding of this severity",
+    )
+    resolve.add_argument(
+        "--example-values",
+        action="store_true",
+        help="also every open finding reported as looking like an example value",
     )
     resolve.add_argument("--status", choices=STATUSES, required=True)
     resolve.add_argument("--note", default="", help="why (required for false_positive/accepted)")
@@ -302,8 +307,10 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     from desktop_audit.models import Severity, Status  # noqa: PLC0415
     from desktop_audit.store.queries import FindingFilter  # noqa: PLC0415
 
-    if not args.finding_ids and not args.open_at:
-        raise UsageError("name the findings (FINDING_ID ...) or choose them with --open-at")
+    if not (args.finding_ids or args.open_at or args.example_values):
+        raise UsageError(
+            "name the findings (FINDING_ID ...) or choose them with --open-at or --example-values"
+        )
     service = _service(args.db)
     try:
         # ids or unique prefixes; a finding named twice (id and prefix) is decided once
@@ -311,6 +318,8 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
         if args.open_at:
             chosen = FindingFilter(severities=(Severity(args.open_at),), statuses=(Status.OPEN,))
             named.update(dict.fromkeys(service.finding_ids(chosen)))
+        if args.example_values:
+            named.update(dict.fromkeys(_open_example_values(service)))
         ids = list(named)
         if len(ids) == 1:
             event = service.resolve(ids[0], Status(args.status), args.note)
@@ -321,6 +330,17 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     finally:
         service.close()
     return EXIT_OK
+
+
+def _open_example_values(service: AuditService) -> list[str]:
+    """Ids of the open findings reported at info as looking like an example value."""
+    from desktop_audit.models import Severity, Status  # noqa: PLC0415
+    from desktop_audit.scan.detector import EXAMPLE_TITLE  # noqa: PLC0415
+    from desktop_audit.store.queries import FindingFilter  # noqa: PLC0415
+
+    chosen = FindingFilter(severities=(Severity.INFO,), statuses=(Status.OPEN,))
+    rows = service.finding_rows(service.finding_ids(chosen))
+    return [i for i, row in rows.items() if row.title.endswith(EXAMPLE_TITLE)]
 
 
 def _cmd_show(args: argparse.Namespace) -> int:

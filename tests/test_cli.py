@@ -163,8 +163,8 @@ def test_resolve_requires_a_note_for_false_positive(
     assert "Traceback" not in result.stderr
 
 
-def test_resolve_many_by_severity(planted: PlantedHome, cli_env: dict[str, str]) -> None:
-    """``--open-at info`` marks every open example-grade finding at once; others stay open."""
+def test_resolve_example_values(planted: PlantedHome, cli_env: dict[str, str]) -> None:
+    """``--example-values`` marks every open example-grade finding at once; others stay open."""
     (planted.home / "project").mkdir(exist_ok=True)
     (planted.home / "project" / ".env").write_text(
         "CALENDARIFIC_API_KEY=abcdef1234567890abcdef1234567890\n"
@@ -174,7 +174,7 @@ def test_resolve_many_by_severity(planted: PlantedHome, cli_env: dict[str, str])
     others = {f["id"] for f in document["findings"]} - info
     assert info and others
     result = run_cli(
-        "resolve", "--open-at", "info", "--status", "false_positive", "--note", "docs", env=cli_env
+        "resolve", "--example-values", "--status", "false_positive", "--note", "docs", env=cli_env
     )
     assert result.returncode == 0, result.stderr
     listed = run_cli("findings", "--format", "json", env=cli_env)
@@ -183,7 +183,7 @@ def test_resolve_many_by_severity(planted: PlantedHome, cli_env: dict[str, str])
     assert {status[i] for i in others} == {"open"}
     nothing = run_cli("resolve", "--status", "revoked", env=cli_env)
     assert nothing.returncode == 2
-    assert "--open-at" in nothing.stderr
+    assert "--example-values" in nothing.stderr
 
 
 def test_resolve_records_a_finding_named_twice_once(
