@@ -57,6 +57,7 @@ from desktop_audit.scan.rules.filters import (
     Candidate,
     default_allowlist,
     rejects,
+    secret_filters,
 )
 from desktop_audit.scan.rules.model import Rule
 from desktop_audit.scan.rules.prefilter import available_engines
@@ -435,10 +436,10 @@ def _keyword_near(index: _KeywordIndex, lo: int, hi: int, plan: _Plan) -> bool:
 
 
 def _full_match(
-    data: bytes, found: re.Match[bytes], plan: _Plan, keywords: _KeywordIndex
+    data: bytes, found: re.Match[bytes], plan: _Plan
 ) -> tuple[re.Match[bytes] | None, int]:
     """The rule's match starting where its start finder ``found`` one (None when there is
-    none, it is too long or no keyword is near), and where the search goes on."""
+    none or it is too long), and where the search goes on."""
     start = found.start()
     match = (
         found
@@ -449,9 +450,17 @@ def _full_match(
         return None, start + 1
     if match.end() - start > plan.width:
         return None, match.end()
-    if plan.gated and not _keyword_near(keywords, start, start + 1, plan):
-        return None, match.end()
     return match, match.end()
+
+
+def _secret_span(rule: Rule, match: re.Match[bytes]) -> tuple[int, int]:
+    """Where the secret of ``match`` is: its first secret group that took part, else all of
+    the match."""
+    for name in rule.secret_groups:
+        span = match.span(name)
+        if span[0] >= 0:
+            return span
+    return match.span()
 
 
 def _near_literals(
@@ -582,7 +591,7 @@ class Matcher:
         found: list[tuple[int, Iterator[re.Match[bytes]]]] = []
         for index, ranges in self.engine.ranges(data).items():
             # Every offset where the regex matches is in ``exhaustive``: no keyword gate on
-            # the ranges first (``_confirm_exhaustive`` applies it to each match).
+            # the ranges first (it applies to each match, below).
             plan = self._plans[index]
             if not plan.rule.reads(file_format):
                 continue
@@ -590,18 +599,35 @@ class Matcher:
             if not exhaustive:
                 continue
             confirm = self._confirm_lines if plan.line_led else self._confirm_exhaustive
-            found.append((index, confirm(data, keywords, plan, exhaustive)))
+            found.append((index, confirm(data, plan, exhaustive)))
         for index in self._unfiltered:
             plan = self._plans[index]
             if not plan.rule.reads(file_format):
                 continue
             spans = self._keyword_ranges(data, keywords, plan)
             if spans:
-                found.append((index, self._confirm(data, keywords, plan, spans)))
+                found.append((index, self._confirm(data, plan, spans)))
+        allow = self.allowlist
         for index, matches in found:
-            rule = self._plans[index].rule
+            plan = self._plans[index]
+            rule = plan.rule
+            # Filters that read the secret alone go first, before the keyword gate and the
+            # match's line(s): they drop most generic matches (code references such as
+            # ``token = self.client.get_token(``). Any filter drops a match, so the order
+            # changes no verdict (decoding rules filter the decoded secret: not here).
+            early = () if rule.decode else secret_filters(rule.filters_for(file_format))
+            gated = plan.gated
             for match in matches:
-                raw = self._accept(rule, data, match, file_format)
+                span = _secret_span(rule, match)
+                if early:
+                    candidate = Candidate(data[span[0] : span[1]])
+                    if any(drops(candidate, allow) for drops in early):
+                        continue
+                if gated:
+                    start = match.start()
+                    if not _keyword_near(keywords, start, start + 1, plan):
+                        continue
+                raw = self._accept(rule, data, match, file_format, span)
                 if raw is not None:
                     out.append(raw)
         if file_format is not None and file_format in self._store_formats:
@@ -635,7 +661,6 @@ class Matcher:
     def _confirm_exhaustive(
         self,
         data: bytes,
-        keywords: _KeywordIndex,
         plan: _Plan,
         spans: list[tuple[int, int]],
     ) -> Iterator[re.Match[bytes]]:
@@ -657,7 +682,6 @@ class Matcher:
         bounded_starter = width < MAX_SPAN
         bounded = plan.bounded
         full_width = plan.width
-        gated = plan.gated
         full_match = plan.rule.compiled.match
         spans = self._refined(data, plan, spans)
         count = len(spans)
@@ -718,8 +742,6 @@ class Matcher:
                     pos = end
                     if end - start > full_width:
                         continue
-                    if gated and not _keyword_near(keywords, start, start + 1, plan):
-                        continue
                     yield match
                 if hi > seg_end:  # the span runs on into the next segment
                     lo = seg_end
@@ -734,7 +756,6 @@ class Matcher:
     def _confirm_lines(
         self,
         data: bytes,
-        keywords: _KeywordIndex,
         plan: _Plan,
         spans: list[tuple[int, int]],
     ) -> Iterator[re.Match[bytes]]:
@@ -748,7 +769,6 @@ class Matcher:
         width = plan.width
         regex = plan.rule.compiled
         match_at, search, find = regex.match, regex.search, data.find
-        gated = plan.gated
         for lo, hi in spans:
             if hi - lo > _REFINE:
                 view = min(size, hi + width + 2)
@@ -768,8 +788,6 @@ class Matcher:
                     end = match.end()
                     if end == start or end - start > width:
                         continue
-                    if gated and not _keyword_near(keywords, start, pos, plan):
-                        continue
                     yield match
                 continue
             if lo == 0 or data[lo - 1] == 0x0A:
@@ -783,11 +801,7 @@ class Matcher:
                 match = match_at(data, start, end_view if end_view < size else size)
                 if match is not None:
                     end = match.end()
-                    if (
-                        end != start
-                        and end - start <= width
-                        and (not gated or _keyword_near(keywords, start, start + 1, plan))
-                    ):
+                    if end != start and end - start <= width:
                         yield match
                 newline = find(b"\n", start, hi - 1)
                 if newline < 0:
@@ -822,7 +836,6 @@ class Matcher:
     def _confirm(
         self,
         data: bytes,
-        keywords: _KeywordIndex,
         plan: _Plan,
         spans: list[tuple[int, int]],
     ) -> Iterator[re.Match[bytes]]:
@@ -838,19 +851,20 @@ class Matcher:
                 found = starter.search(data, pos, stop)
                 if found is None or found.start() >= seg_end:
                     break
-                match, pos = _full_match(data, found, plan, keywords)
+                match, pos = _full_match(data, found, plan)
                 if match is not None:
                     yield match
 
     def _accept(
-        self, rule: Rule, data: bytes, match: re.Match[bytes], file_format: str | None = None
+        self,
+        rule: Rule,
+        data: bytes,
+        match: re.Match[bytes],
+        file_format: str | None = None,
+        span: tuple[int, int] | None = None,
     ) -> RawMatch | None:
         m_start, m_end = match.span()
-        s_start, s_end = m_start, m_end
-        for name in rule.secret_groups:
-            if match.group(name) is not None:
-                s_start, s_end = match.span(name)
-                break
+        s_start, s_end = _secret_span(rule, match) if span is None else span
         secret = data[s_start:s_end]
         line_start, line_end = line_bounds(data, m_start, m_end)
         line = data[line_start:line_end]
