@@ -67,6 +67,7 @@ from desktop_audit.scan.rules.translate import (
     line_led,
     literal_led,
     max_newlines,
+    relaxed,
     required_literals,
     single_line,
     translate,
@@ -160,7 +161,7 @@ class _Shape:
     prefix: str | None  # Python spelling of the bounded prefix (None: unsupported)
     prefix_low: int
     prefix_high: int
-    hs_full: str  # "" when unsupported
+    hs_full: str  # ``translate.relaxed`` ("" when unsupported)
     hs_prefix: str
     literals: list[list[Any]]  # [latin-1 text, caseless] of ``required_literals`` ([]: none)
     reach: int  # -1: unbounded
@@ -187,7 +188,7 @@ def _compute_shape(pattern: bytes) -> _Shape:
         reach = -1 if required.reach is None else required.reach
         line = required.line
     try:
-        hs_full = translate(pattern, "hyperscan").pattern.decode("ascii")
+        hs_full = relaxed(pattern).pattern.decode("ascii")
     except UnsupportedRegexError:
         hs_full = ""
     try:
