@@ -475,19 +475,23 @@ def _near_literals(
     if all(hi - lo <= wide for lo, hi in spans):
         return spans
     reach = plan.literal_reach
+    longest = max(len(text) for text, _ in plan.literals)
+    caseless_ones = any(caseless for _, caseless in plan.literals)
     out = [(lo, hi) for lo, hi in spans if hi - lo <= wide]
-    for text, caseless in plan.literals:
-        haystack = keywords.lowered if caseless else data
-        needle = text.lower() if caseless else text
-        find = haystack.find
-        for lo, hi in spans:
-            if hi - lo <= wide:
-                continue
+    for lo, hi in spans:
+        if hi - lo <= wide:
+            continue
+        # A lower-cased copy of the span's text (not of the whole fragment) for caseless ones.
+        lowered, base = keywords.window(lo, hi + reach + longest) if caseless_ones else (data, 0)
+        for text, caseless in plan.literals:
+            haystack, offset = (lowered, base) if caseless else (data, 0)
+            needle = text.lower() if caseless else text
             end = hi + reach + len(needle)  # a literal of a match starting before ``hi``
-            pos = find(needle, lo, end)
+            pos = haystack.find(needle, lo - offset, end - offset)
             while pos != -1:
+                pos += offset
                 out.append((pos - reach if pos - reach > lo else lo, min(hi, pos + 1)))
-                pos = find(needle, pos + 1, end)
+                pos = haystack.find(needle, pos + 1 - offset, end - offset)
     return _merge(out)
 
 
