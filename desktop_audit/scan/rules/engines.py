@@ -546,16 +546,19 @@ def placement(pattern: EnginePattern) -> Placement:
     A pattern hyperscan cannot start from a literal (``translate.literal_led``) slows the
     whole database it is in, at every byte: when the rule has keywords (every kept match
     lies near one) and the pattern's matches cannot run far past a window (bounded width,
-    or single-line), it is scanned only around its keywords. So is a pattern whose
-    literals are too common to scan from (``weak_literal``) when none of its keywords is:
-    its keywords' windows cover far less text than the database would scan for it.
+    or single-line), it is scanned only around its keywords. So is a pattern led by
+    literals too common to scan from (``weak_literal``) when none of its keywords is: its
+    keywords' windows cover far less text than the database would scan for it. (Not an
+    unled one: ``kubernetes.secret-data``'s keyword ``data:`` is in every other YAML or
+    JSON file of a repository's history, and its windows would cost more than they save.)
     Patterns with strong required literals use the literal scan; the rest go to the
     whole-regex database.
     """
     if pattern.keywords and _short(pattern):
         if not pattern.led and not pattern.weak:
             return Placement.WINDOWS
-        if pattern.weak and not any(weak_literal(k, True) for k in pattern.keywords):
+        strong_keywords = not any(weak_literal(k, True) for k in pattern.keywords)
+        if pattern.led and pattern.weak and strong_keywords:
             return Placement.WINDOWS
     if pattern.literals and not pattern.weak:
         return Placement.LITERALS
