@@ -67,6 +67,7 @@ from desktop_audit.scan.rules.translate import (
     line_led,
     literal_led,
     max_newlines,
+    near_literals,
     relaxed,
     required_literals,
     single_line,
@@ -132,7 +133,7 @@ class _Plan:
     reach_after: int  # ... or this far after it
     line_led: bool  # every match starts at a line start (``translate.line_led``)
     # One of these (text, caseless) starts at most ``literal_reach`` bytes after every match
-    # start (``translate.required_literals``); empty when there is none or it may be far.
+    # start (``translate.required_literals``, else ``near_literals``); empty when none is near.
     literals: tuple[tuple[bytes, bool], ...] = ()
     literal_reach: int = 0
     # Must a match be checked for a keyword nearby? Not when every match holds one itself.
@@ -149,7 +150,7 @@ class _Plan:
 _NARROW_REACH = 64  # required literals at most this far from the match start narrow ranges
 _NARROW_MIN = 256  # ... ranges wider than this plus that reach
 _MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
-_SHAPES_VERSION = "5"
+_SHAPES_VERSION = "6"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +171,10 @@ class _Shape:
     single_line: bool  # ``translate.single_line``
     newlines: int  # ``translate.max_newlines`` (-1: unbounded)
     line_led: bool  # ``translate.line_led``
+    # ``literals`` and ``reach`` again when those are near the match start, else the best
+    # required literals that are (``translate.near_literals``; [] and -1: none).
+    near: list[list[Any]]
+    near_reach: int
 
 
 def _compute_shape(pattern: bytes) -> _Shape:
@@ -178,7 +183,7 @@ def _compute_shape(pattern: bytes) -> _Shape:
         prefix = bounded_prefix(pattern, "python")
         re.compile(prefix.pattern)
     except (UnsupportedRegexError, re.error):
-        return _Shape(0, None, None, 0, 0, "", "", [], -1, False, False, False, -1, False)
+        return _Shape(0, None, None, 0, 0, "", "", [], -1, False, False, False, -1, False, [], -1)
     required = required_literals(pattern)
     newlines = max_newlines(pattern)
     literals: list[list[Any]] = []
@@ -187,6 +192,11 @@ def _compute_shape(pattern: bytes) -> _Shape:
         literals = [[text.decode("latin-1"), caseless] for text, caseless in required.literals]
         reach = -1 if required.reach is None else required.reach
         line = required.line
+    near, near_reach = literals, reach
+    if not 0 <= reach <= _NARROW_REACH:
+        close = near_literals(pattern, _NARROW_REACH)
+        near = [] if close is None else [[t.decode("latin-1"), c] for t, c in close.literals]
+        near_reach = -1 if close is None or close.reach is None else close.reach
     try:
         hs_full = relaxed(pattern).pattern.decode("ascii")
     except UnsupportedRegexError:
@@ -210,6 +220,8 @@ def _compute_shape(pattern: bytes) -> _Shape:
         single_line(pattern),
         -1 if newlines is None else newlines,
         line_led(pattern),
+        near,
+        near_reach,
     )
 
 
@@ -327,10 +339,8 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
         reach_before=rule.window_after + longest_keyword + SNAP,
         reach_after=rule.window_before + SNAP,
         line_led=shape.line_led,
-        literals=tuple((text.encode("latin-1"), bool(c)) for text, c in shape.literals)
-        if 0 <= shape.reach <= _NARROW_REACH
-        else (),
-        literal_reach=max(shape.reach, 0),
+        literals=tuple((text.encode("latin-1"), bool(c)) for text, c in shape.near),
+        literal_reach=max(shape.near_reach, 0),
         gated=bool(keywords) and not _holds_keyword(shape, keywords, rule.window_before + SNAP),
     )
     return plan, engine_pattern

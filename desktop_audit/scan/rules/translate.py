@@ -736,6 +736,22 @@ def _required(items: Any, flags: int) -> list[Required]:
     return factors
 
 
+def near_literals(pattern: bytes, within: int, minimum: int = 3) -> Required | None:
+    """``required_literals`` among those at most ``within`` bytes from the match start (the
+    best of them, or None): what a range of possible starts can be narrowed to when the
+    best required literal lies far into the match (``https?://`` before a URL's far
+    ``token=``)."""
+    try:
+        tree = _parse(pattern)
+        found = _required(list(tree), int(tree.state.flags))
+    except UnsupportedRegexError:
+        return None
+    usable = [
+        f for f in found if f.shortest >= minimum and f.reach is not None and f.reach <= within
+    ]
+    return max(usable, key=_score) if usable else None
+
+
 def required_literals(pattern: bytes, minimum: int = 3) -> Required | None:
     """The best set of literals (each at least ``minimum`` long) one of which every match of
     ``pattern`` contains, or None. Byte-exact for case-sensitive literals; caseless ones

@@ -23,6 +23,7 @@ from desktop_audit.scan.rules.prefilter import available_engines
 from desktop_audit.scan.rules.translate import (
     common_literals,
     literal_led,
+    near_literals,
     relaxed,
     required_literals,
     single_line,
@@ -327,3 +328,25 @@ def test_relaxed_patterns_report_every_end_the_exact_ones_do() -> None:
     runs = b'pass="' + b"x" * 5000 + b'" key=' + b"A" * 5000 + b";"
     assert len(ends(relaxed(patterns[0]).pattern, runs)) == 1
     assert len(ends(relaxed(patterns[1]).pattern, runs)) == 1
+
+
+def test_ranges_narrowed_to_a_literal_near_the_start_when_the_best_one_is_far() -> None:
+    regex = r"(?i)https?://[^\s\"'<>]{1,300}\.svg\?(?P<q>[^\s\"'<>]{0,300}?&)?token=(?P<secret>[a-z0-9]{16})\b"
+    close = near_literals(regex.encode(), 64)
+    assert close is not None
+    assert close.literals == ((b"http", True),)
+    assert close.reach == 0
+    rules = _one_rule("test.badge", regex, ".svg?")
+    rng = random.Random(9)  # noqa: S311 (seeded test data)
+    lines = []
+    for n in range(300):
+        words = [_token(rng, "abcdefgh", rng.randint(2, 9)) for _ in range(rng.randint(5, 60))]
+        line = " ".join(words) + f" ?token={_token(rng, ALNUM, 16)}"
+        if n % 7 == 0:
+            secret = _token(rng, ALNUM, 16)
+            line += f" HTTPS://ci.example/{n}/status.svg?style=flat&token={secret} x"
+        lines.append(line)
+    text = "\n".join(lines).encode()
+    found = {engine: _key(Matcher(rules, engine=engine).find(text)) for engine in ENGINES}
+    assert len(found[ENGINES[0]]) == 43
+    assert all(keys == found[ENGINES[0]] for keys in found.values())
