@@ -148,7 +148,7 @@ class _Plan:
 
 
 _NARROW_REACH = 64  # required literals at most this far from the match start narrow ranges
-_NARROW_MIN = 256  # ... ranges wider than this plus that reach
+_NARROW_MIN = 32  # ... ranges wider than this plus that reach (measured: 32 beats 0 and 256)
 _MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
 _SHAPES_VERSION = "6"
 
