@@ -17,7 +17,8 @@ matcher then uses its keyword windows). They differ only in how cheaply they do 
     (``translate.literal_led``: ``[a-z0-9]{6}[.][a-z0-9]{16}``), which would slow the
     tier B database at every byte, get a database of their own, scanned only over the
     segments around their keywords' occurrences (found by the tier A literal scan), since
-    a kept match starts near a keyword.
+    a kept match starts near a keyword; so do rules whose literals are common words but
+    whose keywords are not (``airtable.pat``: ``pat``, keyword ``airtable``).
 
 The whole-regex engines, also selectable alone as ``hyperscan-full``, ``re2-full`` and
 ``python-keywords``:
@@ -545,11 +546,20 @@ def placement(pattern: EnginePattern) -> Placement:
     A pattern hyperscan cannot start from a literal (``translate.literal_led``) slows the
     whole database it is in, at every byte: when the rule has keywords (every kept match
     lies near one) and the pattern's matches cannot run far past a window (bounded width,
-    or single-line), it is scanned only around its keywords. Patterns with strong required
-    literals use the literal scan; the rest go to the whole-regex database.
+    or single-line), it is scanned only around its keywords. So is a pattern led by
+    literals too common to scan from (``weak_literal``) when none of its keywords is: its
+    keywords' windows cover far less text than the database would scan for it. (Not an
+    unled one: ``kubernetes.secret-data``'s keyword ``data:`` is in every other YAML or
+    JSON file of a repository's history, and its windows would cost more than they save.)
+    Patterns with strong required literals use the literal scan; the rest go to the
+    whole-regex database.
     """
-    if pattern.keywords and not pattern.led and not pattern.weak and _short(pattern):
-        return Placement.WINDOWS
+    if pattern.keywords and _short(pattern):
+        if not pattern.led and not pattern.weak:
+            return Placement.WINDOWS
+        strong_keywords = not any(weak_literal(k, True) for k in pattern.keywords)
+        if pattern.led and pattern.weak and strong_keywords:
+            return Placement.WINDOWS
     if pattern.literals and not pattern.weak:
         return Placement.LITERALS
     return Placement.FRAGMENT

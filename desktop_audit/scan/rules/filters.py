@@ -891,6 +891,28 @@ def grade(c: Candidate, names: tuple[str, ...], allow: Allowlist, *, random: boo
     return EXAMPLE if example else KEEP
 
 
+# Cheap filters that read ``c.secret`` alone (not the match or its line): the matcher asks
+# them before it finds a match's line (``secret_filters``).
+_SECRET_ONLY = frozenset(
+    (
+        "uuid_or_digest",
+        "code_reference",
+        "letters_only",
+        "lowercase_words",
+        "path_or_url",
+        "option_or_usage",
+        "dotted_reference",
+    )
+)
+
+
+@cache
+def secret_filters(names: tuple[str, ...]) -> tuple[Filter, ...]:
+    """The filters among ``names`` that read only the secret and cost little, cheapest first:
+    a ``Candidate`` holding the secret alone is enough for them."""
+    return tuple(FILTERS[name] for name in cheapest_first(names) if name in _SECRET_ONLY)
+
+
 def rejects(c: Candidate, names: tuple[str, ...], allow: Allowlist) -> bool:
     """Does any filter among ``names`` drop ``c``? (The verdict of :func:`rejected_by`, with
     the cheapest filters asked first.)"""

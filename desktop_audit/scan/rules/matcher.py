@@ -59,6 +59,7 @@ from desktop_audit.scan.rules.filters import (
     Candidate,
     default_allowlist,
     grade,
+    secret_filters,
 )
 from desktop_audit.scan.rules.model import Rule
 from desktop_audit.scan.rules.prefilter import available_engines
@@ -68,6 +69,8 @@ from desktop_audit.scan.rules.translate import (
     line_led,
     literal_led,
     max_newlines,
+    near_literals,
+    relaxed,
     required_literals,
     single_line,
     translate,
@@ -133,7 +136,7 @@ class _Plan:
     reach_after: int  # ... or this far after it
     line_led: bool  # every match starts at a line start (``translate.line_led``)
     # One of these (text, caseless) starts at most ``literal_reach`` bytes after every match
-    # start (``translate.required_literals``); empty when there is none or it may be far.
+    # start (``translate.required_literals``, else ``near_literals``); empty when none is near.
     literals: tuple[tuple[bytes, bool], ...] = ()
     literal_reach: int = 0
     # Must a match be checked for a keyword nearby? Not when every match holds one itself.
@@ -148,9 +151,9 @@ class _Plan:
 
 
 _NARROW_REACH = 64  # required literals at most this far from the match start narrow ranges
-_NARROW_MIN = 256  # ... ranges wider than this plus that reach
+_NARROW_MIN = 32  # ... ranges wider than this plus that reach (measured: 32 beats 0 and 256)
 _MIN_PREFIX = 12  # shorter prefixes (``^``, a bare keyword) would report too often
-_SHAPES_VERSION = "5"
+_SHAPES_VERSION = "6"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +165,7 @@ class _Shape:
     prefix: str | None  # Python spelling of the bounded prefix (None: unsupported)
     prefix_low: int
     prefix_high: int
-    hs_full: str  # "" when unsupported
+    hs_full: str  # ``translate.relaxed`` ("" when unsupported)
     hs_prefix: str
     literals: list[list[Any]]  # [latin-1 text, caseless] of ``required_literals`` ([]: none)
     reach: int  # -1: unbounded
@@ -171,6 +174,10 @@ class _Shape:
     single_line: bool  # ``translate.single_line``
     newlines: int  # ``translate.max_newlines`` (-1: unbounded)
     line_led: bool  # ``translate.line_led``
+    # ``literals`` and ``reach`` again when those are near the match start, else the best
+    # required literals that are (``translate.near_literals``; [] and -1: none).
+    near: list[list[Any]]
+    near_reach: int
 
 
 def _compute_shape(pattern: bytes) -> _Shape:
@@ -179,7 +186,7 @@ def _compute_shape(pattern: bytes) -> _Shape:
         prefix = bounded_prefix(pattern, "python")
         re.compile(prefix.pattern)
     except (UnsupportedRegexError, re.error):
-        return _Shape(0, None, None, 0, 0, "", "", [], -1, False, False, False, -1, False)
+        return _Shape(0, None, None, 0, 0, "", "", [], -1, False, False, False, -1, False, [], -1)
     required = required_literals(pattern)
     newlines = max_newlines(pattern)
     literals: list[list[Any]] = []
@@ -188,8 +195,13 @@ def _compute_shape(pattern: bytes) -> _Shape:
         literals = [[text.decode("latin-1"), caseless] for text, caseless in required.literals]
         reach = -1 if required.reach is None else required.reach
         line = required.line
+    near, near_reach = literals, reach
+    if not 0 <= reach <= _NARROW_REACH:
+        close = near_literals(pattern, _NARROW_REACH)
+        near = [] if close is None else [[t.decode("latin-1"), c] for t, c in close.literals]
+        near_reach = -1 if close is None or close.reach is None else close.reach
     try:
-        hs_full = translate(pattern, "hyperscan").pattern.decode("ascii")
+        hs_full = relaxed(pattern).pattern.decode("ascii")
     except UnsupportedRegexError:
         hs_full = ""
     try:
@@ -211,6 +223,8 @@ def _compute_shape(pattern: bytes) -> _Shape:
         single_line(pattern),
         -1 if newlines is None else newlines,
         line_led(pattern),
+        near,
+        near_reach,
     )
 
 
@@ -328,10 +342,8 @@ def _plan(index: int, rule: Rule, shape: _Shape) -> tuple[_Plan, EnginePattern]:
         reach_before=rule.window_after + longest_keyword + SNAP,
         reach_after=rule.window_before + SNAP,
         line_led=shape.line_led,
-        literals=tuple((text.encode("latin-1"), bool(c)) for text, c in shape.literals)
-        if 0 <= shape.reach <= _NARROW_REACH
-        else (),
-        literal_reach=max(shape.reach, 0),
+        literals=tuple((text.encode("latin-1"), bool(c)) for text, c in shape.near),
+        literal_reach=max(shape.near_reach, 0),
         gated=bool(keywords) and not _holds_keyword(shape, keywords, rule.window_before + SNAP),
     )
     return plan, engine_pattern
@@ -438,10 +450,10 @@ def _keyword_near(index: _KeywordIndex, lo: int, hi: int, plan: _Plan) -> bool:
 
 
 def _full_match(
-    data: bytes, found: re.Match[bytes], plan: _Plan, keywords: _KeywordIndex
+    data: bytes, found: re.Match[bytes], plan: _Plan
 ) -> tuple[re.Match[bytes] | None, int]:
     """The rule's match starting where its start finder ``found`` one (None when there is
-    none, it is too long or no keyword is near), and where the search goes on."""
+    none or it is too long), and where the search goes on."""
     start = found.start()
     match = (
         found
@@ -452,9 +464,17 @@ def _full_match(
         return None, start + 1
     if match.end() - start > plan.width:
         return None, match.end()
-    if plan.gated and not _keyword_near(keywords, start, start + 1, plan):
-        return None, match.end()
     return match, match.end()
+
+
+def _secret_span(rule: Rule, match: re.Match[bytes]) -> tuple[int, int]:
+    """Where the secret of ``match`` is: its first secret group that took part, else all of
+    the match."""
+    for name in rule.secret_groups:
+        span = match.span(name)
+        if span[0] >= 0:
+            return span
+    return match.span()
 
 
 def _near_literals(
@@ -468,19 +488,23 @@ def _near_literals(
     if all(hi - lo <= wide for lo, hi in spans):
         return spans
     reach = plan.literal_reach
+    longest = max(len(text) for text, _ in plan.literals)
+    caseless_ones = any(caseless for _, caseless in plan.literals)
     out = [(lo, hi) for lo, hi in spans if hi - lo <= wide]
-    for text, caseless in plan.literals:
-        haystack = keywords.lowered if caseless else data
-        needle = text.lower() if caseless else text
-        find = haystack.find
-        for lo, hi in spans:
-            if hi - lo <= wide:
-                continue
+    for lo, hi in spans:
+        if hi - lo <= wide:
+            continue
+        # A lower-cased copy of the span's text (not of the whole fragment) for caseless ones.
+        lowered, base = keywords.window(lo, hi + reach + longest) if caseless_ones else (data, 0)
+        for text, caseless in plan.literals:
+            haystack, offset = (lowered, base) if caseless else (data, 0)
+            needle = text.lower() if caseless else text
             end = hi + reach + len(needle)  # a literal of a match starting before ``hi``
-            pos = find(needle, lo, end)
+            pos = haystack.find(needle, lo - offset, end - offset)
             while pos != -1:
+                pos += offset
                 out.append((pos - reach if pos - reach > lo else lo, min(hi, pos + 1)))
-                pos = find(needle, pos + 1, end)
+                pos = haystack.find(needle, pos + 1 - offset, end - offset)
     return _merge(out)
 
 
@@ -585,7 +609,7 @@ class Matcher:
         found: list[tuple[int, Iterator[re.Match[bytes]]]] = []
         for index, ranges in self.engine.ranges(data).items():
             # Every offset where the regex matches is in ``exhaustive``: no keyword gate on
-            # the ranges first (``_confirm_exhaustive`` applies it to each match).
+            # the ranges first (it applies to each match, below).
             plan = self._plans[index]
             if not plan.rule.reads(file_format):
                 continue
@@ -593,18 +617,35 @@ class Matcher:
             if not exhaustive:
                 continue
             confirm = self._confirm_lines if plan.line_led else self._confirm_exhaustive
-            found.append((index, confirm(data, keywords, plan, exhaustive)))
+            found.append((index, confirm(data, plan, exhaustive)))
         for index in self._unfiltered:
             plan = self._plans[index]
             if not plan.rule.reads(file_format):
                 continue
             spans = self._keyword_ranges(data, keywords, plan)
             if spans:
-                found.append((index, self._confirm(data, keywords, plan, spans)))
+                found.append((index, self._confirm(data, plan, spans)))
+        allow = self.allowlist
         for index, matches in found:
-            rule = self._plans[index].rule
+            plan = self._plans[index]
+            rule = plan.rule
+            # Filters that read the secret alone go first, before the keyword gate and the
+            # match's line(s): they drop most generic matches (code references such as
+            # ``token = self.client.get_token(``). Any filter drops a match, so the order
+            # changes no verdict (decoding rules filter the decoded secret: not here).
+            early = () if rule.decode else secret_filters(rule.filters_for(file_format))
+            gated = plan.gated
             for match in matches:
-                raw = self._accept(rule, data, match, file_format)
+                span = _secret_span(rule, match)
+                if early:
+                    candidate = Candidate(data[span[0] : span[1]])
+                    if any(drops(candidate, allow) for drops in early):
+                        continue
+                if gated:
+                    start = match.start()
+                    if not _keyword_near(keywords, start, start + 1, plan):
+                        continue
+                raw = self._accept(rule, data, match, file_format, span)
                 if raw is not None:
                     out.append(raw)
         if file_format is not None and file_format in self._store_formats:
@@ -638,7 +679,6 @@ class Matcher:
     def _confirm_exhaustive(
         self,
         data: bytes,
-        keywords: _KeywordIndex,
         plan: _Plan,
         spans: list[tuple[int, int]],
     ) -> Iterator[re.Match[bytes]]:
@@ -660,7 +700,6 @@ class Matcher:
         bounded_starter = width < MAX_SPAN
         bounded = plan.bounded
         full_width = plan.width
-        gated = plan.gated
         full_match = plan.rule.compiled.match
         spans = self._refined(data, plan, spans)
         count = len(spans)
@@ -721,8 +760,6 @@ class Matcher:
                     pos = end
                     if end - start > full_width:
                         continue
-                    if gated and not _keyword_near(keywords, start, start + 1, plan):
-                        continue
                     yield match
                 if hi > seg_end:  # the span runs on into the next segment
                     lo = seg_end
@@ -737,7 +774,6 @@ class Matcher:
     def _confirm_lines(
         self,
         data: bytes,
-        keywords: _KeywordIndex,
         plan: _Plan,
         spans: list[tuple[int, int]],
     ) -> Iterator[re.Match[bytes]]:
@@ -751,7 +787,6 @@ class Matcher:
         width = plan.width
         regex = plan.rule.compiled
         match_at, search, find = regex.match, regex.search, data.find
-        gated = plan.gated
         for lo, hi in spans:
             if hi - lo > _REFINE:
                 view = min(size, hi + width + 2)
@@ -771,8 +806,6 @@ class Matcher:
                     end = match.end()
                     if end == start or end - start > width:
                         continue
-                    if gated and not _keyword_near(keywords, start, pos, plan):
-                        continue
                     yield match
                 continue
             if lo == 0 or data[lo - 1] == 0x0A:
@@ -786,11 +819,7 @@ class Matcher:
                 match = match_at(data, start, end_view if end_view < size else size)
                 if match is not None:
                     end = match.end()
-                    if (
-                        end != start
-                        and end - start <= width
-                        and (not gated or _keyword_near(keywords, start, start + 1, plan))
-                    ):
+                    if end != start and end - start <= width:
                         yield match
                 newline = find(b"\n", start, hi - 1)
                 if newline < 0:
@@ -825,7 +854,6 @@ class Matcher:
     def _confirm(
         self,
         data: bytes,
-        keywords: _KeywordIndex,
         plan: _Plan,
         spans: list[tuple[int, int]],
     ) -> Iterator[re.Match[bytes]]:
@@ -841,19 +869,20 @@ class Matcher:
                 found = starter.search(data, pos, stop)
                 if found is None or found.start() >= seg_end:
                     break
-                match, pos = _full_match(data, found, plan, keywords)
+                match, pos = _full_match(data, found, plan)
                 if match is not None:
                     yield match
 
     def _accept(
-        self, rule: Rule, data: bytes, match: re.Match[bytes], file_format: str | None = None
+        self,
+        rule: Rule,
+        data: bytes,
+        match: re.Match[bytes],
+        file_format: str | None = None,
+        span: tuple[int, int] | None = None,
     ) -> RawMatch | None:
         m_start, m_end = match.span()
-        s_start, s_end = m_start, m_end
-        for name in rule.secret_groups:
-            if match.group(name) is not None:
-                s_start, s_end = match.span(name)
-                break
+        s_start, s_end = _secret_span(rule, match) if span is None else span
         secret = data[s_start:s_end]
         line_start, line_end = line_bounds(data, m_start, m_end)
         line = data[line_start:line_end]

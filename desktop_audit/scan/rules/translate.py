@@ -10,7 +10,9 @@ only need a superset, Python ``re`` with the rule's own regex confirms.
 
 Also computes the width bounds of a pattern (``None`` for unbounded), the most newlines a
 match can hold (``max_newlines``) and whether every match starts at a line start
-(``line_led``).
+(``line_led``). ``relaxed`` spells a looser hyperscan pattern (long counted repeats made
+unbounded where that adds few matches) for the whole-regex databases, which only need every
+end of a match.
 """
 
 from __future__ import annotations
@@ -181,6 +183,117 @@ class _Emitter:
         raise UnsupportedRegexError(f"anchor {name}")
 
 
+RELAX_SPAN = 8  # a bounded repeat that may run this much longer is made unbounded (``relaxed``)
+
+
+def _char_set(op: Any, av: Any, flags: int) -> frozenset[int] | None:
+    """The bytes a one-byte item matches (None: not a one-byte item)."""
+    name = str(op)
+    ignorecase = bool(flags & _IGNORECASE)
+    if name == "LITERAL":
+        byte = int(av)
+        return frozenset({byte, _swapcase(byte)} if ignorecase else {byte})
+    if name == "NOT_LITERAL":
+        return _in_set([(_const.NEGATE, None), (_const.LITERAL, av)], ignorecase)
+    if name == "ANY":
+        return _ALL if flags & _DOTALL else _ALL - {0x0A}
+    if name == "IN":
+        return _in_set(list(av), ignorecase)
+    return None
+
+
+def _first(items: Any, flags: int) -> tuple[frozenset[int] | None, bool]:
+    """The bytes a match of ``items`` may start with (None: unknown) and whether it may be
+    empty. Word boundaries and start anchors are passed over (they only narrow what
+    follows); an end anchor stands for the newline (or the end of the text) it needs."""
+    first: set[int] = set()
+    for op, av in items:
+        name = str(op)
+        members = _char_set(op, av, flags)
+        if members is not None:
+            return frozenset(first | members), False
+        if name == "AT":
+            anchor = str(av)
+            if anchor in ("AT_END", "AT_END_LINE"):
+                return frozenset(first | {0x0A}), False
+            if anchor == "AT_END_STRING":
+                return frozenset(first), False
+            continue
+        if name == "BRANCH":
+            parts = [_first(branch, flags) for branch in av[1]]
+            part_nullable = False
+            for part, nullable in parts:
+                if part is None:
+                    return None, True
+                first |= part
+                part_nullable = part_nullable or nullable
+        elif name == "SUBPATTERN":
+            _group, add, remove, sub = av
+            part, part_nullable = _first(sub, (flags | int(add)) & ~int(remove))
+            if part is None:
+                return None, True
+            first |= part
+        elif name == "ATOMIC_GROUP" or name in _REPEATS:
+            sub = av if name == "ATOMIC_GROUP" else av[2]
+            part, part_nullable = _first(sub, flags)
+            if part is None:
+                return None, True
+            first |= part
+            part_nullable = part_nullable or (name in _REPEATS and int(av[0]) == 0)
+        else:
+            return None, True
+        if not part_nullable:
+            return frozenset(first), False
+    return frozenset(first), True
+
+
+class _Relaxer(_Emitter):
+    """The hyperscan spelling with long bounded repeats of one byte class made unbounded
+    where the text after the repeat must start with a byte the class does not hold
+    (``[^"]{1,59}"`` -> ``[^"]{1,}"``): a run of the class then ends a match at most once,
+    at the run's end, so the relaxed pattern reports every end the exact one does and few
+    more; hyperscan scans an unbounded repeat much faster than a counted one."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        super().__init__(dialect)
+        self.follow: frozenset[int] | None = None  # what must come next (None: unknown)
+
+    def seq(self, items: Any, flags: int) -> str:
+        items = list(items)
+        outer = self.follow
+        out = []
+        for index, (op, av) in enumerate(items):
+            after, nullable = _first(items[index + 1 :], flags)
+            if after is not None and nullable:
+                after = None if outer is None else after | outer
+            self.follow = after
+            out.append(self.item(op, av, flags))
+        self.follow = outer
+        return "".join(out)
+
+    def item(self, op: Any, av: Any, flags: int) -> str:
+        if str(op) not in _REPEATS:
+            return super().item(op, av, flags)
+        low, high, sub = av
+        follow = self.follow
+        members = _char_set(sub[0][0], sub[0][1], flags) if len(sub) == 1 else None
+        if int(high) > 1:
+            self.follow = None  # nothing is relaxed inside a repeat (an optional part is)
+        try:
+            if (
+                int(high) != _MAXREPEAT
+                and int(high) - int(low) >= RELAX_SPAN
+                and follow is not None
+                and members is not None
+                and not members & follow
+            ):
+                self.consumed = True
+                return f"(?:{super().seq(sub, flags)}){{{int(low)},}}"
+            return super().item(op, av, flags)
+        finally:
+            self.follow = follow
+
+
 def _width(items: Any) -> tuple[int, int | None]:
     """The shortest and longest text ``items`` can match (longest None: unbounded)."""
     low = 0
@@ -283,6 +396,17 @@ def translate(pattern: bytes, dialect: Dialect) -> Translated:
     """``pattern`` (a Python bytes regex) spelled for ``dialect`` (see the module docstring)."""
     tree = _parse(pattern)
     text = _Emitter(dialect).seq(list(tree), int(tree.state.flags))
+    low, high = _width(list(tree))
+    return Translated(text.encode("ascii"), low, high)
+
+
+def relaxed(pattern: bytes) -> Translated:
+    """``pattern`` spelled for hyperscan with long bounded repeats relaxed (see
+    ``_Relaxer``): it matches a superset of ``pattern``, and every match of ``pattern``
+    ends where one of it does. The widths are ``pattern``'s own (a match start lies within
+    them before each end the exact pattern reports)."""
+    tree = _parse(pattern)
+    text = _Relaxer("hyperscan").seq(list(tree), int(tree.state.flags))
     low, high = _width(list(tree))
     return Translated(text.encode("ascii"), low, high)
 
@@ -610,6 +734,22 @@ def _required(items: Any, flags: int) -> list[Required]:
         line = line and not _may_newline(op, av, item_flags)
         index += 1
     return factors
+
+
+def near_literals(pattern: bytes, within: int, minimum: int = 3) -> Required | None:
+    """``required_literals`` among those at most ``within`` bytes from the match start (the
+    best of them, or None): what a range of possible starts can be narrowed to when the
+    best required literal lies far into the match (``https?://`` before a URL's far
+    ``token=``)."""
+    try:
+        tree = _parse(pattern)
+        found = _required(list(tree), int(tree.state.flags))
+    except UnsupportedRegexError:
+        return None
+    usable = [
+        f for f in found if f.shortest >= minimum and f.reach is not None and f.reach <= within
+    ]
+    return max(usable, key=_score) if usable else None
 
 
 def required_literals(pattern: bytes, minimum: int = 3) -> Required | None:

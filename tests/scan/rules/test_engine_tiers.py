@@ -23,8 +23,11 @@ from desktop_audit.scan.rules.prefilter import available_engines
 from desktop_audit.scan.rules.translate import (
     common_literals,
     literal_led,
+    near_literals,
+    relaxed,
     required_literals,
     single_line,
+    translate,
     weak_literal,
 )
 
@@ -129,6 +132,12 @@ def test_placement_of_rule_shapes() -> None:
     assert placement(strong) == Placement.LITERALS
     weak = _pattern(rb"(?i:password)\s*=\s*\S{6,40}", literals=((b"password", True),), weak=True)
     assert placement(weak) == Placement.FRAGMENT
+    # A common-word literal with a rare keyword: scanned near the keyword.
+    pat = _pattern(rb"pat[a-z0-9]{14}", literals=((b"pat", False),), weak=True)
+    assert placement(dataclasses.replace(pat, keywords=(b"airtable",))) == Placement.WINDOWS
+    assert placement(dataclasses.replace(pat, keywords=(b"airtable", b"pat"))) == (
+        Placement.FRAGMENT
+    )
     # Matches that may run on over many lines: a window scan would need a long tail.
     long = EnginePattern(
         regex=rb"(?s)\bz[0-9]{2}\..*?;",
@@ -274,3 +283,70 @@ ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 def _spans(found: list[RawMatch]) -> list[tuple[int, int]]:
     return [(m.start, m.end) for m in found]
+
+
+def test_relaxed_repeats_only_where_a_run_ends_a_match_once() -> None:
+    def spelled(pattern: bytes) -> bytes:
+        return relaxed(pattern).pattern
+
+    assert b"{1,}" in spelled(rb'(?i:pass)="[^"]{1,59}"')  # the quote ends the run
+    assert spelled(rb"x[a-z]{3,40}") == translate(rb"x[a-z]{3,40}", "hyperscan").pattern
+    overlapping = rb"x[a-z]{3,40}[a-z0-9]"  # the next byte may be one of the run's
+    assert spelled(overlapping) == translate(overlapping, "hyperscan").pattern
+    assert b"{3,}" in spelled(rb"x[a-z]{3,40}(?:;|$)")  # a line end ends it too
+    assert b"{2,}" in spelled(rb"x(?: [a-z]{2,60})?=")  # an optional part is relaxed
+    assert spelled(rb"(?:x[a-z]{2,60})+=").count(b"{2,60}") == 1  # not inside a repeat
+    assert relaxed(rb'k="[^"]{1,59}"').max_width == 63  # the exact pattern's widths
+
+
+@pytest.mark.skipif(not HAS_HYPERSCAN, reason="hyperscan not installed")
+def test_relaxed_patterns_report_every_end_the_exact_ones_do() -> None:
+    import hyperscan
+
+    patterns = [
+        rb'(?i:pass)\w{0,30}?[ \t]{0,20}=[ \t]{0,20}"(?P<s>[^"\s]{1,59}(?: [^"\s]{2,60})?)"',
+        rb"(?i:key)[\w.-]{0,30}?\s{0,3}[:=]\s{0,3}(?P<s>[A-Za-z0-9_+/=.~-]{16,40})(?:[^\w+/=.~-]|$)",
+        rb"(?i:user)[ \t]{0,10}=[^;\n]{1,100};[^\n]{0,200}?(?i:pwd)=(?P<s>[^;\s]{3,100})",
+    ]
+    rng = random.Random(11)  # noqa: S311  (reproducible test text)
+    pieces = ["pass", "PASS", "key", "user=", "pwd=", "=", '"', " ", ";", "\n", "x" * 70]
+    pieces += ["".join(rng.choices(ALNUM, k=n)) for n in (5, 17, 45)]
+    text = "".join(rng.choice(pieces) for _ in range(20000)).encode()
+
+    def ends(expression: bytes, data: bytes) -> set[int]:
+        database = hyperscan.Database()
+        database.compile(expressions=[expression], ids=[0], elements=1, flags=[0])
+        found: set[int] = set()
+        database.scan(data, match_event_handler=lambda _i, _f, to, _fl, _c: found.add(to))
+        return found
+
+    for pattern in patterns:
+        exact = ends(translate(pattern, "hyperscan").pattern, text)
+        assert exact
+        assert exact <= ends(relaxed(pattern).pattern, text)
+    # A long run ends a relaxed match once, at its end, not at every byte.
+    runs = b'pass="' + b"x" * 5000 + b'" key=' + b"A" * 5000 + b";"
+    assert len(ends(relaxed(patterns[0]).pattern, runs)) == 1
+    assert len(ends(relaxed(patterns[1]).pattern, runs)) == 1
+
+
+def test_ranges_narrowed_to_a_literal_near_the_start_when_the_best_one_is_far() -> None:
+    regex = r"(?i)https?://[^\s\"'<>]{1,300}\.svg\?(?P<q>[^\s\"'<>]{0,300}?&)?token=(?P<secret>[a-z0-9]{16})\b"
+    close = near_literals(regex.encode(), 64)
+    assert close is not None
+    assert close.literals == ((b"http", True),)
+    assert close.reach == 0
+    rules = _one_rule("test.badge", regex, ".svg?")
+    rng = random.Random(9)  # noqa: S311 (seeded test data)
+    lines = []
+    for n in range(300):
+        words = [_token(rng, "abcdefgh", rng.randint(2, 9)) for _ in range(rng.randint(5, 60))]
+        line = " ".join(words) + f" ?token={_token(rng, ALNUM, 16)}"
+        if n % 7 == 0:
+            secret = _token(rng, ALNUM, 16)
+            line += f" HTTPS://ci.example/{n}/status.svg?style=flat&token={secret} x"
+        lines.append(line)
+    text = "\n".join(lines).encode()
+    found = {engine: _key(Matcher(rules, engine=engine).find(text)) for engine in ENGINES}
+    assert len(found[ENGINES[0]]) == 43
+    assert all(keys == found[ENGINES[0]] for keys in found.values())

@@ -156,6 +156,14 @@ def test_code_reference_and_paths() -> None:
     assert not f.path_or_url(c("Zq8vR2mXp4TnW7yB"), ALLOW)
 
 
+def test_secret_filters_are_the_cheap_ones_that_read_only_the_secret() -> None:
+    names = ("placeholder", "path_or_url", "hash_like", "code_reference", "low_entropy")
+    assert f.secret_filters(names) == (f.code_reference, f.path_or_url)
+    line = "token = self.client.get_token(session)"
+    reference = f.Candidate(b"self.client.get_token", line.encode(), line.encode())
+    assert f.code_reference(reference, ALLOW) is f.code_reference(c("self.client.get_token"), ALLOW)
+
+
 def test_letters_only() -> None:
     assert f.letters_only(c("sentencepiece_tokenizer"), ALLOW)
     assert not f.letters_only(c("Zq8vR2mXp4TnW7yB"), ALLOW)
