@@ -221,9 +221,11 @@ class HyperscanEngine:
             return []
         found: list[tuple[int, int]] = []
         append = found.append
+        count = self._count
 
         def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            append((ident, to))
+            if ident < count:  # not a literal's (``scan_both`` reports those)
+                append((ident, to))
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
         return found
