@@ -145,11 +145,19 @@ class CandidateEngine(Protocol):
 
 
 class HyperscanEngine:
-    """All rule regexes in one hyperscan block-mode database (see the module docstring)."""
+    """All rule regexes in one hyperscan block-mode database (see the module docstring).
+
+    With ``literals`` (the tiered engine's literal scan), the same database also reports
+    every occurrence of each literal (caseless where asked): one pass over a fragment
+    instead of two, ~20% less hyperscan time than two databases (see :meth:`scan_both`).
+    If hyperscan rejects the whole set, the literals are left out (``holds_literals``).
+    """
 
     name = "hyperscan"
 
-    def __init__(self, patterns: Sequence[EnginePattern]) -> None:
+    def __init__(
+        self, patterns: Sequence[EnginePattern], literals: Sequence[tuple[bytes, bool]] = ()
+    ) -> None:
         import hyperscan  # noqa: PLC0415  (optional dependency)
 
         self._hs: Any = hyperscan
@@ -172,7 +180,19 @@ class HyperscanEngine:
             | (hyperscan.HS_FLAG_ALLOWEMPTY if self._after[i] == 0 else 0)
             for i in translated
         }
-        self._db: Any = _cached_database(hyperscan, translated, base)
+        self._count = len(patterns)  # report ids from here on are literals
+        self._lengths = [len(text) for text, _ in literals]
+        self._db: Any = None
+        self.holds_literals = False
+        if literals and translated:
+            items, flags = dict(translated), dict(base)
+            for number, (text, caseless) in enumerate(literals):
+                items[self._count + number] = _escape(text)
+                flags[self._count + number] = hyperscan.HS_FLAG_CASELESS if caseless else 0
+            self._db = _cached_database(hyperscan, items, flags)
+            self.holds_literals = self._db is not None
+        if self._db is None:
+            self._db = _cached_database(hyperscan, translated, base)
         compiled = set(translated) if self._db is not None else set()
         if self._db is None and translated:
             self._db, compiled = _compile_piecewise(hyperscan, translated, base)
@@ -201,9 +221,11 @@ class HyperscanEngine:
             return []
         found: list[tuple[int, int]] = []
         append = found.append
+        count = self._count
 
         def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            append((ident, to))
+            if ident < count:  # not a literal's (``scan_both`` reports those)
+                append((ident, to))
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
         return found
@@ -212,6 +234,28 @@ class HyperscanEngine:
         out: Ranges = {}
         self.add_ranges(out, data, 0, len(data))
         return out
+
+    def scan_both(self, data: bytes) -> tuple[list[tuple[int, int]], Ranges]:
+        """One scan of ``data``: ``(literal index, start offset)`` of every occurrence of
+        every literal (as ``_HyperscanLiterals.scan``), and the rules' ranges (as
+        :meth:`ranges`). Needs ``holds_literals``."""
+        out: Ranges = {}
+        hits: list[tuple[int, int]] = []
+        if self._db is None or not data:
+            return hits, out
+        found: list[tuple[int, int]] = []
+        append, add_hit = found.append, hits.append
+        count, lengths = self._count, self._lengths
+
+        def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            if ident < count:
+                append((ident, to))
+            else:
+                add_hit((ident - count, to - lengths[ident - count]))
+
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        self._add_reports(out, data, 0, 0, found)
+        return hits, out
 
     @staticmethod
     def _floor(
@@ -241,9 +285,15 @@ class HyperscanEngine:
         """
         base = lo - 1 if lo > 0 else 0
         view = memoryview(data)[base:hi] if base or hi < len(data) else data
+        self._add_reports(out, data, lo, base, self.ends(view))
+
+    def _add_reports(
+        self, out: Ranges, data: bytes, lo: int, base: int, reports: list[tuple[int, int]]
+    ) -> None:
+        """``add_ranges`` for the ``(rule, end)`` reports of a scan starting at ``base``."""
         before, after, lines = self._before, self._after, self._lines
         floors: dict[int, tuple[int, int]] = {}  # rule -> (last end, its earliest start)
-        for index, report in self.ends(view):
+        for index, report in reports:
             end = report + base
             last = end - after[index]  # the latest start of a match ending at ``end``
             if last < lo:
@@ -467,6 +517,14 @@ class _HyperscanLiterals:
         return found
 
 
+class _NoLiterals:
+    """The literal scanner when the whole-regex database finds the literals itself."""
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        del data
+        return []
+
+
 class _Re2Literals:
     """One RE2 alternation of the literals, longest first, searched again one byte after
     each hit (so overlapping occurrences are found); at a hit every literal that is a prefix
@@ -686,6 +744,7 @@ class TieredEngine:
             self._add_keywords(patterns, number, group, ident)
         self._scanner, other = _backend(list(table), [patterns[i] for i in rest], backend)
         self._other = other
+        self._both = other if isinstance(other, HyperscanEngine) and other.holds_literals else None
         self._rest = rest
         unfiltered = set(rest) if other is None else {rest[i] for i in other.unfiltered}
         for group in self._windows:
@@ -736,7 +795,12 @@ class TieredEngine:
         windows: list[list[tuple[int, int]]] = [[] for _ in self._windows]
         targets, keyword_targets = self._targets, self._keyword_targets
         rfind = data.rfind
-        for ident, pos in self._scanner.scan(data):
+        other_ranges: Ranges | None = None
+        if self._both is not None:  # one hyperscan scan for the literals and tier B
+            hits, other_ranges = self._both.scan_both(data)
+        else:
+            hits = self._scanner.scan(data)
+        for ident, pos in hits:
             for index, reach, line in targets[ident]:
                 lo = pos - reach if pos > reach else 0
                 if line:
@@ -751,9 +815,11 @@ class TieredEngine:
         out: Ranges = {
             index: spans if len(spans) == 1 else _merged(spans) for index, spans in found.items()
         }
-        if self._other is not None:
+        if other_ranges is None and self._other is not None:
+            other_ranges = self._other.ranges(data)
+        if other_ranges:
             rest = self._rest
-            for sub, spans in self._other.ranges(data).items():
+            for sub, spans in other_ranges.items():
                 out[rest[sub]] = spans
         for group, spans in zip(self._windows, windows, strict=True):
             if spans:
@@ -766,7 +832,12 @@ def _backend(
 ) -> tuple[_LiteralScanner, CandidateEngine | None]:
     """The literal scanner and whole-regex engine (None: keyword ranges) of ``backend``."""
     if backend == "hyperscan":
-        return _HyperscanLiterals(literals), HyperscanEngine(rest) if rest else None
+        if not rest:
+            return _HyperscanLiterals(literals), None
+        engine = HyperscanEngine(rest, literals)
+        if engine.holds_literals:
+            return _NoLiterals(), engine
+        return _HyperscanLiterals(literals), engine
     if backend == "re2":
         return _Re2Literals(literals), Re2Engine(rest) if rest else None
     if backend == "python":

@@ -479,7 +479,12 @@ def _indent(line: bytes) -> int:
 
 
 def _names_anonymous(text: bytes) -> bool:
-    """A quick look for the user names ``anonymous_login`` knows (plain substring tests)."""
+    """A quick look for the user names ``anonymous_login`` knows (plain substring tests).
+    Two tests of a lower-cased copy first: cheaper than six of the text (the lines of
+    minified code run to 4 KB), and where neither word is there no spelling is."""
+    lowered = text.lower()
+    if b"anon" not in lowered and b"ftp" not in lowered:
+        return False
     return any(word in text for word in (b"anon", b"Anon", b"ANON", b"ftp", b"Ftp", b"FTP"))
 
 

@@ -488,24 +488,31 @@ def _near_literals(
     if all(hi - lo <= wide for lo, hi in spans):
         return spans
     reach = plan.literal_reach
-    longest = max(len(text) for text, _ in plan.literals)
-    caseless_ones = any(caseless for _, caseless in plan.literals)
+    needles = _needles(plan.literals)
+    longest = max(len(needle) for needle, _ in needles)
+    caseless_ones = any(caseless for _, caseless in needles)
     out = [(lo, hi) for lo, hi in spans if hi - lo <= wide]
+    append = out.append
     for lo, hi in spans:
         if hi - lo <= wide:
             continue
         # A lower-cased copy of the span's text (not of the whole fragment) for caseless ones.
         lowered, base = keywords.window(lo, hi + reach + longest) if caseless_ones else (data, 0)
-        for text, caseless in plan.literals:
+        for needle, caseless in needles:
             haystack, offset = (lowered, base) if caseless else (data, 0)
-            needle = text.lower() if caseless else text
-            end = hi + reach + len(needle)  # a literal of a match starting before ``hi``
-            pos = haystack.find(needle, lo - offset, end - offset)
+            end = hi + reach + len(needle) - offset  # a literal of a match starting before hi
+            pos = haystack.find(needle, lo - offset, end)
             while pos != -1:
-                pos += offset
-                out.append((pos - reach if pos - reach > lo else lo, min(hi, pos + 1)))
-                pos = haystack.find(needle, pos + 1 - offset, end - offset)
+                at = pos + offset
+                append((at - reach if at - reach > lo else lo, at + 1 if at < hi else hi))
+                pos = haystack.find(needle, pos + 1, end)
     return _merge(out)
+
+
+@functools.cache
+def _needles(literals: tuple[tuple[bytes, bool], ...]) -> tuple[tuple[bytes, bool], ...]:
+    """``literals`` as searched for: caseless ones lower-cased (in a lower-cased text)."""
+    return tuple((text.lower() if caseless else text, caseless) for text, caseless in literals)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

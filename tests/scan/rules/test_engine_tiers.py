@@ -12,8 +12,10 @@ import pytest
 from desktop_audit.scan.rules.engines import (
     SEGMENT,
     EnginePattern,
+    HyperscanEngine,
     Placement,
     TieredEngine,
+    _HyperscanLiterals,
     placement,
 )
 from desktop_audit.scan.rules.loader import parse_rules
@@ -350,3 +352,25 @@ def test_ranges_narrowed_to_a_literal_near_the_start_when_the_best_one_is_far() 
     found = {engine: _key(Matcher(rules, engine=engine).find(text)) for engine in ENGINES}
     assert len(found[ENGINES[0]]) == 43
     assert all(keys == found[ENGINES[0]] for keys in found.values())
+
+
+@pytest.mark.skipif(not HAS_HYPERSCAN, reason="hyperscan not installed")
+def test_one_database_finds_the_literals_and_the_whole_regex_ranges() -> None:
+    """The tier B database also holds tier A's literals: the same literal hits as a literal
+    database of their own, and the same ranges as the rules' database alone."""
+    patterns = [
+        EnginePattern(regex=rb"\bpass(?:word)?\s*=\s*[^\s]{4,40}", min_width=9, width=57),
+        EnginePattern(regex=rb"[a-z]{2}_[A-Za-z0-9]{4,}", min_width=7, width=1 << 16),
+    ]
+    literals = [(b"qzv_", False), (b"Secret", True), (b"abcabc", False), (b"bc", False)]
+    rng = random.Random(7)  # noqa: S311
+    words = [b"qzv_", b"SECRET", b"secret", b"abcabcabc", b"password = hunter22", b"\n"]
+    words += [b"xy_Zz12", b"bc", b" ", b"pass=1234"]
+    data = b"".join(rng.choice(words) for _ in range(5000))
+    both = HyperscanEngine(patterns, literals)
+    assert both.holds_literals
+    hits, ranges = both.scan_both(data)
+    assert sorted(hits) == sorted(_HyperscanLiterals(literals).scan(data))
+    assert len(hits) > 1000
+    assert ranges == HyperscanEngine(patterns).ranges(data)
+    assert ranges
