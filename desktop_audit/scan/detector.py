@@ -67,9 +67,12 @@ def _drop_examples_under_full_grade(found: list[_Found]) -> list[_Found]:
     another rule that reports it as it stands (``generic.password-assignment``, which keeps
     weak passwords), neither in severity nor by taking over its finding id."""
     full = [(f.start, f.end) for f in found if not f.example]
-    return [
-        f for f in found if not f.example or not any(s < f.end and f.start < e for s, e in full)
-    ]
+    return [f for f in found if not f.example or not _overlaps(f, full)]
+
+
+def _overlaps(item: _Found, spans: Sequence[tuple[int, int]]) -> bool:
+    """Does ``item``'s span overlap any of ``spans``?"""
+    return any(start < item.end and item.start < end for start, end in spans)
 
 
 def _drop_overlapped_generic(found: list[_Found]) -> list[_Found]:
@@ -82,14 +85,14 @@ def _drop_overlapped_generic(found: list[_Found]) -> list[_Found]:
     candidates = [
         (index, item)
         for index, item in enumerate(found)
-        if item.generic and not any(s < item.end and item.start < e for s, e in specific)
+        if item.generic and not _overlaps(item, specific)
     ]
     candidates.sort(key=lambda pair: (-pair[1].severity.rank, pair[0]))
-    kept_generic: list[_Found] = []
+    kept_spans: list[tuple[int, int]] = []
     kept_index: set[int] = set()
     for index, item in candidates:
-        if not any(k.start < item.end and item.start < k.end for k in kept_generic):
-            kept_generic.append(item)
+        if not _overlaps(item, kept_spans):
+            kept_spans.append((item.start, item.end))
             kept_index.add(index)
     return [item for index, item in enumerate(found) if not item.generic or index in kept_index]
 

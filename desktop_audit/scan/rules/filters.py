@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -455,23 +455,23 @@ def anonymous_login(c: Candidate, allow: Allowlist) -> bool:
     return False
 
 
-def _last_user(text: bytes) -> bytes | None:
-    """The name of the last user field in ``text``, or None."""
-    name = None
+def _user_names(text: bytes) -> Iterator[bytes]:
+    """The names of the user fields in ``text``, in order."""
     for word in _USER_WORD.finditer(text):
         value = _USER_VALUE.match(text, word.end())
         if value is not None:
-            name = value.group("name")
-    return name
+            yield value.group("name")
+
+
+def _last_user(text: bytes) -> bytes | None:
+    """The name of the last user field in ``text``, or None."""
+    names = list(_user_names(text))
+    return names[-1] if names else None
 
 
 def _first_user(text: bytes) -> bytes | None:
     """The name of the first user field in ``text``, or None."""
-    for word in _USER_WORD.finditer(text):
-        value = _USER_VALUE.match(text, word.end())
-        if value is not None:
-            return value.group("name")
-    return None
+    return next(_user_names(text), None)
 
 
 def _indent(line: bytes) -> int:

@@ -885,11 +885,13 @@ class Matcher:
         rule: Rule,
         data: bytes,
         match: re.Match[bytes],
-        file_format: str | None = None,
-        span: tuple[int, int] | None = None,
+        file_format: str | None,
+        span: tuple[int, int],
     ) -> RawMatch | None:
+        """``match`` made a ``RawMatch`` (``span``: its secret's, from ``_secret_span``), or
+        None when a filter drops it."""
         m_start, m_end = match.span()
-        s_start, s_end = _secret_span(rule, match) if span is None else span
+        s_start, s_end = span
         secret = data[s_start:s_end]
         line_start, line_end = line_bounds(data, m_start, m_end)
         line = data[line_start:line_end]
