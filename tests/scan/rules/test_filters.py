@@ -393,6 +393,15 @@ def test_identifier_name_does_not_count_the_key_as_a_listed_name() -> None:
         assert not f.identifier_name(c(value, line=line, match=match), ALLOW), line
 
 
+def _anonymous(line: str, before: str, value: str = "x", match: str | None = None) -> bool:
+    """``anonymous_login``'s verdict on the secret ``value`` in ``match`` (the whole line by
+    default) on ``line``, with ``before`` the text just before the line."""
+    whole = line if match is None else match
+    data = (before + line).encode()
+    candidate = f.Candidate(value.encode(), whole.encode(), line.encode(), data, len(before))
+    return f.anonymous_login(candidate, ALLOW)
+
+
 @pytest.mark.parametrize(
     ("line", "before"),
     [
@@ -403,9 +412,7 @@ def test_identifier_name_does_not_count_the_key_as_a_listed_name() -> None:
     ],
 )
 def test_anonymous_login_drops_passwords_of_the_anonymous_user(line: str, before: str) -> None:
-    data = (before + line).encode()
-    candidate = f.Candidate(b"x", line.encode(), line.encode(), data, len(before))
-    assert f.anonymous_login(candidate, ALLOW)
+    assert _anonymous(line, before)
 
 
 @pytest.mark.parametrize(
@@ -418,9 +425,7 @@ def test_anonymous_login_drops_passwords_of_the_anonymous_user(line: str, before
     ],
 )
 def test_anonymous_login_keeps_other_accounts(line: str, before: str) -> None:
-    data = (before + line).encode()
-    candidate = f.Candidate(b"x", line.encode(), line.encode(), data, len(before))
-    assert not f.anonymous_login(candidate, ALLOW)
+    assert not _anonymous(line, before)
 
 
 def test_grade_keeps_drops_or_marks_example_values() -> None:
@@ -456,17 +461,10 @@ def test_grade_keeps_drops_or_marks_example_values() -> None:
     ],
 )
 def test_anonymous_login_keeps_passwords_of_other_users(line: str, before: str) -> None:
-    data = (before + line).encode()
     match = line[line.index("password") :] if "password" in line else line
-    candidate = f.Candidate(b"Zq8vR2mX", match.encode(), line.encode(), data, len(before))
-    assert not f.anonymous_login(candidate, ALLOW)
+    assert not _anonymous(line, before, "Zq8vR2mX", match)
 
 
 def test_anonymous_login_reads_a_call_split_over_lines() -> None:
-    before = 'ftp.login(user="anonymous",\n'
     line = '          passwd="guest@example.org")'
-    data = (before + line).encode()
-    candidate = f.Candidate(
-        b"guest@example.org", line.strip().encode(), line.encode(), data, len(before)
-    )
-    assert f.anonymous_login(candidate, ALLOW)
+    assert _anonymous(line, 'ftp.login(user="anonymous",\n', "guest@example.org", line.strip())
