@@ -9,7 +9,10 @@ Outputs (all derived from the one SVG, so the SVG is the only source to edit):
   ``icp6`` entries), so neither platform build needs Pillow.
 
 Run: ``.venv/bin/python packaging/render_icons.py`` (Qt offscreen; the build script runs it).
-``--check`` exits 1 when a committed output differs from what the SVG renders to.
+``--check`` exits 1 when a committed output differs from what the SVG renders to. An output
+that differs only by rounding (each colour channel of each pixel within
+:data:`PIXEL_TOLERANCE`: another Qt build or CPU anti-aliases the edges a step differently) is
+up to date and left as it is, so a build does not rewrite the committed icons.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # macOS icns element types holding PNG data, by pixel size.
 ICNS_TYPES = {16: b"icp4", 32: b"icp5", 64: b"icp6", 128: b"ic07", 256: b"ic08", 512: b"ic09"}
 ICNS_TYPES_2X = {1024: b"ic10"}
+PIXEL_TOLERANCE = 2  # per colour channel (0-255): rounding, not a change of the drawing
 
 
 def render_png(renderer: QSvgRenderer, size: int) -> bytes:
@@ -82,6 +86,55 @@ def build_icns(pngs: dict[int, bytes]) -> bytes:
     return b"icns" + struct.pack(">I", 8 + len(body)) + body
 
 
+def png_streams(name: str, data: bytes) -> list[bytes]:
+    """The PNG images inside an output: the file itself, or the entries of a .ico or .icns
+    as :func:`build_ico` and :func:`build_icns` lay them out ([] for anything else)."""
+    if name.endswith(".png"):
+        return [data]
+    if name.endswith(".ico") and len(data) >= 6:
+        count = struct.unpack_from("<H", data, 4)[0]
+        streams = []
+        for index in range(count):
+            length, offset = struct.unpack_from("<II", data, 6 + 16 * index + 8)
+            streams.append(data[offset : offset + length])
+        return streams
+    if name.endswith(".icns") and data[:4] == b"icns":
+        streams, at = [], 8
+        while at + 8 <= len(data):
+            length = struct.unpack_from(">I", data, at + 4)[0]
+            if length < 8:
+                return []
+            streams.append(data[at + 8 : at + length])
+            at += length
+        return streams
+    return []
+
+
+def _pixels(png: bytes) -> tuple[int, int, bytes] | None:
+    image = QImage.fromData(png, "PNG")
+    if image.isNull():
+        return None
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    return image.width(), image.height(), bytes(image.constBits())
+
+
+def renders_alike(name: str, old: bytes, new: bytes) -> bool:
+    """Whether ``old`` and ``new`` (the same output's bytes) hold images of the same sizes
+    whose pixels differ by at most :data:`PIXEL_TOLERANCE` in every channel."""
+    old_streams, new_streams = png_streams(name, old), png_streams(name, new)
+    if not new_streams or len(old_streams) != len(new_streams):
+        return False
+    for old_png, new_png in zip(old_streams, new_streams, strict=True):
+        if old_png == new_png:
+            continue
+        before, after = _pixels(old_png), _pixels(new_png)
+        if before is None or after is None or before[:2] != after[:2]:
+            return False
+        if any(abs(a - b) > PIXEL_TOLERANCE for a, b in zip(before[2], after[2], strict=True)):
+            return False
+    return True
+
+
 def outputs(svg: Path) -> dict[Path, bytes]:
     """Every output path and its content."""
     _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # QPainter needs one
@@ -106,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = []
     for path, data in outputs(args.svg).items():
-        if path.is_file() and path.read_bytes() == data:
-            continue
+        if path.is_file():
+            current = path.read_bytes()
+            if current == data or renders_alike(path.name, current, data):
+                continue
         stale.append(path)
         if not args.check:
             path.parent.mkdir(parents=True, exist_ok=True)
