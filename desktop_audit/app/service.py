@@ -312,12 +312,12 @@ class AuditService:
         return queries.scan_total(self.store)
 
     def resolve_many(self, finding_ids: Sequence[str], status: Status, note: str) -> int:
-        """Record the same decision on several findings; returns how many were changed."""
-        if status.needs_note and not note.strip():
+        """Record the same decision on several findings, all or none (an unknown id changes
+        nothing); returns how many findings were changed."""
+        note = note.strip()
+        if status.needs_note and not note:
             raise UsageError(f"status {status} needs a note saying why")
-        for finding_id in finding_ids:
-            self.resolve(finding_id, status, note)
-        return len(finding_ids)
+        return self.store.add_events(finding_ids, status, note, self.actor)
 
     def checklist_items(self, profile: Profile | None = None) -> list[ChecklistItem]:
         """The offboarding checklist: built-in items, then the engagement profile's own."""

@@ -705,6 +705,16 @@ class Store:
             self._insert_event(conn, full, status, actor, note, None)
         return self.events(full)[-1]
 
+    def add_events(self, finding_ids: Sequence[str], status: Status, note: str, actor: str) -> int:
+        """The same decision on several findings, all or none: every id (or unique prefix) is
+        looked up before anything is written, then one transaction appends one event per
+        finding. Returns how many findings that is."""
+        full = list(dict.fromkeys(self.resolve_id(finding_id) for finding_id in finding_ids))
+        with self._tx() as conn:
+            for finding_id in full:
+                self._insert_event(conn, finding_id, status, actor, note, None)
+        return len(full)
+
     def counts(self) -> dict[str, dict[str, int]]:
         """Finding counts by severity, status, kind and location source."""
         result: dict[str, dict[str, int]] = {}

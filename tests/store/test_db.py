@@ -323,3 +323,33 @@ def test_the_title_follows_the_hit_that_raises_the_severity(tmp_path: Path) -> N
         store.record_hits(first, home, [located(example, home / "a"), located(full, home / "b")])
         finding = store.finding(full.finding_id)
         assert (finding.severity, finding.title) == (Severity.HIGH, full.title)
+
+
+def test_add_events_is_all_or_nothing_and_once_per_finding(tmp_path: Path) -> None:
+    """A bulk decision checks every id before it writes, records one event per finding (an id
+    given twice, or once whole and once as a prefix, counts once) in one transaction."""
+    home = tmp_path / "home"
+    first_hit, second_hit = make_hit(1), make_hit(2)
+    with Store.open(tmp_path / "a.db") as store:
+        scan = _begin(store, home)
+        store.record_hits(
+            scan, home, [located(first_hit, home / "a"), located(second_hit, home / "b")]
+        )
+        store.finish_scan(scan, ScanStatus.COMPLETE, {}, [])
+        first, second = first_hit.finding_id, second_hit.finding_id
+        before = len(store.finding(first).events)
+
+        with pytest.raises(StoreError, match="no finding with id"):
+            store.add_events([first, "abcdef0123"], Status.ACCEPTED, "bulk", "me")
+        assert store.finding(first).status is Status.OPEN
+        assert len(store.finding(first).events) == before
+
+        changed = store.add_events(
+            [first, second, first[:8], second], Status.REVOKED, "rotated", "me"
+        )
+        assert changed == 2
+        for finding_id in (first, second):
+            record = store.finding(finding_id)
+            assert record.status is Status.REVOKED
+            assert len(record.events) == before + 1
+            assert record.events[-1].note == "rotated"
