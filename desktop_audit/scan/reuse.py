@@ -215,6 +215,12 @@ class ReuseCache:
         with_hits.update(self._with_hits)
         self._with_hits = with_hits
 
+    @property
+    def knows_nothing(self) -> bool:
+        """Loaded, and no unit known (a full scan): every :meth:`state` is None until this
+        scan's units are loaded by another one, so a source need not ask object by object."""
+        return self._stored is None and not self._clean and not self._with_hits
+
     def lookup(self, unit: str) -> list[Hit] | None:
         """None: unknown, read it; ``[]``: clean; else the hits remembered for it. The first
         few are asked of the store one by one (a rescan may need no more), then all load."""

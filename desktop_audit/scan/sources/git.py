@@ -25,7 +25,7 @@ from desktop_audit.models import (
     identities_digest,
     location_identity,
 )
-from desktop_audit.scan.reuse import object_unit, rebased, repository_unit
+from desktop_audit.scan.reuse import ReuseCache, object_unit, rebased, repository_unit
 from desktop_audit.scan.sources.base import (
     ScanContext,
     inside,
@@ -336,7 +336,8 @@ class GitSource:
             ctx.cancel,
             counts,
             self.seen,
-            known=None if reuse is None else lambda sha: reuse.state(object_unit(sha)),
+            # a full scan knows no object: nothing to ask per object
+            known=None if reuse is None or reuse.knows_nothing else _known(reuse),
             on_binary=None if reuse is None else lambda sha: reuse.remember(object_unit(sha), []),
         )
         for sha, kind, data in objects:
@@ -641,6 +642,11 @@ def _message_location(hit: Hit, repo_path: Path, found: Attribution) -> Location
     else:
         ref = found.commit_refs.get(sha, UNREACHABLE)
     return Location(SourceKind.GIT_HISTORY, str(repo_path), hit.line, commit=sha, ref=ref)
+
+
+def _known(reuse: ReuseCache) -> Callable[[str], bool | None]:
+    """What an earlier scan knew of each object (asked from git's feeder thread)."""
+    return lambda sha: reuse.state(object_unit(sha))
 
 
 def _guess_git_dir(repo_path: Path) -> Path:
