@@ -315,6 +315,7 @@ class GitSource:
             snapshot = make(digest, self._placement_scope(repo_path, ctx))
             git_dir = self.repositories[repo_path].git_dir
             keep_snapshot(ctx.reuse, git_dir, state, snapshot, hits.get(repo_path, ()))
+        ctx.reuse.rows.clear()  # no snapshot is kept after these
 
     def _stream(
         self,
