@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
+import pytest
+
 from desktop_audit.progress import CancelToken
-from desktop_audit.scan.sources.git_attribution import read_graph
-from desktop_audit.scan.sources.gitcmd import Git
+from desktop_audit.scan.sources.git import _Background
+from desktop_audit.scan.sources.git_attribution import Attribution, read_graph
+from desktop_audit.scan.sources.gitcmd import Git, GitError
 from tests.scan.sources.conftest import blob_id, commit_file, git
 
 # Names git stores as they are: a space, non-ASCII, and bytes that look like the log's own
@@ -42,3 +46,22 @@ def test_read_graph_finds_introductions_under_odd_names(tmp_path: Path) -> None:
         places = [path for _commit, path in graph.introduced[blob_id(repo, f"secret {index}\n")]]
         expected = [name, "copy.txt"] if index == 0 else [name]
         assert sorted(places) == sorted(expected)  # the deletion introduces nothing
+
+
+def test_background_attributions_come_in_order_and_raise_their_errors() -> None:
+    made: list[str] = []
+
+    def make(name: str) -> Attribution:
+        made.append(name)
+        if name == "broken":
+            raise GitError("fatal: bad object")
+        return Attribution({name: []}, {}, {})
+
+    work = [(Path(name), functools.partial(make, name)) for name in ("a", "broken", "c")]
+    results = _Background(work)
+    assert results.result(Path("c")).places == {"c": []}  # waits for the ones before it
+    with pytest.raises(GitError, match="bad object"):
+        results.result(Path("broken"))
+    assert results.result(Path("a")).places == {"a": []}
+    assert made == ["a", "broken", "c"]
+    assert _Background([])._thread is None  # nothing to work out: no thread
