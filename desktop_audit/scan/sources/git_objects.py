@@ -85,9 +85,11 @@ def _feed(
     only counted) and the ids go to git in one write per block: this thread holds the GIL
     the scanning thread needs, and per-line Python work here was a tenth of a scan."""
     try:
+        # read1: what git has written so far (up to a block), so the reader starts at once
+        read = getattr(lister.stdout, "read1", lister.stdout.read)
         rest = b""
         while True:
-            block = lister.stdout.read(block_size)
+            block = read(block_size)
             if not block:
                 break
             block = rest + block
