@@ -99,8 +99,9 @@ def _origin_from(data: dict[str, Any]) -> Origin:
 
 
 def encode_hits(hits: Sequence[Hit]) -> bytes:
-    """Hits as compact JSON (context stays ciphertext, base64)."""
-    return json.dumps(hit_rows(hits), separators=(",", ":"), sort_keys=True).encode()
+    """Hits as compact JSON (context stays ciphertext, base64): the same bytes as dumping
+    :func:`hit_rows`, one row at a time (see :class:`RowMemo`)."""
+    return b"[" + b",".join(_row_json(row) for row in hit_rows(hits)) + b"]"
 
 
 def decode_hits(payload: bytes) -> list[Hit]:
@@ -108,25 +109,67 @@ def decode_hits(payload: bytes) -> list[Hit]:
     return hits_from_rows(json.loads(payload))
 
 
+_row_json_text = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+
+
+def _row_json(row: dict[str, Any]) -> bytes:
+    return _row_json_text(row).encode()
+
+
 def hit_rows(hits: Sequence[Hit]) -> list[dict[str, Any]]:
     """Hits as JSON-ready rows (no raw secret: redacted previews, hashes, ciphertext)."""
-    return [
-        {
-            "finding_id": h.finding_id,
-            "rule_id": h.rule_id,
-            "provider": h.provider,
-            "kind": str(h.kind),
-            "severity": str(h.severity),
-            "redacted": h.redacted,
-            "match_hash": h.match_hash,
-            "guide": h.guide,
-            "origin": _origin_json(h.origin),
-            "line": h.line,
-            "context": base64.b64encode(h.context).decode("ascii"),
-            "title": h.title,
-        }
-        for h in hits
-    ]
+    origins: dict[int, dict[str, Any]] = {}  # a unit's hits share their fragment's origin
+    rows = []
+    for h in hits:
+        origin = origins.get(id(h.origin))
+        if origin is None:
+            origin = origins[id(h.origin)] = _origin_json(h.origin)
+        rows.append(
+            {
+                "finding_id": h.finding_id,
+                "rule_id": h.rule_id,
+                "provider": h.provider,
+                "kind": str(h.kind),
+                "severity": str(h.severity),
+                "redacted": h.redacted,
+                "match_hash": h.match_hash,
+                "guide": h.guide,
+                "origin": origin,
+                "line": h.line,
+                "context": base64.b64encode(h.context).decode("ascii"),
+                "title": h.title,
+            }
+        )
+    return rows
+
+
+class RowMemo:
+    """Each hit's encoded row, kept from when its unit was remembered until the repository's
+    snapshot stores the same hits again (up to ``limit`` hits; others are encoded again)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._rows: dict[int, tuple[Hit, bytes]] = {}  # id -> (the hit, kept alive; its row)
+
+    def encode(self, hits: Sequence[Hit]) -> bytes:
+        """:func:`encode_hits` of ``hits``, from the rows already encoded where possible."""
+        rows = self._rows
+        known = [rows.get(id(h)) for h in hits]
+        missing = [h for h, row in zip(hits, known, strict=True) if row is None or row[0] is not h]
+        fresh = iter([_row_json(row) for row in hit_rows(missing)])
+        parts: list[bytes] = []
+        for h, row in zip(hits, known, strict=True):
+            if row is not None and row[0] is h:
+                parts.append(row[1])
+                continue
+            encoded = next(fresh)
+            parts.append(encoded)
+            if len(rows) < self.limit:
+                rows[id(h)] = (h, encoded)
+        return b"[" + b",".join(parts) + b"]"
+
+    def clear(self) -> None:
+        self._rows.clear()
 
 
 def hits_from_rows(rows: Sequence[dict[str, Any]]) -> list[Hit]:
@@ -198,6 +241,7 @@ class ReuseCache:
         self.started_ns = started_ns if started_ns is not None else time.time_ns()
         self.reused = 0
         self.remembered = 0
+        self.rows = RowMemo()  # hits encoded once for their unit and their repository
 
     def __len__(self) -> int:
         if self._count is not None:  # the store's count, loaded or not (with this scan's)
@@ -214,6 +258,12 @@ class ReuseCache:
         self._clean.update(key for key in clean if key not in self._with_hits)
         with_hits.update(self._with_hits)
         self._with_hits = with_hits
+
+    @property
+    def knows_nothing(self) -> bool:
+        """Loaded, and no unit known (a full scan): every :meth:`state` is None until this
+        scan's units are loaded by another one, so a source need not ask object by object."""
+        return self._stored is None and not self._clean and not self._with_hits
 
     def lookup(self, unit: str) -> list[Hit] | None:
         """None: unknown, read it; ``[]``: clean; else the hits remembered for it. The first
@@ -251,7 +301,7 @@ class ReuseCache:
 
     def remember(self, unit: str, hits: Sequence[Hit]) -> None:
         """Keep what a fully read unit gave (an empty list for a clean one)."""
-        self._add(unit_key(unit), encode_hits(hits) if hits else None)
+        self._add(unit_key(unit), self.rows.encode(hits) if hits else None)
         self.remembered += 1
 
     def payload(self, unit: str) -> bytes | None:

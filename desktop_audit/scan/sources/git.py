@@ -9,11 +9,13 @@ import contextlib
 import dataclasses
 import functools
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop_audit.errors import StoreError
 from desktop_audit.models import (
     Fragment,
     Hit,
@@ -25,7 +27,7 @@ from desktop_audit.models import (
     identities_digest,
     location_identity,
 )
-from desktop_audit.scan.reuse import object_unit, rebased, repository_unit
+from desktop_audit.scan.reuse import ReuseCache, object_unit, rebased, repository_unit
 from desktop_audit.scan.sources.base import (
     ScanContext,
     inside,
@@ -315,6 +317,7 @@ class GitSource:
             snapshot = make(digest, self._placement_scope(repo_path, ctx))
             git_dir = self.repositories[repo_path].git_dir
             keep_snapshot(ctx.reuse, git_dir, state, snapshot, hits.get(repo_path, ()))
+        ctx.reuse.rows.clear()  # no snapshot is kept after these
 
     def _stream(
         self,
@@ -336,7 +339,8 @@ class GitSource:
             ctx.cancel,
             counts,
             self.seen,
-            known=None if reuse is None else lambda sha: reuse.state(object_unit(sha)),
+            # a full scan knows no object: nothing to ask per object
+            known=None if reuse is None or reuse.knows_nothing else _known(reuse),
             on_binary=None if reuse is None else lambda sha: reuse.remember(object_unit(sha), []),
         )
         for sha, kind, data in objects:
@@ -501,56 +505,93 @@ class GitSource:
                 held = present_blobs(self._git(repo_path), {h.origin.blob or "" for h in others})
                 by_repo[repo_path].extend(hit for hit in others if hit.origin.blob in held)
         located: dict[Path, set[str]] = {path: set() for path in pending}
+        found = self._attributions(by_repo, ctx)
+        if ctx.reuse is not None:
+            # git works out the attributions meanwhile: store the units read so far now
+            with contextlib.suppress(StoreError):  # kept, and offered again at the end
+                ctx.reuse.flush()
         for repo_path, repo_hits in by_repo.items():
             places = located.get(repo_path)
-            for item in self._locate_repo(repo_path, repo_hits, ctx):
+            for item in self._locate_repo(repo_path, repo_hits, found[repo_path], ctx):
                 if places is not None:
                     places.add(location_identity(item.hit.finding_id, item.location))
                 yield item
         self._keep_snapshots(pending, own_hits, located, ctx)
 
-    def _attribution(
+    def _attributions(
+        self, by_repo: dict[Path, list[Hit]], ctx: ScanContext
+    ) -> dict[Path, Callable[[], Attribution]]:
+        """Each repository's attribution, to be asked for in turn: remembered for a repository
+        whose refs, reflogs and objects are as an earlier scan left them, else worked out
+        by git (the slow part of a rescan: it reads the whole commit graph) in one thread
+        for all of them, in order, while this one goes on (and keeps each when asked)."""
+        answers: dict[Path, Callable[[], Attribution]] = {}
+        work: list[tuple[Path, Callable[[], Attribution]]] = []
+        for repo_path, hits in by_repo.items():
+            blobs = {hit.origin.blob for hit in hits if hit.origin.blob}
+            commits = frozenset(
+                hit.origin.commit
+                for hit in hits
+                if hit.origin.commit and hit.origin.file_format == COMMIT_MESSAGE
+            )
+            known = self._remembered_attribution(repo_path, blobs, commits, ctx)
+            if known is not None:
+                answers[repo_path] = functools.partial(_given, known)
+                continue
+            git = self._git(repo_path)
+            work.append((repo_path, functools.partial(attribute, git, blobs, ctx.cancel, commits)))
+        results = _Background(work)
+        for repo_path, _make in work:
+            answers[repo_path] = functools.partial(self._worked_out, repo_path, results, ctx)
+        return answers
+
+    def _remembered_attribution(
         self, repo_path: Path, blobs: set[str], commits: frozenset[str], ctx: ScanContext
-    ) -> Attribution:
-        """Where the blobs and commits live: remembered for a repository whose refs, reflogs
-        and objects are as an earlier scan left them, else worked out (the slow part of a
-        rescan: it reads the whole commit graph)."""
-        git = self._git(repo_path)
+    ) -> Attribution | None:
+        """The attribution an earlier scan kept for this state of the repository, when it
+        places every blob and commit asked about."""
         state = self.states.get(repo_path)
         if ctx.reuse is None or state is None:
-            return attribute(git, blobs, ctx.cancel, commits)
-        # one slot per repository, holding the attribution of its latest state
-        unit = repository_unit("attribution", git.git_dir, "")
+            return None
+        payload = ctx.reuse.payload(self._attribution_unit(repo_path))
         head = state.encode("ascii") + b"\n"
-        payload = ctx.reuse.payload(unit)
-        if payload is not None and payload.startswith(head):
-            try:
-                known = decode_attribution(payload[len(head) :])
-            except (ValueError, KeyError, TypeError):
-                known = None
-            if known and blobs <= known.places.keys() and commits <= known.commit_refs.keys():
-                ctx.stat(NAME).add("reused_attributions")
-                return known
-        found = attribute(git, blobs, ctx.cancel, commits)
-        if not ctx.cancel.cancelled:
-            ctx.reuse.keep(unit, head + encode_attribution(found))
+        if payload is None or not payload.startswith(head):
+            return None
+        try:
+            known = decode_attribution(payload[len(head) :])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if known and blobs <= known.places.keys() and commits <= known.commit_refs.keys():
+            ctx.stat(NAME).add("reused_attributions")
+            return known
+        return None
+
+    def _worked_out(self, repo_path: Path, results: _Background, ctx: ScanContext) -> Attribution:
+        """The attribution git worked out (raises :class:`GitError`), kept for the next scan
+        (one slot per repository, holding the attribution of its latest state)."""
+        found = results.result(repo_path)
+        state = self.states.get(repo_path)
+        if ctx.reuse is not None and state is not None and not ctx.cancel.cancelled:
+            head = state.encode("ascii") + b"\n"
+            ctx.reuse.keep(self._attribution_unit(repo_path), head + encode_attribution(found))
         return found
+
+    def _attribution_unit(self, repo_path: Path) -> str:
+        return repository_unit("attribution", self._git(repo_path).git_dir, "")
 
     def _git(self, repo_path: Path) -> Git:
         repo = self.repositories.get(repo_path)
         return Git(repo.git_dir if repo is not None else _guess_git_dir(repo_path))
 
     def _locate_repo(
-        self, repo_path: Path, hits: list[Hit], ctx: ScanContext
+        self,
+        repo_path: Path,
+        hits: list[Hit],
+        attribution: Callable[[], Attribution],
+        ctx: ScanContext,
     ) -> Iterator[LocatedHit]:
-        blobs = {hit.origin.blob for hit in hits if hit.origin.blob}
-        commits = frozenset(
-            hit.origin.commit
-            for hit in hits
-            if hit.origin.commit and hit.origin.file_format == COMMIT_MESSAGE
-        )
         try:
-            found = self._attribution(repo_path, blobs, commits, ctx)
+            found = attribution()
         except GitError as exc:
             ctx.error(NAME, repo_path, f"cannot attribute findings to commits: {exc}")
             found = Attribution({}, {}, {})
@@ -562,6 +603,44 @@ class GitSource:
                     yield LocatedHit(hit, location, unit)
             else:
                 yield LocatedHit(hit, _message_location(hit, repo_path, found), unit)
+
+
+def _given(found: Attribution) -> Attribution:
+    return found
+
+
+class _Background:
+    """Work done in one thread, item after item, in order; :meth:`result` waits for an
+    item's answer (or raises its error). git does the work: the thread mostly waits."""
+
+    def __init__(self, work: Sequence[tuple[Path, Callable[[], Attribution]]]) -> None:
+        self._done: dict[Path, tuple[Attribution | None, Exception | None]] = {}
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        if work:
+            self._thread = threading.Thread(
+                target=self._run, args=(list(work),), daemon=True, name="git-attribution"
+            )
+            self._thread.start()
+
+    def _run(self, work: list[tuple[Path, Callable[[], Attribution]]]) -> None:
+        for key, make in work:
+            try:
+                answer: tuple[Attribution | None, Exception | None] = (make(), None)
+            except Exception as exc:  # handed to the asking thread
+                answer = (None, exc)
+            with self._ready:
+                self._done[key] = answer
+                self._ready.notify_all()
+
+    def result(self, key: Path) -> Attribution:
+        with self._ready:
+            self._ready.wait_for(lambda: key in self._done)
+            found, error = self._done.pop(key)
+        if error is not None:
+            raise error
+        assert found is not None  # noqa: S101 - set whenever error is None
+        return found
 
 
 SnapshotMaker = Callable[[str, str], Snapshot]  # (located digest, placement scope) -> snapshot
@@ -641,6 +720,11 @@ def _message_location(hit: Hit, repo_path: Path, found: Attribution) -> Location
     else:
         ref = found.commit_refs.get(sha, UNREACHABLE)
     return Location(SourceKind.GIT_HISTORY, str(repo_path), hit.line, commit=sha, ref=ref)
+
+
+def _known(reuse: ReuseCache) -> Callable[[str], bool | None]:
+    """What an earlier scan knew of each object (asked from git's feeder thread)."""
+    return lambda sha: reuse.state(object_unit(sha))
 
 
 def _guess_git_dir(repo_path: Path) -> Path:

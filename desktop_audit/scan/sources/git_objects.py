@@ -5,7 +5,9 @@ objects are never asked for (and never fetched)."""
 
 from __future__ import annotations
 
+import binascii
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -52,14 +54,19 @@ class SeenBlobs:
     def first_time(self, sha: bytes) -> bool:
         """True (and remembered) unless ``sha`` (hex) was seen before."""
         try:
-            key = bytes.fromhex(sha.decode("ascii"))
-        except ValueError:
+            key = binascii.unhexlify(sha)
+        except (ValueError, binascii.Error):
             return True
         if key in self._ids:
             return False
         if len(self._ids) < self.limit:
             self._ids.add(key)
         return True
+
+
+# One listed object to read: id, type and size (a tree, ``missing`` or other line is not one).
+_READABLE = re.compile(rb"^(\S+) (blob|commit|tag) (\S+)$", re.MULTILINE)
+LIST_BLOCK = 1 << 20  # listing bytes parsed at once
 
 
 def _feed(
@@ -69,46 +76,76 @@ def _feed(
     counts: ObjectCounts,
     seen: SeenBlobs | None,
     known: Known | None = None,
+    block_size: int = LIST_BLOCK,
 ) -> None:
     """Copy ids to read (blobs within the size cap, commits, tags) into the reader's stdin;
-    objects ``known`` from an earlier scan are counted (and listed when they had hits)."""
+    objects ``known`` from an earlier scan are counted (and listed when they had hits).
+
+    The listing is parsed a block at a time (a regex finds the objects to read, trees are
+    only counted) and the ids go to git in one write per block: this thread holds the GIL
+    the scanning thread needs, and per-line Python work here was a tenth of a scan."""
     try:
-        for line in lister.stdout:
-            parts = line.split()
-            if len(parts) != 3:
-                if parts[-1:] == [b"missing"]:
-                    counts.missing += 1  # listed but unreadable: a corrupt object
-                continue
-            counts.objects += 1
-            kind = parts[1]
-            if kind == b"commit":
-                counts.commits += 1
-            elif kind == b"tag":
-                counts.tags += 1
-            elif kind == b"blob":
-                if int(parts[2]) > max_bytes:
-                    counts.large += 1
-                    continue
-                if seen is not None and not seen.first_time(parts[0]):
-                    counts.shared += 1
-                    continue
-            if kind in _READ_KINDS:
-                if known is not None:
-                    answer = known(parts[0].decode("ascii"))
-                    if answer is not None:
-                        counts.reused += 1
-                        if kind == b"blob":
-                            counts.reused_blobs += 1
-                            counts.reused_bytes += int(parts[2])
-                        if answer:
-                            counts.remembered.append(parts[0].decode("ascii"))
-                        continue
-                reader.stdin.write(parts[0] + b"\n")
+        # read1: what git has written so far (up to a block), so the reader starts at once
+        read = getattr(lister.stdout, "read1", lister.stdout.read)
+        rest = b""
+        while True:
+            block = read(block_size)
+            if not block:
+                break
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            ids = _to_read(block[:cut], max_bytes, counts, seen, known)
+            if ids:
+                reader.stdin.write(b"\n".join(ids) + b"\n")
+        if rest:  # a last line without its newline
+            ids = _to_read(rest + b"\n", max_bytes, counts, seen, known)
+            if ids:
+                reader.stdin.write(b"\n".join(ids) + b"\n")
     except (OSError, ValueError):
         pass  # the reader went away (cancel or failure); its own error is reported
     finally:
         with contextlib.suppress(OSError):
             reader.stdin.close()
+
+
+def _to_read(
+    lines: bytes,
+    max_bytes: int,
+    counts: ObjectCounts,
+    seen: SeenBlobs | None,
+    known: Known | None,
+) -> list[bytes]:
+    """The ids to read among whole listing ``lines`` (``<id> <type> <size>`` each, or
+    ``<id> missing``), counting what is passed over."""
+    counts.missing += lines.count(b" missing\n")  # listed but unreadable: a corrupt object
+    counts.objects += lines.count(b" tree ")  # an id holds no space: only a tree line has it
+    ids: list[bytes] = []
+    for sha, kind, size in _READABLE.findall(lines):
+        counts.objects += 1
+        if kind == b"blob":
+            if int(size) > max_bytes:
+                counts.large += 1
+                continue
+            if seen is not None and not seen.first_time(sha):
+                counts.shared += 1
+                continue
+        elif kind == b"commit":
+            counts.commits += 1
+        else:
+            counts.tags += 1
+        if known is not None:
+            answer = known(sha.decode("ascii"))
+            if answer is not None:
+                counts.reused += 1
+                if kind == b"blob":
+                    counts.reused_blobs += 1
+                    counts.reused_bytes += int(size)
+                if answer:
+                    counts.remembered.append(sha.decode("ascii"))
+                continue
+        ids.append(sha)
+    return ids
 
 
 def iter_objects(
@@ -129,8 +166,6 @@ def iter_objects(
     scan are passed over; ``on_binary`` hears of each binary blob read and skipped. Raises
     :class:`GitError` when the repository cannot be read (corrupt object store).
     """
-    from desktop_audit.scan.sources.containers import blob_container  # noqa: PLC0415  (heavy)
-
     lister = git.popen("cat-file", "--batch-all-objects", "--unordered", CHECK_FORMAT)
     try:
         # --buffer: git writes whole buffers, not one flush per object (the feeder streams
@@ -180,6 +215,11 @@ def iter_objects(
                 if codec is not None:
                     data = decode_utf16(data, codec)  # Windows tools' text: read as text
                 elif binary or data.startswith(PDF_MAGIC):  # a PDF may hold no NUL
+                    # imported on the first such blob: a history of text never loads it
+                    from desktop_audit.scan.sources.containers import (  # noqa: PLC0415
+                        blob_container,
+                    )
+
                     container = blob_container(data)
                     if container is not None:
                         yield parts[0].decode("ascii"), str(container), data

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_audit.models import Hit
-from desktop_audit.scan.reuse import ReuseCache, hit_rows, hits_from_rows, repository_unit
+from desktop_audit.scan.reuse import ReuseCache, hits_from_rows, repository_unit
 
 SNAPSHOT_FORMAT = "3"
 # Repositories with more hits than this are listed again on each rescan (the snapshot would
@@ -146,6 +146,6 @@ def keep(
     data["located"] = snapshot.located
     data["scope"] = snapshot.scope
     header = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    body = json.dumps(hit_rows(hits), separators=(",", ":"), sort_keys=True).encode()
+    body = cache.rows.encode(hits)  # rows encoded when their objects were remembered
     cache.keep(_slot(git_dir), b"\n".join([state.encode("ascii"), header, body]))
     return True
