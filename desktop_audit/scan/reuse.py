@@ -59,9 +59,12 @@ def repository_unit(kind: str, git_dir: Path, state: str) -> str:
     return f"repo\x00{kind}\x00{git_dir}\x00{state}"
 
 
+_OBJECT_PREFIX = "git\x00"
+
+
 def object_unit(sha: str) -> str:
     """A git object: its id names its content in every repository."""
-    return f"git\x00{sha}"
+    return f"{_OBJECT_PREFIX}{sha}"
 
 
 _ORIGIN_FIELDS = tuple(f.name for f in dataclasses.fields(Origin))
@@ -301,7 +304,12 @@ class ReuseCache:
 
     def remember(self, unit: str, hits: Sequence[Hit]) -> None:
         """Keep what a fully read unit gave (an empty list for a clean one)."""
-        self._add(unit_key(unit), self.rows.encode(hits) if hits else None)
+        if not hits:
+            self._add(unit_key(unit), None)
+        elif unit.startswith(_OBJECT_PREFIX):  # a repository's snapshot stores them again
+            self._add(unit_key(unit), self.rows.encode(hits))
+        else:  # a file's hits are stored once: no row kept for later
+            self._add(unit_key(unit), encode_hits(hits))
         self.remembered += 1
 
     def payload(self, unit: str) -> bytes | None:

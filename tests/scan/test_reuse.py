@@ -8,7 +8,14 @@ import json
 from pathlib import Path
 
 from desktop_audit.models import Origin, SourceKind
-from desktop_audit.scan.reuse import RowMemo, decode_hits, encode_hits, hit_rows
+from desktop_audit.scan.reuse import (
+    ReuseCache,
+    RowMemo,
+    decode_hits,
+    encode_hits,
+    hit_rows,
+    object_unit,
+)
 from tests.factories import make_hit
 
 
@@ -44,3 +51,17 @@ def test_row_memo_keeps_at_most_its_limit() -> None:
     assert memo.encode(hits) == encode_hits(hits)
     assert len(memo._rows) == 2
     assert memo.encode(hits) == encode_hits(hits)
+
+
+def test_only_git_objects_keep_rows_for_their_snapshot() -> None:
+    """A file's hits are stored once, so remembering them keeps no row; a git object's are
+    stored again with its repository's snapshot, so theirs are kept (same bytes either way)."""
+    hits = _hits()
+    stored: list[tuple[bytes, bytes | None]] = []
+    cache = ReuseCache("digest", flush=lambda _digest, units: stored.extend(units))
+    cache.remember("file\x00/home/u/.env", hits[3:])
+    assert len(cache.rows._rows) == 0
+    cache.remember(object_unit("ab" * 20), hits[:3])
+    assert len(cache.rows._rows) == 3
+    cache.flush()
+    assert [payload for _key, payload in stored] == [encode_hits(hits[3:]), encode_hits(hits[:3])]
