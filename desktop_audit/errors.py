@@ -43,6 +43,10 @@ class SourceError(AuditError):
     """One source could not read one item; the scan goes on."""
 
 
+class DetectionWorkerError(AuditError):
+    """A detection worker process died (killed, out of memory); its source stops early."""
+
+
 class ScanCancelledError(AuditError):
     """The scan was cancelled by the user."""
 

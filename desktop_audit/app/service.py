@@ -229,7 +229,7 @@ class AuditService:
                 if status is not ScanStatus.FAILED and ctx.reuse is not None:
                     _save_reuse(ctx.reuse)
                 stats = {name: dict(s.counters) for name, s in ctx.stats.items()}
-                stats["detection"] = {"worker_processes": parallel.workers if parallel else 0}
+                stats["detection"] = parallel.stats() if parallel else {"worker_processes": 0}
                 if ctx.reuse is not None:
                     stats["reuse"] = {
                         "known_units": len(ctx.reuse),

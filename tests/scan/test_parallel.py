@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from desktop_audit.models import Fragment, Origin, SourceKind
+from desktop_audit.errors import DetectionWorkerError
+from desktop_audit.models import Fragment, Hit, LocatedHit, Origin, SourceGroup, SourceKind
+from desktop_audit.progress import CancelToken
 from desktop_audit.scan.detector import Detector
 from desktop_audit.scan.engine import run_sources
-from desktop_audit.scan.parallel import WORKERS_ENV, DetectorSpec, ParallelDetect, worker_count
+from desktop_audit.scan.parallel import (
+    WORKERS_ENV,
+    Detect,
+    DetectorSpec,
+    ParallelDetect,
+    worker_count,
+)
+from desktop_audit.scan.reuse import ReuseCache
 from desktop_audit.scan.rules.loader import load_ruleset
-from desktop_audit.scan.sources.base import ScanContext
+from desktop_audit.scan.sources.base import ScanContext, locate_by_origin
 from desktop_audit.scan.sources.files import FilesSource
 from desktop_audit.secrecy import Secrecy
 
@@ -96,14 +108,18 @@ def test_a_scan_through_workers_locates_the_same_hits(detector: Detector, tmp_pa
     assert len(inline) == 8 and workers.workers == 2
 
 
-def test_a_source_with_a_reader_process_keeps_detection_in_process(detector: Detector) -> None:
-    # Two cores, one of them busy with git's cat-file: workers would only compete for it.
+def test_a_reader_process_on_two_cores_shares_detection_with_one_worker(
+    detector: Detector,
+) -> None:
+    # Two cores, one of them busy with git's cat-file now and then: one worker takes what
+    # it can, this process detects the rest and never waits for it.
     parallel = ParallelDetect(detector.scan, DetectorSpec(SECRECY), workers=2, start_after=0)
     try:
         parallel.begin_source(readers=1)
         pairs = [pair for f in _fragments(50) for pair in parallel.feed(f)]
-        assert len(pairs) == 50 and parallel.workers == 0
-        parallel.begin_source(readers=0)  # the next source (files) may use them
+        pairs += list(parallel.drain())
+        assert len(pairs) == 50 and parallel.workers == 1
+        parallel.begin_source(readers=0)  # the next source (files): a pool of two
         pairs = [pair for f in _fragments(50) for pair in parallel.feed(f)]
         pairs += list(parallel.drain())
         assert len(pairs) == 50 and parallel.workers == 2
@@ -111,8 +127,201 @@ def test_a_source_with_a_reader_process_keeps_detection_in_process(detector: Det
         parallel.close()
     wider = ParallelDetect(detector.scan, DetectorSpec(SECRECY), workers=4, start_after=0)
     try:
-        wider.begin_source(readers=1)  # three cores left: worth it
+        wider.begin_source(readers=1)  # three cores left: a pool, as without a reader
         pairs = [pair for f in _fragments(50) for pair in wider.feed(f)] + list(wider.drain())
-        assert len(pairs) == 50 and wider.workers == 4
+        assert len(pairs) == 50 and wider.workers == 4 and wider.counts["here"] == 0
     finally:
         wider.close()
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_one_core_or_the_override_keeps_everything_in_process(
+    detector: Detector, workers: int
+) -> None:
+    parallel = ParallelDetect(detector.scan, DetectorSpec(SECRECY), workers=workers, start_after=0)
+    try:
+        for readers in (1, 0):
+            parallel.begin_source(readers)
+            pairs = [pair for f in _fragments(30) for pair in parallel.feed(f)]
+            assert len(pairs) == 30 and not list(parallel.drain())
+        assert parallel.workers == 0 and parallel.counts["here"] == 60
+    finally:
+        parallel.close()
+
+
+def _shared(detect: Detect, spec: DetectorSpec | None = None) -> ParallelDetect:
+    """Two cores and a reader process: one worker shares detection with this process
+    (batches of a few fragments, so that many cross)."""
+    spec = spec or DetectorSpec(SECRECY)
+    parallel = ParallelDetect(detect, spec, workers=2, start_after=0, shared_batch=4096)
+    parallel.begin_source(readers=1)
+    return parallel
+
+
+def test_shared_detection_yields_in_feeding_order(detector: Detector) -> None:
+    fragments = _fragments(300)
+    expected = {f.unit: [h.finding_id for h in detector.scan(f)] for f in fragments}
+    parallel = _shared(detector.scan)
+    got: list[tuple[Fragment, list[Hit]]] = []
+    fed: list[str | None] = []
+    deadline = time.monotonic() + 60
+    try:
+        # Feed until the worker (started on the way, at low priority) has answered some
+        # batches itself; this process detects whatever it does not take.
+        while parallel.counts["workers"] < 20 and time.monotonic() < deadline:
+            for fragment in fragments:
+                fed.append(fragment.unit)
+                got.extend(parallel.feed(fragment))
+        got.extend(parallel.drain())
+    finally:
+        parallel.close()
+    assert parallel.workers == 1
+    assert parallel.counts["workers"] >= 20 and parallel.counts["here"] > 0
+    assert parallel.counts["workers"] + parallel.counts["here"] == len(fed)
+    assert [f.unit for f, _ in got] == fed
+    assert [[h.finding_id for h in hits] for f, hits in got] == [expected[u] for u in fed]
+
+
+def test_what_the_worker_has_not_answered_is_detected_here_not_waited_for(
+    detector: Detector,
+) -> None:
+    # A worker that is slow to start (or starved by other programs): draining takes the
+    # batches back instead of waiting.
+    parallel = _shared(detector.scan, _SlowSpec(SECRECY))
+    fragments = _fragments(100)
+    try:
+        started = time.monotonic()
+        got = [pair for f in fragments for pair in parallel.feed(f)]
+        got += list(parallel.drain())
+        assert time.monotonic() - started < 2  # the worker sleeps 3 s before it starts
+    finally:
+        parallel.close()
+    assert [f.unit for f, _ in got] == [f.unit for f in fragments]
+    assert parallel.counts["workers"] == 0 and parallel.counts["taken_back"] > 0
+    ids = [[h.finding_id for h in hits] for _, hits in got]
+    assert ids == [[h.finding_id for h in detector.scan(f)] for f in fragments]
+
+
+def test_sharing_pauses_while_this_thread_waits_for_its_source(detector: Detector) -> None:
+    # As where git is the bottleneck: the worker would only take CPU time from git.
+    window = 1 << 21
+    parallel = ParallelDetect(
+        detector.scan, DetectorSpec(SECRECY), workers=2, start_after=0, share_window=window
+    )
+    parallel.begin_source(readers=1)
+    chunk = ("plain text, nothing to see\n" * 4855).encode()  # 128 KB
+    per_window = window // len(chunk) + 1
+    fed = 0
+
+    def feed(windows: int, wait: float) -> None:
+        nonlocal fed
+        for _ in range(windows * per_window):
+            origin = Origin(SourceKind.FILE, Path(f"/home/u/f{fed}.txt"))
+            list(parallel.feed(Fragment(chunk, origin, unit=f"u{fed}", unit_end=True)))
+            fed += 1
+            if wait:
+                time.sleep(wait)  # waiting for the next object
+
+    try:
+        feed(3, wait=0.005)
+        here = parallel.counts["here"]
+        feed(1, wait=0.005)
+        assert parallel.counts["here"] - here >= per_window  # paused: all detected here
+        shared = parallel.counts["workers"] + parallel.counts["taken_back"]
+        feed(6, wait=0)
+        assert parallel.counts["workers"] + parallel.counts["taken_back"] > shared  # resumed
+        list(parallel.drain())
+    finally:
+        parallel.close()
+
+
+@pytest.mark.parametrize("readers", [1, 0], ids=["shared", "pool"])
+def test_close_with_batches_in_flight_stops_the_workers(detector: Detector, readers: int) -> None:
+    parallel = ParallelDetect(
+        detector.scan, DetectorSpec(SECRECY), workers=2, start_after=0, shared_batch=4096
+    )
+    parallel.begin_source(readers)
+    for fragment in _fragments(3000):  # several pool batches: some are still queued
+        list(parallel.feed(fragment))
+    started = time.monotonic()
+    parallel.close()  # a cancel: nothing drained (a pool's running batches end first)
+    assert time.monotonic() - started < (1 if readers else 20)
+    assert not list(parallel.drain())
+    parallel.close()  # twice is harmless
+
+
+def test_a_cancelled_scan_keeps_what_was_in_flight(detector: Detector) -> None:
+    cancel = CancelToken()
+    fragments = _fragments(400)
+    reuse = _Remembering()
+    ctx = ScanContext(home=Path("/home/u"), roots=(), cancel=cancel, reuse=reuse)
+    source = _ListSource(fragments, cancel_after=250, cancel=cancel)
+    located = list(run_sources([source], detector.scan, ctx, _shared(detector.scan)))
+    fed = fragments[:250]
+    assert len(located) == sum(len(detector.scan(f)) for f in fed) > 0
+    # Every unit fed before the cancel was remembered, in order, with its own hits.
+    assert reuse.kept == {f.unit: [h.finding_id for h in detector.scan(f)] for f in fed}
+    assert list(reuse.kept) == [f.unit for f in fed]
+
+
+@pytest.mark.parametrize("readers", [1, 0], ids=["shared", "pool"])
+def test_a_worker_that_dies_is_a_clear_error_not_a_hang(detector: Detector, readers: int) -> None:
+    parallel = ParallelDetect(
+        detector.scan, _ExitingSpec(SECRECY), workers=2, start_after=0, shared_batch=4096
+    )
+    parallel.begin_source(readers)
+    deadline = time.monotonic() + 60
+    try:
+        with pytest.raises(DetectionWorkerError, match="stopped"):
+            while time.monotonic() < deadline:
+                for fragment in _fragments(200):
+                    list(parallel.feed(fragment))
+                list(parallel.drain())
+        # A source after it still has its fragments detected (here).
+        parallel.begin_source(readers)
+        pairs = [pair for f in _fragments(30) for pair in parallel.feed(f)]
+        assert len(pairs + list(parallel.drain())) == 30
+    finally:
+        parallel.close()
+
+
+class _SlowSpec(DetectorSpec):
+    def build(self) -> Detector:
+        time.sleep(3)
+        return super().build()
+
+
+class _ExitingSpec(DetectorSpec):
+    def build(self) -> Detector:
+        os._exit(3)  # the worker process dies at once, as if killed
+
+
+class _Remembering(ReuseCache):
+    def __init__(self) -> None:
+        super().__init__("digest")
+        self.kept: dict[str, list[str]] = {}
+
+    def remember(self, unit: str, hits: Sequence[Hit]) -> None:
+        self.kept[unit] = [h.finding_id for h in hits]
+        super().remember(unit, hits)
+
+
+class _ListSource:
+    """Ready fragments; the scan is cancelled once ``cancel_after`` of them were handed out."""
+
+    group = SourceGroup.FILES
+    reader_processes = 1
+
+    def __init__(self, fragments: list[Fragment], cancel_after: int, cancel: CancelToken) -> None:
+        self.fragments = fragments
+        self.cancel_after = cancel_after
+        self.cancel = cancel
+
+    def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
+        for i, fragment in enumerate(self.fragments, start=1):
+            if i == self.cancel_after:
+                self.cancel.cancel()
+            yield fragment
+
+    def locate(self, hits: list[Hit], ctx: ScanContext) -> Iterator[LocatedHit]:
+        return locate_by_origin(hits)
