@@ -111,7 +111,9 @@ class ParallelDetect:
     """Feeds fragments to ``detect`` (in-process) until :data:`START_AFTER` bytes, then to
     worker processes (all to them, or shared with this process: :meth:`begin_source`);
     yields ``(fragment, hits)`` in feeding order (a fragment a worker saw without its
-    content). A worker that dies raises :class:`DetectionWorkerError`; later sources are
+    content). A pool worker that dies raises :class:`DetectionWorkerError` (its batches
+    left with their content); a shared worker that dies loses nothing: its unanswered batches
+    still hold their content and are detected here. Either way, later fragments are
     detected here."""
 
     def __init__(
@@ -142,6 +144,7 @@ class ParallelDetect:
         self._flight: deque[_Batch] = deque()
         self.workers = 0  # worker processes started (0: detection stayed in this process)
         self.counts = {"here": 0, "workers": 0, "taken_back": 0}  # fragments detected where
+        self.lost = 0  # shared workers that died (their batches were detected here)
         self._sharing = True  # see SHARE_WINDOW
         self._window: tuple[int, float, float] | None = None  # seen bytes, wall, CPU time
 
@@ -162,7 +165,7 @@ class ParallelDetect:
         """Detect ``fragment`` (now or later); yields whatever results are ready."""
         self._seen += len(fragment.data)
         if self._mode is _Mode.HERE or self._failed or not self._started():
-            yield fragment, self._here(fragment)
+            yield from self._after_flight(fragment)
             return
         if self._mode is _Mode.SHARED:
             yield from self._share(fragment)
@@ -200,7 +203,7 @@ class ParallelDetect:
     def stats(self) -> dict[str, int]:
         """Worker processes started, and fragments detected here, by workers, taken back."""
         fragments = {f"fragments_{where}": count for where, count in self.counts.items()}
-        return {"worker_processes": self.workers, **fragments}
+        return {"worker_processes": self.workers, "workers_lost": self.lost, **fragments}
 
     def _here(self, fragment: Fragment) -> list[Hit]:
         self.counts["here"] += 1
@@ -246,6 +249,9 @@ class ParallelDetect:
         if self._batch and self._batch_bytes + size > self._shared_batch:
             self._send()  # a batch never outgrows the room it has in the pipe
         self._take_answers()
+        if self._failed:  # the worker died just now
+            yield from self._after_flight(fragment)
+            return
         if self._window is None or self._seen >= self._window[0] + self._share_window:
             self._gauge()
         if size > self._shared_batch or (
@@ -288,27 +294,26 @@ class ParallelDetect:
             raise RuntimeError("no detection worker")
         batch, self._batch, self._batch_bytes = self._batch, [], 0
         entry = _Batch(batch, here_before=self._here_bytes)
+        self._flight.append(entry)  # with its content: taken back if the worker dies
         try:
             self._shared.send(pack(batch))
         except DetectionWorkerError:
-            self._lost()
-            raise
+            self._shared_lost()
+            return
         self._awaiting.append(entry)
-        self._flight.append(entry)
 
     def _take_answers(self) -> None:
         """Every answer the shared worker has ready (one taken back meanwhile is dropped)."""
         worker = self._shared
         try:
             while self._awaiting and worker is not None and worker.ready():
-                entry = self._awaiting.popleft()
                 hits = worker.answer()
+                entry = self._awaiting.popleft()
                 if entry.waiting:
                     entry.hits, entry.waiting = hits, False
                     self.counts["workers"] += len(hits)
         except DetectionWorkerError:
-            self._lost()
-            raise
+            self._shared_lost()
 
     def _submit(self) -> None:
         from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415  (loaded)
@@ -337,7 +342,8 @@ class ParallelDetect:
                 entry.hits = self._answer(entry.future)
                 self.counts["workers"] += len(entry.hits)
             elif entry.waiting:
-                if not (block or self._here_bytes - entry.here_before > TAKE_BACK_AFTER):
+                taking = block or self._shared is None  # the worker died: nothing will come
+                if not (taking or self._here_bytes - entry.here_before > TAKE_BACK_AFTER):
                     return
                 entry.hits = [self._here(f) for f in entry.fragments]  # taken back
                 entry.waiting = False
@@ -356,6 +362,28 @@ class ParallelDetect:
         except BrokenProcessPool as exc:
             self._lost()
             raise DetectionWorkerError("a detection worker process stopped unexpectedly") from exc
+
+    def _after_flight(self, fragment: Fragment) -> Iterator[tuple[Fragment, list[Hit]]]:
+        """``fragment`` detected here, after whatever is still in flight or batched (in
+        order)."""
+        if self._batch:  # gathered for a worker that is gone: detected here
+            batch, self._batch, self._batch_bytes = self._batch, [], 0
+            hits = [self._here(f) for f in batch]
+            self._flight.append(_Batch([_light(f) for f in batch], hits))
+        while self._flight:
+            yield from self._collect(block=True)
+        yield fragment, self._here(fragment)
+
+    def _shared_lost(self) -> None:
+        """The shared worker died (killed, out of memory): nothing is lost. Its unanswered
+        batches kept their content and are detected here as they come up, and so is
+        everything after."""
+        self._failed = True
+        self.lost += 1
+        self._awaiting.clear()
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
 
     def _lost(self) -> None:
         """A worker died (killed, out of memory): what was in flight is lost; later

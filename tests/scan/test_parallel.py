@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -264,12 +265,11 @@ def test_a_cancelled_scan_keeps_what_was_in_flight(detector: Detector) -> None:
     assert list(reuse.kept) == [f.unit for f in fed]
 
 
-@pytest.mark.parametrize("readers", [1, 0], ids=["shared", "pool"])
-def test_a_worker_that_dies_is_a_clear_error_not_a_hang(detector: Detector, readers: int) -> None:
+def test_a_pool_worker_that_dies_is_a_clear_error_not_a_hang(detector: Detector) -> None:
     parallel = ParallelDetect(
         detector.scan, _ExitingSpec(SECRECY), workers=2, start_after=0, shared_batch=4096
     )
-    parallel.begin_source(readers)
+    parallel.begin_source(0)
     deadline = time.monotonic() + 60
     try:
         with pytest.raises(DetectionWorkerError, match="stopped"):
@@ -278,11 +278,63 @@ def test_a_worker_that_dies_is_a_clear_error_not_a_hang(detector: Detector, read
                     list(parallel.feed(fragment))
                 list(parallel.drain())
         # A source after it still has its fragments detected (here).
-        parallel.begin_source(readers)
+        parallel.begin_source(0)
         pairs = [pair for f in _fragments(30) for pair in parallel.feed(f)]
         assert len(pairs + list(parallel.drain())) == 30
     finally:
         parallel.close()
+
+
+def test_a_shared_worker_that_dies_loses_nothing(detector: Detector) -> None:
+    # Its batches keep their content until answered: a worker that dies (here at its start)
+    # leaves them to be detected in this process, in order, with every hit.
+    parallel = _shared(detector.scan, _ExitingSpec(SECRECY))
+    fragments = _fragments(200)
+    fed: list[Fragment] = []
+    got: list[tuple[Fragment, list[Hit]]] = []
+    deadline = time.monotonic() + 60
+    try:
+        while not parallel.lost and time.monotonic() < deadline:
+            for fragment in fragments:
+                fed.append(fragment)
+                got.extend(parallel.feed(fragment))
+        got.extend(parallel.drain())
+    finally:
+        parallel.close()
+    assert parallel.lost == 1 and parallel.stats()["workers_lost"] == 1
+    assert parallel.counts["workers"] == 0 and parallel.counts["taken_back"] > 0
+    assert [f.unit for f, _ in got] == [f.unit for f in fed]
+    ids = [[h.finding_id for h in hits] for _, hits in got]
+    assert ids == [[h.finding_id for h in detector.scan(f)] for f in fed]
+
+
+def test_a_shared_worker_killed_mid_scan_loses_nothing(detector: Detector) -> None:
+    # As the system's out-of-memory killer would: after it has answered some batches.
+    parallel = _shared(detector.scan)
+    fragments = _fragments(300)
+    fed: list[Fragment] = []
+    got: list[tuple[Fragment, list[Hit]]] = []
+    deadline = time.monotonic() + 60
+    try:
+        while parallel.counts["workers"] < 20 and time.monotonic() < deadline:
+            for fragment in fragments:
+                fed.append(fragment)
+                got.extend(parallel.feed(fragment))
+        worker = parallel._shared
+        assert worker is not None and worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        assert worker.stopped(timeout=30)
+        for _ in range(2):  # the loss is found on the way; the rest is detected here
+            for fragment in fragments:
+                fed.append(fragment)
+                got.extend(parallel.feed(fragment))
+        got.extend(parallel.drain())
+    finally:
+        parallel.close()
+    assert parallel.lost == 1
+    assert [f.unit for f, _ in got] == [f.unit for f in fed]
+    ids = [[h.finding_id for h in hits] for _, hits in got]
+    assert ids == [[h.finding_id for h in detector.scan(f)] for f in fed]
 
 
 class _SlowSpec(DetectorSpec):
