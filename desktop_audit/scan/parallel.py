@@ -112,9 +112,9 @@ class ParallelDetect:
     worker processes (all to them, or shared with this process: :meth:`begin_source`);
     yields ``(fragment, hits)`` in feeding order (a fragment a worker saw without its
     content). A pool worker that dies raises :class:`DetectionWorkerError` (its batches
-    left with their content); a shared worker that dies loses nothing: its unanswered batches
-    still hold their content and are detected here. Either way, later fragments are
-    detected here."""
+    crossed without a copy kept here); a shared worker that dies loses nothing: its
+    unanswered batches still hold their content and are detected here. Either way, later
+    fragments are detected here."""
 
     def __init__(
         self,
