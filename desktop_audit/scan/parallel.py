@@ -180,9 +180,7 @@ class ParallelDetect:
         """Everything still in flight, in order (a shared worker's unanswered batches are
         detected here rather than waited for)."""
         if self._batch and self._mode is _Mode.SHARED:
-            batch, self._batch, self._batch_bytes = self._batch, [], 0
-            hits = [self._here(f) for f in batch]
-            self._flight.append(_Batch([_light(f) for f in batch], hits))
+            self._batch_here()
         elif self._batch:
             self._submit()
         while self._flight:
@@ -190,15 +188,7 @@ class ParallelDetect:
 
     def close(self) -> None:
         """Stop the workers (what is queued is dropped: a cancel)."""
-        self._flight.clear()
-        self._awaiting.clear()
-        self._batch = []
-        if self._shared is not None:
-            self._shared.close()
-            self._shared = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        self._stop_workers(wait=True)
 
     def stats(self) -> dict[str, int]:
         """Worker processes started, and fragments detected here, by workers, taken back."""
@@ -367,9 +357,7 @@ class ParallelDetect:
         """``fragment`` detected here, after whatever is still in flight or batched (in
         order)."""
         if self._batch:  # gathered for a worker that is gone: detected here
-            batch, self._batch, self._batch_bytes = self._batch, [], 0
-            hits = [self._here(f) for f in batch]
-            self._flight.append(_Batch([_light(f) for f in batch], hits))
+            self._batch_here()
         while self._flight:
             yield from self._collect(block=True)
         yield fragment, self._here(fragment)
@@ -381,20 +369,33 @@ class ParallelDetect:
         self._failed = True
         self.lost += 1
         self._awaiting.clear()
-        if self._shared is not None:
-            self._shared.close()
-            self._shared = None
+        self._close_shared()
 
     def _lost(self) -> None:
         """A worker died (killed, out of memory): what was in flight is lost; later
         fragments are detected here."""
         self._failed = True
+        self._stop_workers(wait=False)
+
+    def _batch_here(self) -> None:
+        """The fragments gathered for the shared worker, detected here instead (in order,
+        after what is in flight)."""
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        hits = [self._here(f) for f in batch]
+        self._flight.append(_Batch([_light(f) for f in batch], hits))
+
+    def _stop_workers(self, *, wait: bool) -> None:
+        """Drop what is in flight or gathered, and stop the workers (``wait``: for a
+        pool's running batches to end)."""
         self._flight.clear()
         self._awaiting.clear()
         self._batch, self._batch_bytes = [], 0
+        self._close_shared()
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None
+
+    def _close_shared(self) -> None:
         if self._shared is not None:
             self._shared.close()
             self._shared = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None

@@ -6,7 +6,7 @@ import os
 import pickle
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -49,6 +49,39 @@ def _fragments(count: int) -> list[Fragment]:
     return out
 
 
+Results = list[tuple[Fragment, list[Hit]]]
+
+
+def _feed_all(
+    parallel: ParallelDetect, fragments: list[Fragment], fed: list[Fragment], got: Results
+) -> None:
+    """Feed ``fragments`` once, noting each in ``fed`` and what comes back in ``got``."""
+    for fragment in fragments:
+        fed.append(fragment)
+        got.extend(parallel.feed(fragment))
+
+
+def _feed_until(
+    parallel: ParallelDetect,
+    fragments: list[Fragment],
+    done: Callable[[], bool],
+    fed: list[Fragment],
+    got: Results,
+) -> None:
+    """Feed ``fragments`` over and over until ``done()`` (at most a minute)."""
+    deadline = time.monotonic() + 60
+    while not done() and time.monotonic() < deadline:
+        _feed_all(parallel, fragments, fed, got)
+
+
+def _assert_as_in_process(detector: Detector, fed: Sequence[Fragment], got: Results) -> None:
+    """Every fragment fed came back once, in feeding order, with the hits detection in this
+    process finds in it."""
+    assert [f.unit for f, _ in got] == [f.unit for f in fed]
+    ids = [[h.finding_id for h in hits] for _, hits in got]
+    assert ids == [[h.finding_id for h in detector.scan(f)] for f in fed]
+
+
 @pytest.fixture(scope="module")
 def detector() -> Detector:
     return Detector(load_ruleset(examples=False), SECRECY)
@@ -56,7 +89,6 @@ def detector() -> Detector:
 
 def test_workers_find_what_the_scanning_process_finds_in_order(detector: Detector) -> None:
     fragments = _fragments(300)
-    expected = [detector.scan(f) for f in fragments]
     parallel = ParallelDetect(detector.scan, DetectorSpec(SECRECY), workers=2, start_after=0)
     try:
         got = [pair for f in fragments for pair in parallel.feed(f)]
@@ -64,11 +96,9 @@ def test_workers_find_what_the_scanning_process_finds_in_order(detector: Detecto
     finally:
         parallel.close()
     assert parallel.workers == 2
-    assert [f.unit for f, _ in got] == [f.unit for f in fragments]
     assert all(not f.data for f, _ in got)  # content is not kept once sent
-    ids = [[h.finding_id for h in hits] for _, hits in got]
-    assert ids == [[h.finding_id for h in hits] for hits in expected]
-    assert sum(map(len, ids)) >= 40
+    _assert_as_in_process(detector, fragments, got)
+    assert sum(len(hits) for _, hits in got) >= 40
 
 
 def test_small_scans_stay_in_process(detector: Detector) -> None:
@@ -160,27 +190,20 @@ def _shared(detect: Detect, spec: DetectorSpec | None = None) -> ParallelDetect:
 
 
 def test_shared_detection_yields_in_feeding_order(detector: Detector) -> None:
-    fragments = _fragments(300)
-    expected = {f.unit: [h.finding_id for h in detector.scan(f)] for f in fragments}
     parallel = _shared(detector.scan)
-    got: list[tuple[Fragment, list[Hit]]] = []
-    fed: list[str | None] = []
-    deadline = time.monotonic() + 60
+    fed: list[Fragment] = []
+    got: Results = []
     try:
         # Feed until the worker (started on the way, at low priority) has answered some
         # batches itself; this process detects whatever it does not take.
-        while parallel.counts["workers"] < 20 and time.monotonic() < deadline:
-            for fragment in fragments:
-                fed.append(fragment.unit)
-                got.extend(parallel.feed(fragment))
+        _feed_until(parallel, _fragments(300), lambda: parallel.counts["workers"] >= 20, fed, got)
         got.extend(parallel.drain())
     finally:
         parallel.close()
     assert parallel.workers == 1
     assert parallel.counts["workers"] >= 20 and parallel.counts["here"] > 0
     assert parallel.counts["workers"] + parallel.counts["here"] == len(fed)
-    assert [f.unit for f, _ in got] == fed
-    assert [[h.finding_id for h in hits] for f, hits in got] == [expected[u] for u in fed]
+    _assert_as_in_process(detector, fed, got)
 
 
 def test_what_the_worker_has_not_answered_is_detected_here_not_waited_for(
@@ -197,10 +220,8 @@ def test_what_the_worker_has_not_answered_is_detected_here_not_waited_for(
         assert time.monotonic() - started < 2  # the worker sleeps 3 s before it starts
     finally:
         parallel.close()
-    assert [f.unit for f, _ in got] == [f.unit for f in fragments]
     assert parallel.counts["workers"] == 0 and parallel.counts["taken_back"] > 0
-    ids = [[h.finding_id for h in hits] for _, hits in got]
-    assert ids == [[h.finding_id for h in detector.scan(f)] for f in fragments]
+    _assert_as_in_process(detector, fragments, got)
 
 
 def test_sharing_pauses_while_this_thread_waits_for_its_source(detector: Detector) -> None:
@@ -289,23 +310,16 @@ def test_a_shared_worker_that_dies_loses_nothing(detector: Detector) -> None:
     # Its batches keep their content until answered: a worker that dies (here at its start)
     # leaves them to be detected in this process, in order, with every hit.
     parallel = _shared(detector.scan, _ExitingSpec(SECRECY))
-    fragments = _fragments(200)
     fed: list[Fragment] = []
-    got: list[tuple[Fragment, list[Hit]]] = []
-    deadline = time.monotonic() + 60
+    got: Results = []
     try:
-        while not parallel.lost and time.monotonic() < deadline:
-            for fragment in fragments:
-                fed.append(fragment)
-                got.extend(parallel.feed(fragment))
+        _feed_until(parallel, _fragments(200), lambda: parallel.lost > 0, fed, got)
         got.extend(parallel.drain())
     finally:
         parallel.close()
     assert parallel.lost == 1 and parallel.stats()["workers_lost"] == 1
     assert parallel.counts["workers"] == 0 and parallel.counts["taken_back"] > 0
-    assert [f.unit for f, _ in got] == [f.unit for f in fed]
-    ids = [[h.finding_id for h in hits] for _, hits in got]
-    assert ids == [[h.finding_id for h in detector.scan(f)] for f in fed]
+    _assert_as_in_process(detector, fed, got)
 
 
 def test_a_shared_worker_killed_mid_scan_loses_nothing(detector: Detector) -> None:
@@ -313,28 +327,20 @@ def test_a_shared_worker_killed_mid_scan_loses_nothing(detector: Detector) -> No
     parallel = _shared(detector.scan)
     fragments = _fragments(300)
     fed: list[Fragment] = []
-    got: list[tuple[Fragment, list[Hit]]] = []
-    deadline = time.monotonic() + 60
+    got: Results = []
     try:
-        while parallel.counts["workers"] < 20 and time.monotonic() < deadline:
-            for fragment in fragments:
-                fed.append(fragment)
-                got.extend(parallel.feed(fragment))
+        _feed_until(parallel, fragments, lambda: parallel.counts["workers"] >= 20, fed, got)
         worker = parallel._shared
         assert worker is not None and worker.pid is not None
         os.kill(worker.pid, signal.SIGKILL)
         assert worker.stopped(timeout=30)
         for _ in range(2):  # the loss is found on the way; the rest is detected here
-            for fragment in fragments:
-                fed.append(fragment)
-                got.extend(parallel.feed(fragment))
+            _feed_all(parallel, fragments, fed, got)
         got.extend(parallel.drain())
     finally:
         parallel.close()
     assert parallel.lost == 1
-    assert [f.unit for f, _ in got] == [f.unit for f in fed]
-    ids = [[h.finding_id for h in hits] for _, hits in got]
-    assert ids == [[h.finding_id for h in detector.scan(f)] for f in fed]
+    _assert_as_in_process(detector, fed, got)
 
 
 class _SlowSpec(DetectorSpec):
