@@ -20,7 +20,6 @@ from desktop_audit.scan.sources.reading import decode_utf16, utf16_codec
 CHECK_FORMAT = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
 # Blob ids remembered across repositories of one scan (clones share most blobs): about 60 MB.
 MAX_SEEN = 1_000_000
-_READ_KINDS = (b"blob", b"commit", b"tag")
 _ONE_READ = 64 << 10  # objects smaller than this are read with their trailing newline
 # Whether an earlier scan read an object: None (no: read it), False (clean), True (had hits).
 Known = Callable[[str], bool | None]
