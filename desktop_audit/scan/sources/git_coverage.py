@@ -9,12 +9,15 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from desktop_audit.scan.reuse import repository_unit
 from desktop_audit.scan.sources.base import RepositoryCoverage, ScanContext
 from desktop_audit.scan.sources.git_attribution import stash_commits
 from desktop_audit.scan.sources.git_objects import ObjectCounts
 from desktop_audit.scan.sources.gitcmd import Git, GitError
+
+T = TypeVar("T")
 
 SHALLOW = "shallow clone: history before the shallow boundary is not on this machine"
 PARTIAL = (
@@ -57,35 +60,37 @@ def _count(git: Git, *args: str) -> int:
     return int(git.run("rev-list", "--count", *args).strip() or 0)
 
 
-class _Background:
-    """A count worked out on a daemon thread (a scan that stops early does not wait for it,
-    nor does the process at exit)."""
+class _Background(Generic[T]):
+    """A value worked out on a daemon thread (a scan that stops early does not wait for it,
+    nor does the process at exit); ``failed`` when the work raises."""
 
-    def __init__(self, work: Callable[[], int]) -> None:
-        self._value = -1  # unknown, unless the work ends normally
-        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
-        self._thread.name = "git-missing"
+    def __init__(self, work: Callable[[], T], failed: T, name: str) -> None:
+        self._value = failed  # unless the work ends normally
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True, name=name)
         self._thread.start()
 
-    def _run(self, work: Callable[[], int]) -> None:
-        try:
+    def _run(self, work: Callable[[], T]) -> None:
+        with contextlib.suppress(Exception):
             self._value = work()
-        except Exception:
-            self._value = -1
 
-    def result(self) -> int:
+    def result(self) -> T:
         self._thread.join()
         return self._value
 
 
-class _Known:
-    """A count known beforehand (the same interface as :class:`_Background`)."""
+class _Known(Generic[T]):
+    """A value known beforehand (the same interface as :class:`_Background`)."""
 
-    def __init__(self, value: int) -> None:
+    def __init__(self, value: T) -> None:
         self._value = value
 
-    def result(self) -> int:
+    def result(self) -> T:
         return self._value
+
+
+# What a history walk counts: refs, stashes, commits reachable from refs, and from refs or
+# reflogs (None: git could not say).
+_Walk = tuple[int, int, int, int] | None
 
 
 class RepoProbe:
@@ -98,7 +103,8 @@ class RepoProbe:
         self.source = source
         self.coverage = RepositoryCoverage(str(path))
         self.state: str | None = None  # the repository's fingerprint, when known
-        self._missing_count: _Background | _Known | None = None
+        self._missing_count: _Background[int] | _Known[int] | None = None
+        self._walk: _Background[_Walk] | None = None  # the history walk, when under way
         ctx.coverage.append(self.coverage)
 
     def error(self, message: str) -> None:
@@ -109,15 +115,20 @@ class RepoProbe:
         """Note shallow and partial clones (their missing history is an error entry). A
         partial clone's missing objects are counted by a git walk that runs while the
         objects are read (:meth:`after` collects it), unless ``missing_objects`` is known
-        (an unchanged repository's earlier count)."""
+        (an unchanged repository's earlier count, which also has its history's counts: only
+        a repository being read has them counted meanwhile, by git on another core)."""
         git_dir = self.git.git_dir
+        if missing_objects is None:
+            self._walk = _Background(self._walk_history, None, "git-history")
         self.coverage.shallow = (git_dir / "shallow").is_file()
         self.coverage.partial = is_partial(git_dir)
         if self.coverage.shallow:
             self.error(SHALLOW)
         if self.coverage.partial:
             self._missing_count = (
-                _Background(self._missing) if missing_objects is None else _Known(missing_objects)
+                _Background(self._missing, -1, "git-missing")
+                if missing_objects is None
+                else _Known(missing_objects)
             )
 
     def _partial_counted(self) -> None:
@@ -186,14 +197,22 @@ class RepoProbe:
 
     def _count_history(self, commits: int) -> None:
         cov = self.coverage
+        walk, self._walk = self._walk, None
+        counted = walk.result() if walk is not None else self._walk_history()
+        if counted is None:
+            cov.reflog_only_commits = cov.unreachable_commits = -1
+            return
+        cov.refs, cov.stashes, reachable, with_reflogs = counted
+        cov.reflog_only_commits = with_reflogs - reachable
+        cov.unreachable_commits = max(commits - with_reflogs, 0)
+
+    def _walk_history(self) -> _Walk:
+        """Refs, stashes, and commits reachable from refs and from refs or reflogs."""
         try:
             refs = self.git.run("for-each-ref", "--format=%(refname)").splitlines()
-            cov.refs = len(refs)
-            cov.stashes = len(stash_commits(self.git))
+            stashes = len(stash_commits(self.git))
             reachable = _count(self.git, "--all") if refs else 0
             with_reflogs = _count(self.git, "--all", "--reflog") if refs else 0
         except (GitError, ValueError):
-            cov.reflog_only_commits = cov.unreachable_commits = -1
-            return
-        cov.reflog_only_commits = with_reflogs - reachable
-        cov.unreachable_commits = max(commits - with_reflogs, 0)
+            return None
+        return len(refs), stashes, reachable, with_reflogs
