@@ -65,7 +65,7 @@ from desktop_audit.scan.sources.reading import SkipFile, has_suffix
 from desktop_audit.scan.sources.walk import is_skipped_rel_path, os_error_message
 
 if TYPE_CHECKING:
-    from desktop_audit.scan.sources.pdf_reader import PdfReader
+    from desktop_audit.scan.sources.pdf_reader import PdfQueue, PdfReader
 
 NAME = "git"
 CONFIG_FILES = ("config", "config.worktree")
@@ -73,6 +73,7 @@ MAX_PLACES_PER_HIT = 20
 COMMIT_MESSAGE = "git-commit-message"
 TAG_MESSAGE = "git-tag-message"
 _CONTAINERS = frozenset(str(kind) for kind in Container)
+_PDF_BACKLOG = 64 << 20  # bytes of PDFs read meanwhile before the history waits for them
 
 
 class GitSource:
@@ -81,7 +82,12 @@ class GitSource:
     group = SourceGroup.GIT
     reader_processes = 1  # git cat-file inflates objects on a core of its own
 
-    def __init__(self, roots: Sequence[Path], rules: WalkRules | None = None) -> None:
+    def __init__(
+        self,
+        roots: Sequence[Path],
+        rules: WalkRules | None = None,
+        pdf_reader: PdfReader | None = None,
+    ) -> None:
         self.roots = tuple(roots)
         self.rules = rules if rules is not None else load_catalogue().walk
         self.repositories: dict[Path, Repository] = {}
@@ -90,7 +96,9 @@ class GitSource:
         self.states: dict[Path, str] = {}  # repository fingerprints (``repository_state``)
         # repositories read completely and unchanged while read: snapshot state and coverage
         self.snapshots: dict[Path, tuple[str, RepoProbe, ObjectCounts]] = {}
-        self._pdfs: PdfReader | None = None  # made, and its child started, on a first PDF
+        self._pdfs = pdf_reader  # made, and its child started, on a first PDF
+        # PDF blobs being read meanwhile: their content, origin and unit
+        self._pdf_queue: PdfQueue[tuple[bytes, Origin, str | None]] | None = None
         self._unsettled: set[Path] = set()  # repositories with a blob to read again next time
         # replayed (not carried over) repositories: state and snapshot, to be kept again
         self._replayed: dict[Path, tuple[str, Snapshot]] = {}
@@ -100,6 +108,8 @@ class GitSource:
         try:
             yield from self._repositories(ctx)
         finally:
+            if self._pdf_queue is not None:
+                self._pdf_queue.close()
             if self._pdfs is not None:
                 self._pdfs.close()
 
@@ -343,8 +353,11 @@ class GitSource:
             known=None if reuse is None or reuse.knows_nothing else _known(reuse),
             on_binary=None if reuse is None else lambda sha: reuse.remember(object_unit(sha), []),
         )
+        pdfs = self._pdf_queue
         for sha, kind, data in objects:
             unit = None if reuse is None else object_unit(sha)
+            if pdfs:  # PDFs read meanwhile: their pages as soon as they are in
+                yield from self._pdf_answers(ctx, wait=pdfs.backlog > _PDF_BACKLOG)
             if kind == "blob" or kind in _CONTAINERS:
                 stats.add("blobs")
                 stats.add("bytes", len(data))
@@ -353,6 +366,8 @@ class GitSource:
                 origin = Origin(SourceKind.GIT_HISTORY, path=repo.path, blob=sha)
                 if kind == "blob":
                     yield Fragment(data, origin, unit=unit, unit_end=True)
+                elif kind == Container.PDF:
+                    pdfs = self._read_pdf_meanwhile(data, origin, ctx, unit)
                 else:
                     yield from self._container(Container(kind), data, origin, ctx, unit)
                 continue
@@ -370,30 +385,23 @@ class GitSource:
                 file_format=COMMIT_MESSAGE if kind == "commit" else TAG_MESSAGE,
             )
             yield Fragment(message, origin, unit=unit, unit_end=True)
+        if pdfs and not ctx.cancel.cancelled:
+            yield from self._pdf_answers(ctx, wait=True)
         yield from self._remembered(repo, ctx, counts)
 
     def _container(
         self, kind: Container, data: bytes, base: Origin, ctx: ScanContext, unit: str | None
     ) -> Iterator[Fragment]:
-        """The text of a blob that is an archive, an office document, a PDF or a legacy
-        Office file (its member, part or page as the origin's ``inner_path``). One that
-        cannot be read is counted, not reported: history cannot be mended file by file."""
+        """The text of a blob that is an archive, an office document or a legacy Office file
+        (its member or part as the origin's ``inner_path``; PDFs: :meth:`_read_pdf_meanwhile`).
+        One that cannot be read is counted, not reported: history cannot be mended file by
+        file."""
         # the readers load on the first container blob (a rescan that reads none never does)
         from desktop_audit.scan.sources.archives import iter_members_in  # noqa: PLC0415
-        from desktop_audit.scan.sources.containers import (  # noqa: PLC0415
-            archive_fragments,
-            page_fragments,
-        )
-        from desktop_audit.scan.sources.pdf_reader import PdfReader  # noqa: PLC0415
+        from desktop_audit.scan.sources.containers import archive_fragments  # noqa: PLC0415
 
-        stats = ctx.stat(NAME)
         try:
-            if kind is Container.PDF:
-                if self._pdfs is None:
-                    self._pdfs = PdfReader()
-                pages = self._pdfs.pages(data, lambda: ctx.cancel.cancelled)
-                yield from page_fragments(pages, base, unit)
-            elif kind is Container.OLE:
+            if kind is Container.OLE:
                 text = text_runs(data)
                 if text:
                     yield tagged(Fragment(text, dataclasses.replace(base, inner_path="text")), unit)
@@ -403,25 +411,70 @@ class GitSource:
                     base,
                     document=kind is Container.DOCUMENT,
                     rules=self.rules,
-                    stats=stats,
+                    stats=ctx.stat(NAME),
                     cancel=ctx.cancel,
                     unit=unit,
                 )
         except Exception as exc:  # a damaged or hostile blob must not end the history
-            stats.add("containers_unreadable")
-            if isinstance(exc, MemoryError) or getattr(exc, "transient", False):
-                # PDFium in its child timed out or crashed, or a cancel: read it again next
-                # time, so neither the blob nor the repository's snapshot is remembered
-                if base.path is not None:
-                    self._unsettled.add(base.path)
-                return
-            if kind is Container.PDF and b"\x00" not in data[: self.rules.sniff_bytes]:
-                # not a PDF after all, only text starting with "%PDF-": read it as text
-                yield Fragment(data, base, unit=unit, unit_end=True)
-                return
-            # the same bytes fail the same way: what was read before the failure stands
-        else:
-            stats.add("containers")
+            yield from self._unreadable(exc, kind, data, base, ctx, unit)
+            return
+        ctx.stat(NAME).add("containers")
+        if not ctx.cancel.cancelled:
+            yield from unit_end(base, unit)
+
+    def _read_pdf_meanwhile(
+        self, data: bytes, base: Origin, ctx: ScanContext, unit: str | None
+    ) -> PdfQueue[tuple[bytes, Origin, str | None]]:
+        """Give a PDF blob to the PDF reader's child, which reads it while the history goes
+        on (its pages come from :meth:`_pdf_answers`); returns the queue."""
+        from desktop_audit.scan.sources.pdf_reader import PdfQueue, PdfReader  # noqa: PLC0415
+
+        if self._pdfs is None:
+            self._pdfs = PdfReader()
+        if self._pdf_queue is None:
+            self._pdf_queue = PdfQueue(self._pdfs, lambda: ctx.cancel.cancelled)
+        self._pdf_queue.put(data, (data, base, unit))
+        return self._pdf_queue
+
+    def _pdf_answers(self, ctx: ScanContext, *, wait: bool) -> Iterator[Fragment]:
+        """The pages of the PDFs read so far, in the order they were given (``wait``: of
+        every PDF given)."""
+        from desktop_audit.scan.sources.containers import page_fragments  # noqa: PLC0415
+
+        if self._pdf_queue is None:
+            return
+        for (data, base, unit), answer in self._pdf_queue.answers(wait=wait):
+            if isinstance(answer, Exception):
+                yield from self._unreadable(answer, Container.PDF, data, base, ctx, unit)
+                continue
+            yield from page_fragments(answer, base, unit)
+            ctx.stat(NAME).add("containers")
+            if not ctx.cancel.cancelled:
+                yield from unit_end(base, unit)
+
+    def _unreadable(
+        self,
+        exc: BaseException,
+        kind: Container,
+        data: bytes,
+        base: Origin,
+        ctx: ScanContext,
+        unit: str | None,
+    ) -> Iterator[Fragment]:
+        """What is left of a container blob that could not be read: nothing, the blob read
+        as text, or the end of its unit (what was read before the failure stands)."""
+        ctx.stat(NAME).add("containers_unreadable")
+        if isinstance(exc, MemoryError) or getattr(exc, "transient", False):
+            # PDFium in its child timed out or crashed, or a cancel: read it again next
+            # time, so neither the blob nor the repository's snapshot is remembered
+            if base.path is not None:
+                self._unsettled.add(base.path)
+            return
+        if kind is Container.PDF and b"\x00" not in data[: self.rules.sniff_bytes]:
+            # not a PDF after all, only text starting with "%PDF-": read it as text
+            yield Fragment(data, base, unit=unit, unit_end=True)
+            return
+        # the same bytes fail the same way: what was read before the failure stands
         if not ctx.cancel.cancelled:
             yield from unit_end(base, unit)
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
-from collections.abc import Callable
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from desktop_audit.scan.sources.pdf_text import MAX_PAGES, pdf_pages
 from desktop_audit.scan.sources.reading import SkipFile
@@ -18,6 +20,9 @@ from desktop_audit.scan.sources.reading import SkipFile
 TIMEOUT = 60.0
 _TICK = 0.5  # how often a cancel is looked for while a PDF is read
 MEMORY_LIMIT = 2 << 30
+
+T = TypeVar("T")
+Pages = list[tuple[int, bytes]]
 
 
 def _serve(connection: Connection) -> None:
@@ -107,3 +112,78 @@ class PdfReader:
                 self._process.kill()
                 self._process.join(timeout=2)
             self._process = None
+
+
+class PdfQueue(Generic[T]):
+    """PDFs read in turn by one thread through a :class:`PdfReader`, while the caller goes
+    on: it waits neither for the child to start (a fresh interpreter: 0.13-0.16 s measured
+    on a history's first PDF) nor for PDFium. Answers come back in the order the PDFs were
+    given, each with the caller's ``tag``: the pages, or the :class:`SkipFile` (or other
+    error) that says why there are none."""
+
+    def __init__(self, reader: PdfReader, stop: Callable[[], bool] = lambda: False) -> None:
+        self._reader = reader
+        self._stop = stop
+        self._todo: deque[bytes | None] = deque()
+        self._tags: deque[T] = deque()
+        self._answers: deque[Pages | Exception] = deque()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.backlog = 0  # bytes given and not yet answered
+
+    def __len__(self) -> int:
+        """PDFs given whose answers were not taken yet."""
+        return len(self._tags)
+
+    def put(self, data: bytes, tag: T) -> None:
+        """Read ``data`` after the PDFs given before it."""
+        with self._changed:
+            self._tags.append(tag)
+            self._todo.append(data)
+            self.backlog += len(data)
+            self._changed.notify_all()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, daemon=True, name="pdf-queue")
+            self._thread.start()
+
+    def answers(self, *, wait: bool) -> Iterator[tuple[T, Pages | Exception]]:
+        """The answers at the front that are in, in order (``wait``: every PDF given)."""
+        while self._tags:
+            with self._changed:
+                while wait and not self._answers:
+                    self._changed.wait()
+                if not self._answers:
+                    return
+                answer = self._answers.popleft()
+            yield self._tags.popleft(), answer
+
+    def close(self) -> None:
+        """Drop what is not answered; the thread ends after its current PDF (its reader's
+        child is the caller's to close)."""
+        with self._changed:
+            self._todo.clear()
+            self._todo.append(None)
+            self._tags.clear()
+            self._answers.clear()
+            self.backlog = 0
+            self._changed.notify_all()
+
+    def _serve(self) -> None:
+        while True:
+            with self._changed:
+                while not self._todo:
+                    self._changed.wait()
+                data = self._todo.popleft()
+            if data is None:
+                return
+            answer: Pages | Exception
+            try:
+                answer = self._reader.pages(data, self._stop)
+            except Exception as exc:  # handed to the caller, which decides (never lost here)
+                answer = exc
+            with self._changed:
+                if self._todo and self._todo[-1] is None:
+                    return  # closed meanwhile: nobody waits for it
+                self._answers.append(answer)
+                self.backlog -= len(data)
+                self._changed.notify_all()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import io
 import lzma
 import tarfile
@@ -22,6 +23,7 @@ from tests.packed import docx_bytes, zip_bytes
 from tests.scan.sources.conftest import git, make_ctx
 from tests.scan.sources.detection import run
 from tests.scan.sources.test_git_provenance import token
+from tests.scan.sources.test_pdfs import SlowPdfReader
 
 TOKENS = {name: token(300 + n) for n, name in enumerate(("docx", "zip", "tar", "pdf", "jar"))}
 
@@ -221,6 +223,39 @@ def test_a_pdf_with_no_binary_bytes_is_still_read_as_a_pdf(tmp_path: Path) -> No
     ctx = make_ctx(tmp_path)
     located = run(GitSource([tmp_path]), ctx, with_profile=False)
     assert {p for p, _l, _c in _where(located, "pdf")} == {str(repo / "plain.pdf/page 1")}
+
+
+def _pdf_listed_first(lines: list[str]) -> bytes:
+    """A PDF whose blob id sorts before nearly every other (git lists loose objects by id)."""
+    for n in range(100_000):
+        pdf = FPDF()
+        pdf.set_title(f"notes {n}")
+        pdf.set_font("Helvetica", size=11)
+        pdf.add_page()
+        for line in lines:
+            pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+        data = bytes(pdf.output())
+        if hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest() < "02":  # noqa: S324
+            return data
+    raise AssertionError("no PDF with a low blob id")
+
+
+def test_the_history_goes_on_while_a_pdf_is_read(tmp_path: Path) -> None:
+    files = {f"src/m{n}.txt": f"module {n}\n".encode() for n in range(40)}
+    files["docs/notes.pdf"] = _pdf_listed_first(["Notes", f"token {TOKENS['pdf']}"])
+    repo = _repo_with(tmp_path, files)
+    source = GitSource([tmp_path], pdf_reader=SlowPdfReader())  # its child takes 1 s to start
+    order = [
+        "page" if f.origin.inner_path else "text"
+        for f in source.iter_fragments(make_ctx(tmp_path))
+        if f.data and f.origin.blob
+    ]
+    # The PDF came first; the text blobs after it were read while its child started.
+    assert order.index("page") > 30 and order.count("text") == 40
+    ctx = make_ctx(tmp_path)
+    located = run(GitSource([tmp_path], pdf_reader=SlowPdfReader()), ctx, with_profile=False)
+    assert {p for p, _l, _c in _where(located, "pdf")} == {str(repo / "docs/notes.pdf/page 1")}
+    assert ctx.stat("git").counters["containers"] == 1
 
 
 def test_text_that_starts_like_a_pdf_is_still_read_as_text(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from fpdf import FPDF
 
 from desktop_audit.scan.sources.files import FilesSource
-from desktop_audit.scan.sources.pdf_reader import PdfReader
+from desktop_audit.scan.sources.pdf_reader import PdfQueue, PdfReader
 from desktop_audit.scan.sources.pdf_text import pdf_pages
 from desktop_audit.scan.sources.reading import SkipFile
 from tests.scan.sources.conftest import make_ctx
@@ -74,6 +74,18 @@ def _stall(connection: Connection) -> None:
     time.sleep(120)
 
 
+def _slow(connection: Connection) -> None:
+    """A child that takes a second to start, then reads PDFs as the real one does."""
+    time.sleep(1.0)
+    PdfReader.serve(connection)
+
+
+class SlowPdfReader(PdfReader):
+    """A reader whose child starts slowly (other tests use it too)."""
+
+    serve = staticmethod(_slow)
+
+
 class _Crashing(PdfReader):
     serve = staticmethod(_crash)
 
@@ -118,3 +130,38 @@ def test_a_protected_pdf_fails_for_good(tmp_path: Path) -> None:
         assert not failed.value.transient
     finally:
         reader.close()
+
+
+def test_a_pdf_queue_answers_in_order_and_never_holds_up_the_caller(tmp_path: Path) -> None:
+    good = _pdf(tmp_path / "a.pdf", [["intro"], [f"token {GITHUB}"]]).read_bytes()
+    locked = _pdf(tmp_path / "p.pdf", [["secret"]], password="user-pw-2").read_bytes()
+    reader = SlowPdfReader()
+    queue: PdfQueue[str] = PdfQueue(reader)
+    try:
+        for tag, data in (("a", good), ("b", b"%PDF-1.7 garbage"), ("c", locked), ("d", good)):
+            queue.put(data, tag)
+        assert len(queue) == 4 and queue.backlog > 2 * len(good)
+        assert list(queue.answers(wait=False)) == []  # the child is still starting
+        answers = list(queue.answers(wait=True))
+        assert [tag for tag, _ in answers] == ["a", "b", "c", "d"]
+        assert [number for number, _ in answers[0][1]] == [1, 2]  # type: ignore[union-attr]
+        assert answers[3][1] == answers[0][1]
+        damaged, protected = answers[1][1], answers[2][1]
+        assert isinstance(damaged, SkipFile) and isinstance(protected, SkipFile)
+        assert not protected.transient  # fails for good: remembered as read
+        assert len(queue) == 0 and queue.backlog == 0
+    finally:
+        queue.close()
+        reader.close()
+
+
+def test_a_closed_pdf_queue_drops_what_it_holds(tmp_path: Path) -> None:
+    document = _pdf(tmp_path / "a.pdf", [["text"]]).read_bytes()
+    reader = _Stalling(timeout=60)
+    queue: PdfQueue[int] = PdfQueue(reader)
+    queue.put(document, 1)
+    queue.put(document, 2)
+    queue.close()
+    reader.close()  # the stalled child is killed: the queue's thread ends
+    assert len(queue) == 0 and queue.backlog == 0
+    assert list(queue.answers(wait=True)) == []  # nothing left to wait for
