@@ -42,6 +42,7 @@ from desktop_audit.scan.sources.fragments import file_fragments, guess_format, t
 from desktop_audit.scan.sources.git_attribution import (
     UNREACHABLE,
     Attribution,
+    EarlyWalks,
     attribute,
     decode_attribution,
     encode_attribution,
@@ -103,6 +104,7 @@ class GitSource:
         # replayed (not carried over) repositories: state and snapshot, to be kept again
         self._replayed: dict[Path, tuple[str, Snapshot]] = {}
         self._unplaced: set[Path] = set()  # repositories whose hits could not be attributed
+        self._early: EarlyWalks | None = None  # attribution's first walks, done meanwhile
 
     def iter_fragments(self, ctx: ScanContext) -> Iterator[Fragment]:
         try:
@@ -115,6 +117,7 @@ class GitSource:
 
     def _repositories(self, ctx: ScanContext) -> Iterator[Fragment]:
         pacer = Pacer(ctx, NAME)
+        self._early = EarlyWalks(ctx.cancel)
         roots = self.roots or ctx.roots or (ctx.home,)
 
         def on_error(path: Path, message: str) -> None:
@@ -160,6 +163,8 @@ class GitSource:
             yield from self._replay(repo, git, probe, (before or "", snapshot), facts, ctx)
             return True
         probe.before()
+        if self._early is not None:
+            self._early.start(repo.path, git)  # attribution's first walk, while objects are read
         readable = True
         counts = ObjectCounts()
         try:
@@ -559,6 +564,8 @@ class GitSource:
                 by_repo[repo_path].extend(hit for hit in others if hit.origin.blob in held)
         located: dict[Path, set[str]] = {path: set() for path in pending}
         found = self._attributions(by_repo, ctx)
+        if self._early is not None:
+            self._early.close()  # the walks of repositories without hits
         if ctx.reuse is not None:
             # git works out the attributions meanwhile: store the units read so far now
             with contextlib.suppress(StoreError):  # kept, and offered again at the end
@@ -587,12 +594,16 @@ class GitSource:
                 for hit in hits
                 if hit.origin.commit and hit.origin.file_format == COMMIT_MESSAGE
             )
+            early = self._early.take(repo_path) if self._early is not None else None
             known = self._remembered_attribution(repo_path, blobs, commits, ctx)
             if known is not None:
+                if early is not None:
+                    early.stop()
                 answers[repo_path] = functools.partial(_given, known)
                 continue
             git = self._git(repo_path)
-            work.append((repo_path, functools.partial(attribute, git, blobs, ctx.cancel, commits)))
+            make = functools.partial(attribute, git, blobs, ctx.cancel, commits, early)
+            work.append((repo_path, make))
         results = _Background(work)
         for repo_path, _make in work:
             answers[repo_path] = functools.partial(self._worked_out, repo_path, results, ctx)

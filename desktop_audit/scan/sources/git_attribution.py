@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.gitcmd import Git, GitError, GitProcess
@@ -186,42 +187,138 @@ def read_graph(
     ``commits`` may be ``^id`` exclusions).
     """
     graph = graph if graph is not None else CommitGraph({}, {}, {})
-    args = LOG_ARGS if walk else (*LOG_ARGS, "--no-walk=unsorted")
-    process = git.popen(*args, stdin=True)
-    writer = threading.Thread(target=_write_all, args=(process, commits), daemon=True)
-    writer.start()
-    current = ""
-    pending: str | None = None
+    process = _start_log(git, commits, walk=walk)
     try:
-        stream = iter(lambda: process.stdout.read(1 << 16), b"")
-        for token in _tokens(stream):
-            if pending is not None:
-                if pending:
-                    graph.introduced.setdefault(pending, []).append(
-                        (current, token.decode("utf-8", "surrogateescape"))
-                    )
-                pending = None
-                continue
-            item = token.lstrip(b"\n")
-            if item.startswith(b"\x01"):
-                fields = item[1:].decode("ascii").split()
-                current = fields[0]
-                graph.times[current] = int(fields[1]) if len(fields) > 1 else 0
-                graph.parents[current] = tuple(fields[2:])
-                if cancel.cancelled:
-                    break
-            elif item.startswith(b":"):
-                meta = item.split()
-                new_sha, status = meta[3].decode("ascii"), meta[4][:1]
-                # the path token that follows is kept only for a blob asked about
-                pending = new_sha if new_sha in blobs and status != b"D" else ""
-        writer.join()
+        _parse_log(iter(lambda: process.stdout.read(1 << 16), b""), blobs, cancel, graph)
     finally:
         if cancel.cancelled:
             process.kill()
         else:
             process.finish()
     return graph
+
+
+def _start_log(git: Git, commits: list[bytes], *, walk: bool) -> GitProcess:
+    """``git log --raw`` of ``commits`` (given on its stdin by a thread of its own)."""
+    args = LOG_ARGS if walk else (*LOG_ARGS, "--no-walk=unsorted")
+    process = git.popen(*args, stdin=True)
+    threading.Thread(target=_write_all, args=(process, commits), daemon=True).start()
+    return process
+
+
+def _parse_log(
+    stream: Iterable[bytes], blobs: set[str], cancel: CancelToken, graph: CommitGraph
+) -> None:
+    """``git log --raw -z`` output into ``graph`` (introductions: of ``blobs`` only)."""
+    current = ""
+    pending: str | None = None
+    for token in _tokens(stream):
+        if pending is not None:
+            if pending:
+                graph.introduced.setdefault(pending, []).append(
+                    (current, token.decode("utf-8", "surrogateescape"))
+                )
+            pending = None
+            continue
+        item = token.lstrip(b"\n")
+        if item.startswith(b"\x01"):
+            fields = item[1:].decode("ascii").split()
+            current = fields[0]
+            graph.times[current] = int(fields[1]) if len(fields) > 1 else 0
+            graph.parents[current] = tuple(fields[2:])
+            if cancel.cancelled:
+                break
+        elif item.startswith(b":"):
+            meta = item.split()
+            new_sha, status = meta[3].decode("ascii"), meta[4][:1]
+            # the path token that follows is kept only for a blob asked about
+            pending = new_sha if new_sha in blobs and status != b"D" else ""
+
+
+EARLY_WALK_BYTES = 64 << 20  # what early walks may hold in memory, all repositories together
+
+
+class EarlyWalks:
+    """Attribution's first walk (``git log --raw`` from the strongest refs: branches, HEAD,
+    tags; usually the only one), run by git while each repository's objects are read. Its
+    output waits in memory until the hits are known; :func:`attribute` parses it when the
+    repository's refs are still the same, else walks again. Output beyond
+    :data:`EARLY_WALK_BYTES` (all repositories) is dropped and walked later as before."""
+
+    def __init__(self, cancel: CancelToken, budget: int = EARLY_WALK_BYTES) -> None:
+        self._cancel = cancel
+        self._budget = budget
+        self._lock = threading.Lock()
+        self._walks: dict[Path, _EarlyWalk] = {}
+
+    def start(self, key: Path, git: Git) -> None:
+        """Walk ``git``'s strongest refs now, for the repository ``key``."""
+        if key not in self._walks:
+            self._walks[key] = _EarlyWalk(git, self)
+
+    def take(self, key: Path) -> _EarlyWalk | None:
+        """The walk started for ``key`` (once), to be asked for its output."""
+        return self._walks.pop(key, None)
+
+    def close(self) -> None:
+        """Stop the walks nobody took (a scan that ended early)."""
+        for walk in self._walks.values():
+            walk.stop()
+        self._walks.clear()
+
+    def _spend(self, size: int) -> bool:
+        with self._lock:
+            if size > self._budget:
+                return False
+            self._budget -= size
+            return True
+
+
+class _EarlyWalk:
+    def __init__(self, git: Git, owner: EarlyWalks) -> None:
+        self._git = git
+        self._owner = owner
+        self._stopped = False
+        self._process: GitProcess | None = None
+        self._found: tuple[list[tuple[str, str]], bytes] | None = None  # tips, output
+        self._thread = threading.Thread(target=self._run, daemon=True, name="git-early-walk")
+        self._thread.start()
+
+    def output(self, tips: list[tuple[str, str]]) -> bytes | None:
+        """The walk's output, when it walked exactly ``tips`` and ended well."""
+        self._thread.join()
+        if self._found is None or self._found[0] != tips:
+            return None
+        return self._found[1]
+
+    def stop(self) -> None:
+        self._stopped = True
+        process = self._process
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.kill()
+
+    def _run(self) -> None:
+        with contextlib.suppress(GitError, OSError, ValueError):
+            classes = tip_classes(self._git, list_refs(self._git))
+            if not classes or self._stopped:
+                return
+            tips = classes[0]
+            self._process = process = _start_log(
+                self._git, [tip.encode("ascii") for _label, tip in tips], walk=True
+            )
+            blocks: list[bytes] = []
+            for block in iter(lambda: process.stdout.read(1 << 16), b""):
+                if (
+                    self._stopped
+                    or self._owner._cancel.cancelled
+                    or not self._owner._spend(len(block))
+                ):
+                    process.kill()
+                    return
+                blocks.append(block)
+            process.finish()
+            self._found = (tips, b"".join(blocks))
 
 
 def label_commits(
@@ -254,9 +351,14 @@ def tip_classes(git: Git, refs: list[RefTip]) -> list[list[tuple[str, str]]]:
 
 
 def attribute(
-    git: Git, blobs: set[str], cancel: CancelToken, commits: frozenset[str] = frozenset()
+    git: Git,
+    blobs: set[str],
+    cancel: CancelToken,
+    commits: frozenset[str] = frozenset(),
+    early: _EarlyWalk | None = None,
 ) -> Attribution:
-    """Places for each blob in ``blobs`` (strongest ref kind first) and labels for ``commits``."""
+    """Places for each blob in ``blobs`` (strongest ref kind first) and labels for ``commits``
+    (``early``: the first walk, if git already did it while the objects were read)."""
     refs = list_refs(git)
     tagged_blobs: dict[str, str] = {tip.blob: tip.name for tip in refs if tip.blob}
     wanted = blobs - set(tagged_blobs)
@@ -271,7 +373,11 @@ def attribute(
         if placed() or cancel.cancelled:
             break
         tips = [tip.encode("ascii") for _label, tip in group]
-        read_graph(git, tips + excluded, wanted, cancel, graph, walk=True)
+        walked = early.output(group) if early is not None and not excluded else None
+        if walked is not None:
+            _parse_log((walked,), wanted, cancel, graph)
+        else:
+            read_graph(git, tips + excluded, wanted, cancel, graph, walk=True)
         label_commits(graph, group, labels)
         excluded += [b"^" + tip for tip in tips]
     if not placed() and not cancel.cancelled:

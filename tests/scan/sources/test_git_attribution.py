@@ -9,9 +9,15 @@ import pytest
 
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.git import _Background
-from desktop_audit.scan.sources.git_attribution import Attribution, read_graph
+from desktop_audit.scan.sources.git_attribution import (
+    Attribution,
+    EarlyWalks,
+    attribute,
+    read_graph,
+)
 from desktop_audit.scan.sources.gitcmd import Git, GitError
 from tests.scan.sources.conftest import blob_id, commit_file, git
+from tests.scan.sources.gitrepos import PLACES, build
 
 # Names git stores as they are: a space, non-ASCII, and bytes that look like the log's own
 # separators (a commit line starts with \x01, a change with ":").
@@ -65,3 +71,50 @@ def test_background_attributions_come_in_order_and_raise_their_errors() -> None:
     assert results.result(Path("a")).places == {"a": []}
     assert made == ["a", "broken", "c"]
     assert _Background([])._thread is None  # nothing to work out: no thread
+
+
+def _attributed(repo: Path, blobs: set[str], walks: EarlyWalks | None) -> Attribution:
+    early = walks.take(repo) if walks is not None else None
+    return attribute(Git(repo / ".git"), blobs, CancelToken(), early=early)
+
+
+def test_a_first_walk_done_while_objects_are_read_places_every_blob_the_same(
+    tmp_path: Path,
+) -> None:
+    fx = build(tmp_path)  # branches, a tag, remotes, stashes, a reflog, unreachable, dangling
+    blobs = {fx.blobs[place] for place in PLACES}
+    walks = EarlyWalks(CancelToken())
+    walks.start(fx.repo, Git(fx.repo / ".git"))
+    assert _attributed(fx.repo, blobs, walks) == _attributed(fx.repo, blobs, None)
+    assert walks.take(fx.repo) is None  # taken once
+
+
+def test_an_early_walk_of_other_refs_is_not_used(tmp_path: Path) -> None:
+    repo = _repository(tmp_path)
+    walks = EarlyWalks(CancelToken())
+    walks.start(repo, Git(repo / ".git"))
+    early = walks.take(repo)
+    assert early is not None
+    old_tips = [("refs/heads/x", git(repo, "rev-parse", "HEAD").strip())]
+    assert early.output(old_tips) is None  # walked other tips: never parsed for these
+    # a commit made after the walk ended: its blob is placed all the same (walked again)
+    walks = EarlyWalks(CancelToken())
+    walks.start(repo, Git(repo / ".git"))
+    stale = walks.take(repo)
+    assert stale is not None and stale.output([]) is None  # (waits for the walk to end)
+    commit_file(repo, "last.txt", "secret last\n", "last", 1_700_000_300)
+    blob = blob_id(repo, "secret last\n")
+    found = attribute(Git(repo / ".git"), {blob}, CancelToken(), early=stale)
+    assert [(p.inner_path, p.ref) for p in found.places[blob]] == [("last.txt", "refs/heads/main")]
+
+
+def test_early_walks_beyond_their_memory_budget_are_walked_again_later(tmp_path: Path) -> None:
+    repo = _repository(tmp_path)
+    walks = EarlyWalks(CancelToken(), budget=100)  # far less than the walk's output
+    walks.start(repo, Git(repo / ".git"))
+    early = walks.take(repo)
+    assert early is not None
+    blobs = {blob_id(repo, f"secret {index}\n") for index in range(len(ODD_NAMES))}
+    found = attribute(Git(repo / ".git"), blobs, CancelToken(), early=early)
+    assert early.output([]) is None and found == _attributed(repo, blobs, None)
+    assert {p.inner_path for b in blobs for p in found.places[b]} == {*ODD_NAMES, "copy.txt"}
