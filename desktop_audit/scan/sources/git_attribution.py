@@ -280,12 +280,12 @@ class _EarlyWalk:
         self._owner = owner
         self._stopped = False
         self._process: GitProcess | None = None
-        self._found: tuple[list[tuple[str, str]], bytes] | None = None  # tips, output
+        self._found: tuple[list[tuple[str, str]], list[bytes]] | None = None  # tips, output
         self._thread = threading.Thread(target=self._run, daemon=True, name="git-early-walk")
         self._thread.start()
 
-    def output(self, tips: list[tuple[str, str]]) -> bytes | None:
-        """The walk's output, when it walked exactly ``tips`` and ended well."""
+    def output(self, tips: list[tuple[str, str]]) -> list[bytes] | None:
+        """The walk's output (its blocks), when it walked exactly ``tips`` and ended well."""
         self._thread.join()
         if self._found is None or self._found[0] != tips:
             return None
@@ -318,7 +318,7 @@ class _EarlyWalk:
                     return
                 blocks.append(block)
             process.finish()
-            self._found = (tips, b"".join(blocks))
+            self._found = (tips, blocks)
 
 
 def label_commits(
@@ -375,7 +375,7 @@ def attribute(
         tips = [tip.encode("ascii") for _label, tip in group]
         walked = early.output(group) if early is not None and not excluded else None
         if walked is not None:
-            _parse_log((walked,), wanted, cancel, graph)
+            _parse_log(walked, wanted, cancel, graph)
         else:
             read_graph(git, tips + excluded, wanted, cancel, graph, walk=True)
         label_commits(graph, group, labels)
