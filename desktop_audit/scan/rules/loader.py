@@ -17,16 +17,16 @@ from desktop_audit import __version__
 from desktop_audit.errors import RuleError
 from desktop_audit.models import FindingKind, Severity
 from desktop_audit.resources import resources_dir
+from desktop_audit.scan.rules.cachedir import cache_dir
 from desktop_audit.scan.rules.decoders import DECODERS
-from desktop_audit.scan.rules.engines import cache_dir
-from desktop_audit.scan.rules.filters import DEFAULT_FILTERS, FILTERS, STORE_FILTERS
-from desktop_audit.scan.rules.linear import NESTED, nested_repetition
-from desktop_audit.scan.rules.matcher import Matcher
 from desktop_audit.scan.rules.model import EXAMPLE_FIELDS, Rule, RuleProblem, RuleSet
 from desktop_audit.scan.rules.validators import VALIDATORS
 
+# The filters, the regex checks and the matcher are imported where rules are checked: a scan
+# that builds the shipped rules from their cache (and may detect nothing) needs none of them.
 if TYPE_CHECKING:
     from desktop_audit.profile import Profile
+    from desktop_audit.scan.rules.matcher import Matcher
 
 __all__ = [
     "Rule",
@@ -85,6 +85,8 @@ def _re2_error(pattern: str) -> str | None:
 
 
 def _compile(pattern: str, where: str, what: str) -> re.Pattern[bytes]:
+    from desktop_audit.scan.rules.linear import NESTED, nested_repetition  # noqa: PLC0415
+
     try:
         compiled = re.compile(pattern.encode())
     except re.error as exc:
@@ -109,6 +111,8 @@ def _strings(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
 def _parse_rule(
     table: Mapping[str, Any], source: str, *, profile: bool, validate: bool = True
 ) -> Rule:
+    from desktop_audit.scan.rules.filters import DEFAULT_FILTERS, FILTERS  # noqa: PLC0415
+
     rule_id = table.get("id")
     where = f"{source}: rule {rule_id!r}" if isinstance(rule_id, str) else f"{source}: rule"
     unknown = sorted(set(table) - _KNOWN_KEYS)
@@ -230,6 +234,8 @@ def _store_keys(
     table: Mapping[str, Any], where: str
 ) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
     """``stores``, ``store_filters`` (default :data:`STORE_FILTERS`) and ``store_only``."""
+    from desktop_audit.scan.rules.filters import STORE_FILTERS  # noqa: PLC0415
+
     stores = _strings(table, "stores", where)
     if any(not s or s != s.strip() for s in stores):
         raise RuleError(f"{where}: 'stores' must name file formats")
@@ -472,6 +478,8 @@ def check_rules(rules: Sequence[Rule], engine: str | None = None) -> list[RulePr
     """Every example must be matched by its rule; no negative example may be. A rule's
     ``store_examples`` and ``store_negative_examples`` are read as a file of its first store
     (``stores``), and so are all examples of a rule that reads nothing else."""
+    from desktop_audit.scan.rules.matcher import Matcher  # noqa: PLC0415
+
     matcher = Matcher(rules, engine=engine)
     problems: list[RuleProblem] = []
     for rule in rules:

@@ -13,7 +13,7 @@ import pytest
 
 from desktop_audit.profile import Profile
 from desktop_audit.scan.rules import loader
-from desktop_audit.scan.rules.engines import CACHE_ENV
+from desktop_audit.scan.rules.cachedir import CACHE_ENV
 from desktop_audit.scan.rules.model import Rule
 
 
