@@ -303,32 +303,36 @@ def _builtin_rules(
     """The shipped rule files' rules. Checking 500+ rules (TOML, every regex with ``re`` and
     RE2) costs seconds, so a checked pack is cached as JSON: each rule's checked field values
     (without its examples) and its :attr:`Rule.content_digest`, keyed by the files' paths,
-    sizes and times and the tool version. A scan (no examples needed) builds its rules from
-    the cache without checking them again, and their regexes compile on first use;
-    ``with_examples`` reads and checks the files themselves (and refreshes the cache). A cache
-    that does not read back as written is ignored: the files are checked again. ``stamps``:
-    the files' :func:`_file_stamp`, when the caller has them."""
+    sizes and times, the tool version and the fields a rule has. A scan (no examples needed)
+    builds its rules from the cache without checking them again, and their regexes compile on
+    first use; ``with_examples`` reads and checks the files themselves (and writes the cache
+    when there is none). A cache that does not read back as written is ignored: the files are
+    checked again and it is written anew. ``stamps``: the files' :func:`_file_stamp`, when
+    the caller has them."""
     directory = cache_dir()
     if stamps is None:
         stamps = [_file_stamp(p) for p in paths]
-    key = json.dumps([_PACK_VERSION, __version__, stamps])
+    key = json.dumps([_PACK_VERSION, __version__, _CACHED_FIELDS, stamps])
     cached = (
         directory / f"rules-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
         if directory is not None
         else None
     )
+    unreadable = False
     if cached is not None and not with_examples:
         try:
             return _cached_rules(json.loads(cached.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            pass  # absent or unreadable: check the pack again
+        except OSError:
+            pass  # absent: check the pack
+        except (ValueError, TypeError, KeyError, AttributeError):
+            unreadable = True  # check the pack again, and replace the cache
     files: list[list[Any]] = []
     rules: list[Rule] = []
     for path in paths:
         checked = parse_rules(_rule_tables(path), str(path))
         rules.extend(checked)
         files.append([str(path), [_cache_row(rule) for rule in checked]])
-    if cached is not None and not cached.exists():
+    if cached is not None and (unreadable or not cached.exists()):
         _write_private(cached, json.dumps({"fields": _CACHED_FIELDS, "files": files}))
     return rules
 

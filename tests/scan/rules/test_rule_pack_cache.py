@@ -217,6 +217,10 @@ def test_a_corrupt_cache_falls_back_to_the_files(
     again = loader.load_ruleset(examples=False)
     assert all(r.examples for r in again.rules)  # read from the files again
     assert again.digest == checked.digest
+    fresh.clear()
+    mended = loader.load_ruleset(examples=False)  # from the cache written anew
+    assert not any(r.examples for r in mended.rules)
+    assert mended.digest == checked.digest
 
 
 def test_duplicate_ids_with_the_pack_are_rejected_on_a_cache_hit(
