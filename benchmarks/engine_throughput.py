@@ -30,7 +30,7 @@ from pathlib import Path
 
 from desktop_audit.models import Fragment, Origin, SourceKind
 from desktop_audit.scan.detector import Detector
-from desktop_audit.scan.rules.engines import CACHE_ENV
+from desktop_audit.scan.rules.cachedir import CACHE_ENV
 from desktop_audit.scan.rules.loader import load_ruleset
 from desktop_audit.scan.rules.prefilter import available_engines
 from desktop_audit.secrecy import Secrecy

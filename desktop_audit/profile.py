@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from desktop_audit.errors import ProfileError, RuleError
-from desktop_audit.scan.rules.linear import linear_problem
 
 _SECTIONS: dict[str, frozenset[str]] = {
     "engagement": frozenset({"client", "contract_id", "security_contact"}),
@@ -114,6 +113,9 @@ def _idna(name: str) -> str | None:
 
 
 def _endpoints(ctx: _Ctx, table: Mapping[str, Any]) -> dict[str, Any]:
+    # (RE2, which the check loads, is needed only when a profile is read.)
+    from desktop_audit.scan.rules.linear import linear_problem  # noqa: PLC0415
+
     domains: list[str] = []
     for domain in _strs(ctx, table, "endpoints", "domains"):
         name = domain.lower().removeprefix("*.").rstrip(".")

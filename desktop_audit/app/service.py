@@ -41,11 +41,12 @@ from desktop_audit.scan.rules.loader import RuleSet, load_ruleset
 from desktop_audit.scan.sources.base import ScanContext
 from desktop_audit.scan.sources.registry import build_sources
 from desktop_audit.secrecy import Secrecy
-from desktop_audit.store import Store, queries
+from desktop_audit.store import Store
 from desktop_audit.store.keys import InstallationKey, PassphrasePrompt, start_key
 
 if TYPE_CHECKING:  # built on first need (_LazyDetector): a rescan may never load it
     from desktop_audit.scan.detector import Detector
+    from desktop_audit.store import queries
 
 log = logging.getLogger(__name__)
 
@@ -288,27 +289,41 @@ class AuditService:
         return self.store.checklist_answers()
 
     # ---- GUI queries ----
+    # (desktop_audit.store.queries is imported by each: a scan uses none of them.)
     def finding_ids(
         self,
         flt: queries.FindingFilter | None = None,
-        sort: queries.FindingSort = queries.FindingSort.SEVERITY,
+        sort: queries.FindingSort | None = None,
         descending: bool = True,
     ) -> list[str]:
-        """Ids of the findings matching ``flt``, in display order (filtered and sorted in SQL)."""
-        return queries.finding_ids(self.store, flt or queries.FindingFilter(), sort, descending)
+        """Ids of the findings matching ``flt``, in display order (filtered and sorted in SQL;
+        ``sort`` by default: severity)."""
+        from desktop_audit.store import queries  # noqa: PLC0415
+
+        flt = flt or queries.FindingFilter()
+        sort = queries.FindingSort.SEVERITY if sort is None else sort
+        return queries.finding_ids(self.store, flt, sort, descending)
 
     def finding_rows(self, ids: Sequence[str]) -> dict[str, queries.FindingRow]:
         """List rows for some finding ids (one page of a table)."""
+        from desktop_audit.store import queries  # noqa: PLC0415
+
         return queries.finding_rows(self.store, ids)
 
     def open_by_severity(self) -> dict[str, int]:
         """Open findings per severity name (every severity present)."""
+        from desktop_audit.store import queries  # noqa: PLC0415
+
         return {str(k): v for k, v in queries.open_by_severity(self.store).items()}
 
     def finding_total(self) -> int:
+        from desktop_audit.store import queries  # noqa: PLC0415
+
         return queries.finding_total(self.store)
 
     def scan_total(self) -> int:
+        from desktop_audit.store import queries  # noqa: PLC0415
+
         return queries.scan_total(self.store)
 
     def resolve_many(self, finding_ids: Sequence[str], status: Status, note: str) -> int:

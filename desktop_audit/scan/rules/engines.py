@@ -51,9 +51,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, Protocol
 
+from desktop_audit.scan.rules.cachedir import cache_dir
 from desktop_audit.scan.rules.translate import (
     UnsupportedRegexError,
     bounded_prefix,
@@ -320,20 +320,6 @@ _FEW_LINES = 2  # patterns wider than this many segments get their newline bound
 
 _DATABASES: dict[str, Any] = {}
 _DATABASES_LOCK = threading.Lock()
-CACHE_ENV = "DESKTOP_AUDIT_CACHE_DIR"
-
-
-def cache_dir() -> Path | None:
-    """Where compiled databases and rule shapes are cached (None: nowhere)."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    try:
-        import platformdirs  # noqa: PLC0415
-
-        return Path(platformdirs.user_cache_dir("desktop-audit", appauthor=False)) / "hyperscan"
-    except ImportError:
-        return None
 
 
 def _compile(hs: Any, items: dict[int, bytes], flags: dict[int, int]) -> Any:

@@ -41,12 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from desktop_audit.scan.rules import translate as translate_module
+from desktop_audit.scan.rules.cachedir import cache_dir
 from desktop_audit.scan.rules.decoders import DECODERS
 from desktop_audit.scan.rules.engines import (
     SEGMENT,
     CandidateEngine,
     EnginePattern,
-    cache_dir,
     make_engine,
     segment_at,
 )

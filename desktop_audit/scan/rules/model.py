@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from desktop_audit.models import FindingKind, Severity
+
+# What does not change what a rule finds stays out of its digest (examples are test data).
+EXAMPLE_FIELDS = ("examples", "negative_examples", "store_examples", "store_negative_examples")
+_NOT_CONTENT = frozenset({"source_file", *EXAMPLE_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,15 @@ class Rule:
     store_examples: tuple[str, ...] = ()
     store_negative_examples: tuple[str, ...] = ()
 
+    @classmethod
+    def from_checked(cls, values: dict[str, Any]) -> Rule:
+        """A rule from every one of its field values (and cached properties), checked before
+        (the loader's checked-pack cache). Set as the dataclass's ``__init__`` would set them,
+        without its call per field: 0.5 ms for 800 rules instead of 4-5 ms."""
+        rule = cls.__new__(cls)
+        rule.__dict__.update(values)
+        return rule
+
     # Compiled on first use: a scan that reads nothing new never pays for 500+ regexes. The
     # loader has checked (or a cache of a checked pack says) that every one compiles.
     @functools.cached_property
@@ -82,6 +98,17 @@ class Rule:
         return self.stores[0] if self.store_only else None
 
     @functools.cached_property
+    def content_digest(self) -> str:
+        """sha256 over the canonical JSON of what decides what the rule finds: every field but
+        its examples and its source file. (The checked-pack cache keeps it: a scan does not
+        compute it for the shipped rules.)"""
+        content = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_CONTENT
+        }
+        blob = json.dumps(content, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    @functools.cached_property
     def secret_groups(self) -> tuple[str, ...]:
         """Named groups holding the secret (``secret``, then ``secret_*`` alternatives)."""
         names = sorted(self.compiled.groupindex, key=self.compiled.groupindex.__getitem__)
@@ -90,7 +117,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """All rules of a scan and a digest over their canonical content."""
+    """All rules of a scan and a digest over their canonical content (the rules'
+    :attr:`Rule.content_digest` in id order, see :func:`loader.make_ruleset`)."""
 
     rules: tuple[Rule, ...]
     digest: str
