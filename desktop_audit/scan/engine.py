@@ -33,6 +33,7 @@ def run_sources(
     On cancel, what was already found is still located and yielded (nothing is lost).
     """
     pipeline = parallel or ParallelDetect(detect, None)
+    ctx.expect = pipeline.expect
     try:
         for source in sources:
             if ctx.cancel.cancelled:

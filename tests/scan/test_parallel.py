@@ -17,6 +17,7 @@ from desktop_audit.progress import CancelToken
 from desktop_audit.scan.detector import Detector
 from desktop_audit.scan.engine import run_sources
 from desktop_audit.scan.parallel import (
+    SHARED_START_AFTER,
     WORKERS_ENV,
     Detect,
     DetectorSpec,
@@ -106,6 +107,25 @@ def test_small_scans_stay_in_process(detector: Detector) -> None:
     pairs = [pair for f in _fragments(20) for pair in parallel.feed(f)]
     assert len(pairs) == 20 and parallel.workers == 0
     assert not list(parallel.drain())
+
+
+def test_a_source_that_expects_much_starts_its_shared_worker_before_any_fragment(
+    detector: Detector,
+) -> None:
+    parallel = ParallelDetect(detector.scan, DetectorSpec(SECRECY), workers=2)
+    try:
+        parallel.begin_source(readers=0)  # a pool: started by what is seen, never expected
+        parallel.expect(1 << 30)
+        parallel.begin_source(readers=1)
+        parallel.expect(SHARED_START_AFTER - 1)  # a small repository: nothing started
+        assert parallel.workers == 0
+        parallel.expect(SHARED_START_AFTER)
+        assert parallel.workers == 1  # started before the first fragment came
+        fragments = _fragments(20)
+        got = [pair for f in fragments for pair in parallel.feed(f)] + list(parallel.drain())
+        _assert_as_in_process(detector, fragments, got)
+    finally:
+        parallel.close()
 
 
 def test_workers_get_sub_keys_never_the_installation_key() -> None:

@@ -76,6 +76,9 @@ class ScanContext:
     # ones are exactly those whose identities give the digest; returns how many (0: nothing
     # done, the source hands back its hits).
     carry_over: Callable[[str, str], int] | None = None
+    # Tells detection that a source is about to give at least this many bytes (a
+    # repository's packed size), so that workers can start before the content arrives.
+    expect: Callable[[int], None] = lambda _nbytes: None
 
     def error(self, source: str, path: Path | str | None, message: str) -> None:
         """Record a problem with one item; never pass a secret in ``message``."""

@@ -50,7 +50,13 @@ from desktop_audit.scan.sources.git_attribution import (
     repository_state,
 )
 from desktop_audit.scan.sources.git_coverage import RepoProbe, present_blobs
-from desktop_audit.scan.sources.git_objects import ObjectCounts, SeenBlobs, iter_objects, message_of
+from desktop_audit.scan.sources.git_objects import (
+    ObjectCounts,
+    SeenBlobs,
+    iter_objects,
+    message_of,
+    packed_bytes,
+)
 from desktop_audit.scan.sources.git_snapshot import (
     Snapshot,
     placement_scope,
@@ -163,6 +169,7 @@ class GitSource:
             yield from self._replay(repo, git, probe, (before or "", snapshot), facts, ctx)
             return True
         probe.before()
+        ctx.expect(packed_bytes(repo.git_dir))  # detection workers may start meanwhile
         if self._early is not None:
             self._early.start(repo.path, git)  # attribution's first walk, while objects are read
         readable = True

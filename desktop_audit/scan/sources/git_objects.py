@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from desktop_audit.progress import CancelToken
 from desktop_audit.scan.sources.container_kinds import PDF_MAGIC
@@ -242,6 +244,21 @@ def iter_objects(
             reader.kill()
             lister.kill()
             feeder.join(timeout=5)
+
+
+def packed_bytes(git_dir: Path) -> int:
+    """The size of the repository's pack files (0: none, or not listable): a cheap estimate
+    of what reading its objects gives (deltas make it more; binary blobs, which are passed
+    over, make it less)."""
+    try:
+        with os.scandir(git_dir / "objects" / "pack") as entries:
+            return sum(
+                entry.stat(follow_symlinks=False).st_size
+                for entry in entries
+                if entry.name.endswith(".pack")
+            )
+    except OSError:
+        return 0
 
 
 def message_of(data: bytes) -> tuple[bytes, int]:

@@ -7,16 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from desktop_audit.models import SourceKind
 from desktop_audit.progress import CancelToken
+from desktop_audit.scan.sources.git import GitSource
 from desktop_audit.scan.sources.git_objects import (
     CHECK_FORMAT,
     ObjectCounts,
     SeenBlobs,
     _feed,
     iter_objects,
+    packed_bytes,
 )
 from desktop_audit.scan.sources.gitcmd import Git
-from tests.scan.sources.conftest import blob_id, commit_file, git
+from tests.scan.sources.conftest import blob_id, commit_file, git, make_ctx
 
 MAX_BYTES = 1000
 
@@ -124,3 +127,25 @@ def test_iter_objects_yields_text_blobs_commits_and_tags(tmp_path: Path) -> None
     assert [kind for kind, _data in by_id.values()].count("tag") == 1
     assert counts.blobs == 12 and counts.large == 1
     assert counts.objects == len(_listing(repo))
+
+
+def test_a_repository_tells_detection_its_packed_size_before_its_objects(tmp_path: Path) -> None:
+    repo = _repository(tmp_path)
+    loose_ctx = make_ctx(tmp_path)
+    told: list[tuple[int, int]] = []  # (bytes expected, history fragments given before)
+    fragments = 0
+    loose_ctx.expect = lambda nbytes: told.append((nbytes, fragments))
+    for fragment in GitSource([repo]).iter_fragments(loose_ctx):
+        fragments += fragment.origin.source is SourceKind.GIT_HISTORY
+    assert told == [(0, 0)] and fragments > 12  # all loose: nothing packed to go by
+    git(repo, "gc", "-q")
+    packs = sum(p.stat().st_size for p in (repo / ".git/objects/pack").glob("*.pack"))
+    assert packs > 0 and packed_bytes(repo / ".git") == packs
+    told.clear()
+    fragments = 0
+    packed_ctx = make_ctx(tmp_path)
+    packed_ctx.expect = lambda nbytes: told.append((nbytes, fragments))
+    for fragment in GitSource([repo]).iter_fragments(packed_ctx):
+        fragments += fragment.origin.source is SourceKind.GIT_HISTORY
+    assert told == [(packs, 0)]  # said before the first fragment
+    assert packed_bytes(tmp_path / "not-a-repository") == 0
