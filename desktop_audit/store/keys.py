@@ -7,12 +7,16 @@ passphrase (``DESKTOP_AUDIT_PASSPHRASE`` or an interactive prompt) derives the k
 from __future__ import annotations
 
 import base64
+import contextlib
+import importlib
 import os
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -55,21 +59,89 @@ def keyring_backend_name() -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
+# keyring's own single backends: the only classes a remembered choice may name (never an
+# arbitrary import path read from a file)
+_DIRECT_BACKENDS = frozenset(
+    {
+        "keyring.backends.SecretService.Keyring",
+        "keyring.backends.libsecret.Keyring",
+        "keyring.backends.kwallet.DBusKeyring",
+        "keyring.backends.macOS.Keyring",
+        "keyring.backends.Windows.WinVaultKeyring",
+    }
+)
+_CHOICE_FILE = "keyring-backend"
+_KEYRING_ENV = ("PYTHON_KEYRING", "KEYRING_PROPERTY")  # the user configures keyring by these
+
+
+def _choice_path() -> Path | None:
+    try:
+        import platformdirs  # noqa: PLC0415
+
+        return Path(platformdirs.user_cache_dir("desktop-audit", appauthor=False)) / _CHOICE_FILE
+    except ImportError:  # pragma: no cover  (a dependency)
+        return None
+
+
+def _remembered_backend() -> Any | None:
+    """The backend that held the keys last time, made directly: keyring's own choice loads
+    every backend it knows of (0.06-0.08 s on each start). Only one of keyring's own single
+    backends, only where it works now, and never when the user configured keyring."""
+    path = _choice_path()
+    if path is None or any(name.startswith(_KEYRING_ENV) for name in os.environ):
+        return None
+    try:
+        name = path.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+    if name not in _DIRECT_BACKENDS:
+        return None
+    try:
+        from keyring.util import platform_  # noqa: PLC0415
+
+        if (Path(platform_.config_root()) / "keyringrc.cfg").exists():
+            return None  # the user chose in keyringrc.cfg: keyring decides
+        module, _, cls_name = name.rpartition(".")
+        backend_cls = getattr(importlib.import_module(module), cls_name)
+        return backend_cls() if backend_cls.viable else None
+    except Exception:  # an older or newer keyring, or the backend cannot start here
+        return None
+
+
+def _remember_backend(backend: Any) -> None:
+    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    path = _choice_path()
+    if path is None or name not in _DIRECT_BACKENDS:
+        return
+    with contextlib.suppress(OSError):
+        if path.is_file() and path.read_text(encoding="ascii").strip() == name:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(name + "\n", encoding="ascii")
+
+
 def keyring_secret(user: str, what: str) -> bytes:
     """32 random bytes kept in the OS keyring under ``user`` (created once), or
-    KeyUnavailableError saying why; ``what`` names the key in messages."""
-    import keyring  # noqa: PLC0415  (import cost paid only when a key is needed)
-    from keyring.backends import fail  # noqa: PLC0415
+    KeyUnavailableError saying why; ``what`` names the key in messages. The backend that
+    holds them is asked directly next time (:func:`_remembered_backend`); a key it does not
+    hold is looked for, and only then created, through keyring's own choice."""
     from keyring.errors import KeyringError  # noqa: PLC0415
 
-    if isinstance(keyring.get_keyring(), fail.Keyring):
-        raise KeyUnavailableError("no OS keyring backend is available")
     try:
-        stored = keyring.get_password(KEYRING_SERVICE, user)
+        backend: Any = _remembered_backend()
+        stored = None if backend is None else backend.get_password(KEYRING_SERVICE, user)
+        if stored is None:
+            import keyring  # noqa: PLC0415  (import cost paid only when a key is needed)
+            from keyring.backends import fail  # noqa: PLC0415
+
+            backend = keyring.get_keyring()
+            if isinstance(backend, fail.Keyring):
+                raise KeyUnavailableError("no OS keyring backend is available")
+            stored = backend.get_password(KEYRING_SERVICE, user)
         if stored is None:
             stored = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
-            keyring.set_password(KEYRING_SERVICE, user, stored)
-            if keyring.get_password(KEYRING_SERVICE, user) != stored:
+            backend.set_password(KEYRING_SERVICE, user, stored)
+            if backend.get_password(KEYRING_SERVICE, user) != stored:
                 raise KeyUnavailableError(f"the OS keyring did not keep the {what}")
     except KeyringError as exc:
         raise KeyUnavailableError(f"the OS keyring refused access ({type(exc).__name__})") from None
@@ -83,6 +155,7 @@ def keyring_secret(user: str, what: str) -> bytes:
         key = b""
     if len(key) != KEY_BYTES:
         raise KeyUnavailableError(f"the {what} in the OS keyring is malformed")
+    _remember_backend(backend)
     return key
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +107,65 @@ def test_a_passphrase_that_is_not_text_is_refused_without_quoting_it(
     with pytest.raises(KeyUnavailableError, match="not valid UTF-8") as raised:
         keys.start_key(b"u" * 32)
     assert "\udcff" not in str(raised.value) and "long enough" not in str(raised.value)
+
+
+# Obtains the installation key in a fresh interpreter: says whether it is the expected one
+# (by digest: the key is never printed), where keyring's choice was made, and which backends
+# were imported.
+_CHILD = """
+import hashlib, os, sys
+from desktop_audit.store import keys
+key = keys.keyring_secret(keys.KEYRING_USER, "installation key")
+print(hashlib.sha256(key).hexdigest() == os.environ["EXPECTED"])
+print("keyring.backends.kwallet" in sys.modules, "tests.store.planted_backend" in sys.modules)
+"""
+
+
+def _child(expected: bytes, **env: str) -> list[str]:
+    run_env = {**os.environ, "EXPECTED": hashlib.sha256(expected).hexdigest(), **env}
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()
+
+
+def test_the_backend_holding_the_key_is_asked_directly_next_time(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _secret_service_or_skip()
+    monkeypatch.delenv(keys.BACKEND_ENV, raising=False)
+    key = obtain_key(b"s" * 32).key
+    choice = keys._choice_path()
+    assert choice is not None
+    assert choice.read_text().strip() == "keyring.backends.SecretService.Keyring"
+    # keyring's own choice imports every backend it knows (kwallet among them); the
+    # remembered one is made directly
+    assert _child(key) == ["True", "False", "False"]
+    choice.unlink()
+    assert _child(key) == ["True", "True", "False"]  # chosen by keyring, and remembered again
+    assert choice.read_text().strip() == "keyring.backends.SecretService.Keyring"
+    # a remembered name that is not one of keyring's own backends is never imported
+    choice.write_text("tests.store.planted_backend.Keyring\n")
+    mark = tmp_path / "imported"
+    assert _child(key, PLANTED_MARK=str(mark)) == ["True", "True", "False"]
+    assert not mark.exists()
+    # a user's keyring configuration wins over the remembered choice
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "EXPECTED": "",
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        },
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert "no OS keyring backend is available" in done.stderr
