@@ -81,6 +81,10 @@ COMMIT_MESSAGE = "git-commit-message"
 TAG_MESSAGE = "git-tag-message"
 _CONTAINERS = frozenset(str(kind) for kind in Container)
 _PDF_BACKLOG = 64 << 20  # bytes of PDFs read meanwhile before the history waits for them
+# Packed bytes from which attribution's first walk is done while the objects are read: a
+# smaller repository's walk is quick afterwards, and most have no hit to attribute at all
+# (a home's hundreds of small repositories would each cost git processes for nothing).
+_EARLY_WALK_AFTER = 4 << 20
 
 
 class GitSource:
@@ -88,6 +92,7 @@ class GitSource:
 
     group = SourceGroup.GIT
     reader_processes = 1  # git cat-file inflates objects on a core of its own
+    early_walk_after = _EARLY_WALK_AFTER
 
     def __init__(
         self,
@@ -169,8 +174,9 @@ class GitSource:
             yield from self._replay(repo, git, probe, (before or "", snapshot), facts, ctx)
             return True
         probe.before()
-        ctx.expect(packed_bytes(repo.git_dir))  # detection workers may start meanwhile
-        if self._early is not None:
+        packed = packed_bytes(repo.git_dir)
+        ctx.expect(packed)  # detection workers may start meanwhile
+        if self._early is not None and packed >= self.early_walk_after:
             self._early.start(repo.path, git)  # attribution's first walk, while objects are read
         readable = True
         counts = ObjectCounts()
@@ -583,6 +589,8 @@ class GitSource:
                 if places is not None:
                     places.add(location_identity(item.hit.finding_id, item.location))
                 yield item
+        if self._early is not None and self._early.used:
+            ctx.stat(NAME).add("early_walks", self._early.used)
         self._keep_snapshots(pending, own_hits, located, ctx)
 
     def _attributions(

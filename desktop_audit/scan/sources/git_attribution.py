@@ -250,6 +250,7 @@ class EarlyWalks:
         self._budget = budget
         self._lock = threading.Lock()
         self._walks: dict[Path, _EarlyWalk] = {}
+        self.used = 0  # walks whose output attribution parsed
 
     def start(self, key: Path, git: Git) -> None:
         """Walk ``git``'s strongest refs now, for the repository ``key``."""
@@ -289,6 +290,8 @@ class _EarlyWalk:
         self._thread.join()
         if self._found is None or self._found[0] != tips:
             return None
+        with self._owner._lock:
+            self._owner.used += 1
         return self._found[1]
 
     def stop(self) -> None:

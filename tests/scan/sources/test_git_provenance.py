@@ -100,6 +100,35 @@ def test_each_place_is_found_with_its_provenance(scanned: tuple) -> None:
     assert ctx.errors == []
 
 
+def test_a_walk_done_while_the_objects_are_read_places_every_hit_the_same(
+    scanned: tuple, tmp_path: Path
+) -> None:
+    _repo, _commits, located, ctx = scanned
+    assert "early_walks" not in ctx.stat("git").counters  # a small repository: none
+    repo, _ = build(tmp_path)
+    git(repo, "gc", "-q")  # packed, as most clones are
+    source = GitSource([tmp_path])
+    source.early_walk_after = 0  # (a repository of any size)
+    packed_ctx = make_ctx(tmp_path)
+    again = run(source, packed_ctx, with_profile=False)
+    assert packed_ctx.stat("git").counters["early_walks"] == 1
+    for place in TOKENS:
+        assert _shape(again, place, tmp_path) == _shape(located, place, repo_root(scanned)), place
+
+
+def repo_root(scanned: tuple) -> Path:
+    return Path(scanned[0]).parent
+
+
+def _shape(located: list[LocatedHit], place: str, root: Path) -> list[tuple]:
+    """A place's locations with paths under ``root`` and without commit ids (which differ
+    between two builds)."""
+    return sorted(
+        (source, str(Path(path).relative_to(root)), line, commit is not None, ref)
+        for source, path, line, commit, ref in where(located, place)
+    )
+
+
 def test_repository_coverage_record(scanned: tuple) -> None:
     repo, _commits, _located, ctx = scanned
     (cov,) = ctx.coverage
