@@ -303,8 +303,11 @@ class _EarlyWalk:
 
     def _run(self) -> None:
         with contextlib.suppress(GitError, OSError, ValueError):
-            classes = tip_classes(self._git, list_refs(self._git))
-            if not classes or self._stopped:
+            refs = list_refs(self._git)
+            if self._stopped or self._owner._cancel.cancelled:
+                return
+            classes = tip_classes(self._git, refs)
+            if not classes or self._stopped or self._owner._cancel.cancelled:
                 return
             tips = classes[0]
             self._process = process = _start_log(

@@ -207,12 +207,17 @@ class RepoProbe:
         cov.unreachable_commits = max(commits - with_reflogs, 0)
 
     def _walk_history(self) -> _Walk:
-        """Refs, stashes, and commits reachable from refs and from refs or reflogs."""
+        """Refs, stashes, and commits reachable from refs and from refs or reflogs (None:
+        git could not say, or the scan was cancelled meanwhile)."""
+        cancel = self.ctx.cancel
         try:
             refs = self.git.run("for-each-ref", "--format=%(refname)").splitlines()
             stashes = len(stash_commits(self.git))
-            reachable = _count(self.git, "--all") if refs else 0
-            with_reflogs = _count(self.git, "--all", "--reflog") if refs else 0
+            counts = []
+            for args in (("--all",), ("--all", "--reflog")):
+                if cancel.cancelled:
+                    return None
+                counts.append(_count(self.git, *args) if refs else 0)
         except (GitError, ValueError):
             return None
-        return len(refs), stashes, reachable, with_reflogs
+        return len(refs), stashes, counts[0], counts[1]

@@ -44,7 +44,10 @@ def _serve(connection: Connection) -> None:
             answer = ("skip", str(skip), skip.report, skip.counter)
         except MemoryError:
             answer = ("skip", "PDF needs too much memory to read, skipped", True, "unreadable")
-        connection.send_bytes(pickle.dumps(answer))
+        try:
+            connection.send_bytes(pickle.dumps(answer))
+        except OSError:  # the scan closed the pipe (a cancel): nobody waits for it
+            return
 
 
 class PdfReader:
@@ -56,6 +59,9 @@ class PdfReader:
         self._timeout = timeout
         self._process: Any = None
         self._connection: Connection | None = None
+        # close() may come from another thread than pages() (a scan that ends while its
+        # PdfQueue's thread reads a PDF): the child's handles change under this lock
+        self._lock = threading.Lock()
 
     def pages(
         self, data: bytes, stop: Callable[[], bool] = lambda: False
@@ -89,29 +95,33 @@ class PdfReader:
         return pages
 
     def _child(self) -> Connection:
-        if self._connection is not None and self._process is not None:
-            if self._process.is_alive():
-                return self._connection
+        with self._lock:
+            connection, process = self._connection, self._process
+        if connection is not None and process is not None:
+            if process.is_alive():
+                return connection
             self.close()
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(target=self.serve, args=(child,), daemon=True, name="pdf-reader")
         process.start()
         child.close()
-        self._process, self._connection = process, parent
+        with self._lock:
+            self._process, self._connection = process, parent
         return parent
 
     def close(self) -> None:
-        """Stop the child (a stalled one is killed)."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        if self._process is not None:
-            self._process.join(timeout=2)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join(timeout=2)
-            self._process = None
+        """Stop the child (a stalled one is killed); from any thread, any number of times."""
+        with self._lock:
+            connection, process = self._connection, self._process
+            self._connection = self._process = None
+        if connection is not None:
+            connection.close()
+        if process is not None:
+            process.join(timeout=2)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=2)
 
 
 class PdfQueue(Generic[T]):

@@ -354,7 +354,8 @@ def test_bare_clone_and_its_source_each_place_a_shared_blob(
     assert (f"{fixture.repo}/config.py", "refs/heads/main", commit) in located
 
 
-def test_sha256_repository_is_read_and_attributed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("walked_early", [False, True])
+def test_sha256_repository_is_read_and_attributed(tmp_path: Path, walked_early: bool) -> None:
     repo = tmp_path / "sha256"
     repo.mkdir()
     git(repo, "init", "-q", "--object-format=sha256")
@@ -366,10 +367,15 @@ def test_sha256_repository_is_read_and_attributed(tmp_path: Path) -> None:
     git(repo, "commit", "-q", "-m", "remove settings")
     assert len(added) == 64
     source = GitSource([tmp_path])
+    if walked_early:
+        git(repo, "gc", "-q")
+        source.early_walk_after = 0  # attribution's first walk while the objects are read
     fragments = collect(source, make_ctx(tmp_path))
     blobs = [f for f in fragments if f.origin.source is SourceKind.GIT_HISTORY and f.origin.blob]
     assert len(blobs) == 1 and len(blobs[0].origin.blob or "") == 64
-    located = list(source.locate([hit_for(blobs[0])], make_ctx(tmp_path)))
+    ctx = make_ctx(tmp_path)
+    located = list(source.locate([hit_for(blobs[0])], ctx))
     assert {(loc.location.path, loc.location.commit) for loc in located} == {
         (str(repo / "settings.env"), added)
     }
+    assert ctx.stat("git").counters.get("early_walks", 0) == int(walked_early)

@@ -9,7 +9,9 @@ import gzip
 import hashlib
 import io
 import lzma
+import os
 import tarfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -256,6 +258,44 @@ def test_the_history_goes_on_while_a_pdf_is_read(tmp_path: Path) -> None:
     located = run(GitSource([tmp_path], pdf_reader=SlowPdfReader()), ctx, with_profile=False)
     assert {p for p, _l, _c in _where(located, "pdf")} == {str(repo / "docs/notes.pdf/page 1")}
     assert ctx.stat("git").counters["containers"] == 1
+
+
+def _git_children() -> list[str]:
+    """The command lines of this process's running git children (Linux ``/proc``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\x00", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and cmdline.startswith("git"):
+            found.append(cmdline)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_cancelled_history_leaves_nothing_running(tmp_path: Path) -> None:
+    files = {f"src/m{n}.txt": f"module {n}\n".encode() for n in range(40)}
+    files["docs/notes.pdf"] = _pdf(["Notes", f"token {TOKENS['pdf']}"])
+    repo = _repo_with(tmp_path, files)
+    git(repo, "gc", "-q")
+    source = GitSource([tmp_path], pdf_reader=SlowPdfReader())
+    source.early_walk_after = 0  # a walk of the history runs meanwhile
+    ctx = make_ctx(tmp_path)
+    fragments = source.iter_fragments(ctx)
+    for n, _fragment in enumerate(fragments):
+        if n == 3:
+            ctx.cancel.cancel()
+    assert list(source.locate([], ctx)) == []  # as the engine does after a cancel
+    # within seconds, no git command runs (and none starts) for a while
+    deadline, quiet_since = time.monotonic() + 10, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - quiet_since < 0.5:
+        if _git_children():
+            quiet_since = time.monotonic()
+        time.sleep(0.02)
+    assert time.monotonic() - quiet_since >= 0.5 and _git_children() == []
+    assert source._pdfs is not None and source._pdfs._process is None  # its child is gone
 
 
 def test_text_that_starts_like_a_pdf_is_still_read_as_text(tmp_path: Path) -> None:
