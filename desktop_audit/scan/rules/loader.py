@@ -57,9 +57,10 @@ _PROFILE_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # The checked-pack cache keeps a rule's fields but its examples (they resemble real
 # credentials; a scan does not need them) and its source file (kept once per file), then its
 # content digest.
-_CACHED_FIELDS = (
-    *(f.name for f in fields(Rule) if f.name not in {"source_file", *EXAMPLE_FIELDS}),
-    "content_digest",
+# A rule's content digest is not cached: it is worked out from the values the scan will use
+# (~20 ms for the pack), so an edited or stale cache can never pass for the shipped rules.
+_CACHED_FIELDS = tuple(
+    f.name for f in fields(Rule) if f.name not in {"source_file", *EXAMPLE_FIELDS}
 )
 _TUPLE_FIELDS = tuple(
     f.name for f in fields(Rule) if f.name in _CACHED_FIELDS and str(f.type).startswith("tuple[")
@@ -291,7 +292,13 @@ def _rule_tables(path: Path) -> list[Any]:
     return tables
 
 
-_PACK_VERSION = "3"
+_PACK_VERSION = "4"
+
+
+def _code_stamps() -> list[tuple[str, int, int]]:
+    """The rule code's own files (model, loader, filters and the rest of this package): what
+    they resolve (default filters, store filters) is in the cache, so it goes with them."""
+    return [_file_stamp(path) for path in sorted(Path(__file__).parent.glob("*.py"))]
 
 
 def _builtin_rules(
@@ -302,17 +309,18 @@ def _builtin_rules(
 ) -> list[Rule]:
     """The shipped rule files' rules. Checking 500+ rules (TOML, every regex with ``re`` and
     RE2) costs seconds, so a checked pack is cached as JSON: each rule's checked field values
-    (without its examples) and its :attr:`Rule.content_digest`, keyed by the files' paths,
-    sizes and times, the tool version and the fields a rule has. A scan (no examples needed)
-    builds its rules from the cache without checking them again, and their regexes compile on
-    first use; ``with_examples`` reads and checks the files themselves (and writes the cache
-    when there is none). A cache that does not read back as written is ignored: the files are
-    checked again and it is written anew. ``stamps``: the files' :func:`_file_stamp`, when
-    the caller has them."""
+    (without its examples), keyed by the files' paths, sizes and times, the rule code's own
+    files (:func:`_code_stamps`), the tool version and the fields a rule has. A scan (no
+    examples needed) builds its rules from the cache without checking them again (their
+    regexes compile on first use; their content digests are worked out from the values, never
+    read); ``with_examples`` reads and checks the files themselves and writes the cache when
+    it is absent or holds anything else. A cache that does not read back is ignored: the
+    files are checked again and it is written anew. ``stamps``: the files'
+    :func:`_file_stamp`, when the caller has them."""
     directory = cache_dir()
     if stamps is None:
         stamps = [_file_stamp(p) for p in paths]
-    key = json.dumps([_PACK_VERSION, __version__, _CACHED_FIELDS, stamps])
+    key = json.dumps([_PACK_VERSION, __version__, _CACHED_FIELDS, _code_stamps(), stamps])
     cached = (
         directory / f"rules-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
         if directory is not None
@@ -332,9 +340,18 @@ def _builtin_rules(
         checked = parse_rules(_rule_tables(path), str(path))
         rules.extend(checked)
         files.append([str(path), [_cache_row(rule) for rule in checked]])
-    if cached is not None and (unreadable or not cached.exists()):
-        _write_private(cached, json.dumps({"fields": _CACHED_FIELDS, "files": files}))
+    if cached is not None:
+        text = json.dumps({"fields": _CACHED_FIELDS, "files": files})
+        if unreadable or _read_or_empty(cached) != text:  # absent, unreadable or edited
+            _write_private(cached, text)
     return rules
+
+
+def _read_or_empty(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return ""
 
 
 def _cache_row(rule: Rule) -> list[Any]:
@@ -359,7 +376,7 @@ def _cached_rules(data: Any) -> list[Rule]:
                 values[name] = tuple(values[name])
             values["severity"] = _SEVERITIES[values["severity"]]
             values["kind"] = _KINDS[values["kind"]]
-            if not isinstance(values["id"], str) or not isinstance(values["content_digest"], str):
+            if not isinstance(values["id"], str):
                 raise TypeError("id")
             values.update(_NO_EXAMPLES, source_file=source)
             rules.append(Rule.from_checked(values))
@@ -378,8 +395,7 @@ def _write_private(path: Path, text: str) -> None:
 
 def make_ruleset(rules: Sequence[Rule]) -> RuleSet:
     """A rule set with its content digest (over the rules' :attr:`Rule.content_digest` in id
-    order: a rule read from the checked-pack cache brings its own); duplicate ids are an
-    error."""
+    order); duplicate ids are an error."""
     seen: dict[str, str] = {}
     for rule in rules:
         if rule.id in seen:

@@ -100,8 +100,8 @@ class Rule:
     @functools.cached_property
     def content_digest(self) -> str:
         """sha256 over the canonical JSON of what decides what the rule finds: every field but
-        its examples and its source file. (The checked-pack cache keeps it: a scan does not
-        compute it for the shipped rules.)"""
+        its examples and its source file (worked out from the values in use, also for rules
+        read from the checked-pack cache)."""
         content = {
             f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_CONTENT
         }

@@ -242,3 +242,27 @@ def test_duplicate_ids_with_the_pack_are_rejected_on_a_cache_hit(
     twice.write_text(ACME + ACME, encoding="utf-8")
     with pytest.raises(loader.RuleError, match=r"acme\.token.*duplicate id"):
         loader.load_ruleset([twice], examples=False)
+
+
+def test_an_edited_cache_never_passes_for_the_shipped_rules(cache: Path) -> None:
+    pack = _pack()[:3]
+    shipped = loader.make_ruleset(loader._builtin_rules(pack, with_examples=True))
+    (written,) = cache.glob("rules-*.json")
+    data = json.loads(written.read_text(encoding="utf-8"))
+    regex = data["fields"].index("regex")
+    data["files"][0][1][0][regex] = "(?P<secret>NEVER_MATCHES_[0-9]{99})"
+    written.write_text(json.dumps(data), encoding="utf-8")
+    edited = loader.make_ruleset(loader._builtin_rules(pack, with_examples=False))
+    assert sum("NEVER_MATCHES" in r.regex for r in edited.rules) == 1  # used as cached
+    assert edited.digest != shipped.digest  # what was found under it is never reused as shipped
+    # checking the pack (``rules test``, the test suite) puts the shipped rules back
+    loader._builtin_rules(pack, with_examples=True)
+    again = loader.make_ruleset(loader._builtin_rules(pack, with_examples=False))
+    assert again.digest == shipped.digest
+    assert all("NEVER_MATCHES" not in r.regex for r in again.rules)
+
+
+def test_the_cache_goes_with_the_rule_code(cache: Path) -> None:
+    names = {Path(path).name for path, _mtime, _size in loader._code_stamps()}
+    assert {"loader.py", "model.py", "filters.py"} <= names  # what resolves rule defaults
+    assert all(size > 0 for _path, _mtime, size in loader._code_stamps())
