@@ -93,6 +93,7 @@ class GitSource:
     group = SourceGroup.GIT
     reader_processes = 1  # git cat-file inflates objects on a core of its own
     early_walk_after = _EARLY_WALK_AFTER
+    read_objects = staticmethod(iter_objects)  # (a test may give a failing reader)
 
     def __init__(
         self,
@@ -122,8 +123,9 @@ class GitSource:
             yield from self._repositories(ctx)
         finally:
             if self._pdf_queue is not None:
-                self._pdf_queue.close()
-            if self._pdfs is not None:
+                self._pdf_queue.close()  # (and its reader)
+                self._pdf_queue = None
+            elif self._pdfs is not None:
                 self._pdfs.close()
 
     def _repositories(self, ctx: ScanContext) -> Iterator[Fragment]:
@@ -175,7 +177,8 @@ class GitSource:
             return True
         probe.before()
         packed = packed_bytes(repo.git_dir)
-        ctx.expect(packed)  # detection workers may start meanwhile
+        # detection workers may start meanwhile (not for a rescan: most objects are known)
+        ctx.expect(packed if ctx.reuse is None or ctx.reuse.knows_nothing else 0)
         if self._early is not None and packed >= self.early_walk_after:
             self._early.start(repo.path, git)  # attribution's first walk, while objects are read
         readable = True
@@ -197,18 +200,24 @@ class GitSource:
         except ValueError:
             probe.error("cannot read repository: malformed object listing")
             readable = False
+        # PDFs given before the stream failed are read all the same (after a cancel: only
+        # those already answered)
+        yield from self._pdf_answers(ctx, wait=not ctx.cancel.cancelled)
         if counts.shared:
             self.sharing.append(repo.path)
+        facts_after: bytes | None = None  # the refs and reflogs once the objects are read
         snapshot_state_after = None
         if readable and ctx.reuse is not None:
             # without a fingerprint, attribution and history are worked out afresh
             with contextlib.suppress(GitError):
-                facts = ref_facts(git)
+                facts = facts_after = ref_facts(git)
                 probe.state = self.states[repo.path] = repository_state(git, counts.objects, facts)
                 if before is not None and not counts.shared and not ctx.cancel.cancelled:
                     after = self._snapshot_state(repo, git, ctx, facts)
                     snapshot_state_after = None if after is None else after[0]
-        probe.after(counts, readable=readable, max_bytes=self.rules.max_file_bytes)
+        probe.after(
+            counts, readable=readable, max_bytes=self.rules.max_file_bytes, facts=facts_after
+        )
         settled = repo.path not in self._unsettled
         if before is not None and snapshot_state_after == before and settled:
             self.snapshots[repo.path] = (before, probe, counts)
@@ -360,7 +369,7 @@ class GitSource:
         reuse = ctx.reuse
         if reuse is not None:
             reuse.load()  # here: git's feeder thread asks what is known, and cannot read it
-        objects = iter_objects(
+        objects = self.read_objects(
             git,
             self.rules.max_file_bytes,
             self.rules.sniff_bytes,
@@ -403,8 +412,8 @@ class GitSource:
                 file_format=COMMIT_MESSAGE if kind == "commit" else TAG_MESSAGE,
             )
             yield Fragment(message, origin, unit=unit, unit_end=True)
-        if pdfs and not ctx.cancel.cancelled:
-            yield from self._pdf_answers(ctx, wait=True)
+        if pdfs:
+            yield from self._pdf_answers(ctx, wait=not ctx.cancel.cancelled)
         yield from self._remembered(repo, ctx, counts)
 
     def _container(

@@ -253,8 +253,11 @@ class EarlyWalks:
         self.used = 0  # walks whose output attribution parsed
 
     def start(self, key: Path, git: Git) -> None:
-        """Walk ``git``'s strongest refs now, for the repository ``key``."""
-        if key not in self._walks:
+        """Walk ``git``'s strongest refs now, for the repository ``key`` (unless the memory
+        for walks is spent)."""
+        with self._lock:
+            spent = self._budget <= 0
+        if key not in self._walks and not spent:
             self._walks[key] = _EarlyWalk(git, self)
 
     def take(self, key: Path) -> _EarlyWalk | None:
@@ -365,6 +368,20 @@ def attribute(
 ) -> Attribution:
     """Places for each blob in ``blobs`` (strongest ref kind first) and labels for ``commits``
     (``early``: the first walk, if git already did it while the objects were read)."""
+    try:
+        return _attribute(git, blobs, cancel, commits, early)
+    finally:
+        if early is not None:
+            early.stop()  # a walk not asked for (nothing to place, or git failed) ends here
+
+
+def _attribute(
+    git: Git,
+    blobs: set[str],
+    cancel: CancelToken,
+    commits: frozenset[str],
+    early: _EarlyWalk | None,
+) -> Attribution:
     refs = list_refs(git)
     tagged_blobs: dict[str, str] = {tip.blob: tip.name for tip in refs if tip.blob}
     wanted = blobs - set(tagged_blobs)

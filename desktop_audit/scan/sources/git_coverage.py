@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from desktop_audit.scan.reuse import repository_unit
 from desktop_audit.scan.sources.base import RepositoryCoverage, ScanContext
-from desktop_audit.scan.sources.git_attribution import stash_commits
+from desktop_audit.scan.sources.git_attribution import ref_facts, stash_commits
 from desktop_audit.scan.sources.git_objects import ObjectCounts
 from desktop_audit.scan.sources.gitcmd import Git, GitError
 
@@ -90,7 +90,9 @@ class _Known(Generic[T]):
 
 # What a history walk counts: refs, stashes, commits reachable from refs, and from refs or
 # reflogs (None: git could not say).
-_Walk = tuple[int, int, int, int] | None
+_Counts = tuple[int, int, int, int] | None
+# A walk done while the objects are read: the refs and reflogs it saw, and its counts.
+_Walk = tuple[bytes, _Counts] | None
 
 
 class RepoProbe:
@@ -119,7 +121,7 @@ class RepoProbe:
         a repository being read has them counted meanwhile, by git on another core)."""
         git_dir = self.git.git_dir
         if missing_objects is None:
-            self._walk = _Background(self._walk_history, None, "git-history")
+            self._walk = _Background(self._early_walk, None, "git-history")
         self.coverage.shallow = (git_dir / "shallow").is_file()
         self.coverage.partial = is_partial(git_dir)
         if self.coverage.shallow:
@@ -148,8 +150,16 @@ class RepoProbe:
             return -1
         return sum(1 for line in out.splitlines() if line.startswith(b"?"))
 
-    def after(self, counts: ObjectCounts, *, readable: bool, max_bytes: int) -> None:
-        """Record what the object stream saw, then where the commits live."""
+    def after(
+        self,
+        counts: ObjectCounts,
+        *,
+        readable: bool,
+        max_bytes: int,
+        facts: bytes | None = None,
+    ) -> None:
+        """Record what the object stream saw, then where the commits live (``facts``: the
+        refs and reflogs read once the objects were, when the caller has them)."""
         self._partial_counted()
         cov = self.coverage
         # Covered: read now, or read unchanged by an earlier scan with the same rules.
@@ -172,11 +182,11 @@ class RepoProbe:
         if counts.large:
             self.error(f"{counts.large} blobs larger than {max_bytes} bytes skipped")
         if readable:
-            self._history(counts.commits)
+            self._history(counts.commits, facts)
         else:
             cov.refs = cov.stashes = cov.reflog_only_commits = cov.unreachable_commits = -1
 
-    def _history(self, commits: int) -> None:
+    def _history(self, commits: int, facts: bytes | None) -> None:
         cov = self.coverage
         reuse, unit, head = self.ctx.reuse, None, b""
         if reuse is not None and self.state is not None:
@@ -190,15 +200,26 @@ class RepoProbe:
                         json.loads(remembered[len(head) :])
                     )
                     return
-        self._count_history(commits)
+        self._count_history(commits, facts)
         if reuse is not None and unit is not None and cov.unreachable_commits >= 0:
             counted = [cov.refs, cov.stashes, cov.reflog_only_commits, cov.unreachable_commits]
             reuse.keep(unit, head + json.dumps(counted).encode())
 
-    def _count_history(self, commits: int) -> None:
+    def _count_history(self, commits: int, facts: bytes | None) -> None:
+        """The counts of the walk done meanwhile, if the refs and reflogs are still those it
+        saw (else, or without one, counted now)."""
         cov = self.coverage
         walk, self._walk = self._walk, None
-        counted = walk.result() if walk is not None else self._walk_history()
+        early = walk.result() if walk is not None else None
+        counted: _Counts = None
+        if early is not None:
+            if facts is None:
+                with contextlib.suppress(GitError):
+                    facts = ref_facts(self.git)
+            if early[0] == facts:
+                counted = early[1]
+        if counted is None:
+            counted = self._walk_history()
         if counted is None:
             cov.reflog_only_commits = cov.unreachable_commits = -1
             return
@@ -206,7 +227,15 @@ class RepoProbe:
         cov.reflog_only_commits = with_reflogs - reachable
         cov.unreachable_commits = max(commits - with_reflogs, 0)
 
-    def _walk_history(self) -> _Walk:
+    def _early_walk(self) -> _Walk:
+        """:meth:`_walk_history` with the refs and reflogs it saw first."""
+        try:
+            facts = ref_facts(self.git)
+        except GitError:
+            return None
+        return facts, self._walk_history()
+
+    def _walk_history(self) -> _Counts:
         """Refs, stashes, and commits reachable from refs and from refs or reflogs (None:
         git could not say, or the scan was cancelled meanwhile)."""
         cancel = self.ctx.cancel

@@ -62,6 +62,7 @@ class PdfReader:
         # close() may come from another thread than pages() (a scan that ends while its
         # PdfQueue's thread reads a PDF): the child's handles change under this lock
         self._lock = threading.Lock()
+        self._closes = 0  # close() calls: a child started across one is stopped at once
 
     def pages(
         self, data: bytes, stop: Callable[[], bool] = lambda: False
@@ -69,7 +70,12 @@ class PdfReader:
         """``(page number, text)`` of each page with text; raises :class:`SkipFile` for a PDF
         that cannot be read (damaged, protected, or one that crashed or stalled PDFium) or
         when ``stop()`` says so while it is read (a cancelled scan)."""
-        connection = self._child()
+        try:
+            connection = self._child()
+        except (OSError, ValueError):  # no process could start (out of file descriptors)
+            raise SkipFile(
+                "the PDF reader could not start, skipped", counter="unreadable", transient=True
+            ) from None
         try:
             connection.send_bytes(data)
             waited = 0.0
@@ -96,25 +102,33 @@ class PdfReader:
 
     def _child(self) -> Connection:
         with self._lock:
-            connection, process = self._connection, self._process
+            connection, process, closes = self._connection, self._process, self._closes
         if connection is not None and process is not None:
             if process.is_alive():
                 return connection
             self.close()
+            closes += 1
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(target=self.serve, args=(child,), daemon=True, name="pdf-reader")
         process.start()
         child.close()
         with self._lock:
-            self._process, self._connection = process, parent
-        return parent
+            if self._closes == closes:
+                self._process, self._connection = process, parent
+                return parent
+        # closed meanwhile (the scan ended): this child must not outlive it
+        parent.close()
+        process.kill()
+        process.join(timeout=2)
+        raise SkipFile("cancelled", report=False, counter="cancelled", transient=True)
 
     def close(self) -> None:
         """Stop the child (a stalled one is killed); from any thread, any number of times."""
         with self._lock:
             connection, process = self._connection, self._process
             self._connection = self._process = None
+            self._closes += 1
         if connection is not None:
             connection.close()
         if process is not None:
@@ -129,11 +143,14 @@ class PdfQueue(Generic[T]):
     on: it waits neither for the child to start (a fresh interpreter: 0.13-0.16 s measured
     on a history's first PDF) nor for PDFium. Answers come back in the order the PDFs were
     given, each with the caller's ``tag``: the pages, or the :class:`SkipFile` (or other
-    error) that says why there are none."""
+    error) that says why there are none. After ``stop()`` (a cancel) or :meth:`close`, what
+    is left is answered "cancelled" without reading it. The queue's thread owns the reader
+    while it runs; :meth:`close` closes both."""
 
     def __init__(self, reader: PdfReader, stop: Callable[[], bool] = lambda: False) -> None:
         self._reader = reader
-        self._stop = stop
+        self._user_stop = stop
+        self._closed = False
         self._todo: deque[bytes | None] = deque()
         self._tags: deque[T] = deque()
         self._answers: deque[Pages | Exception] = deque()
@@ -148,6 +165,8 @@ class PdfQueue(Generic[T]):
     def put(self, data: bytes, tag: T) -> None:
         """Read ``data`` after the PDFs given before it."""
         with self._changed:
+            if self._closed:
+                raise RuntimeError("PdfQueue used after close()")
             self._tags.append(tag)
             self._todo.append(data)
             self.backlog += len(data)
@@ -157,43 +176,59 @@ class PdfQueue(Generic[T]):
             self._thread.start()
 
     def answers(self, *, wait: bool) -> Iterator[tuple[T, Pages | Exception]]:
-        """The answers at the front that are in, in order (``wait``: every PDF given)."""
+        """The answers at the front that are in, in order (``wait``: every PDF given, unless
+        a cancel comes first)."""
         while self._tags:
             with self._changed:
-                while wait and not self._answers:
-                    self._changed.wait()
+                while wait and not self._answers and not self._stop():
+                    self._changed.wait(_TICK)
                 if not self._answers:
                     return
                 answer = self._answers.popleft()
             yield self._tags.popleft(), answer
 
     def close(self) -> None:
-        """Drop what is not answered; the thread ends after its current PDF (its reader's
-        child is the caller's to close)."""
+        """Drop what is not answered, end the thread (after its current PDF: at most about
+        half a second, as it reads with ``stop()`` true) and close the reader."""
         with self._changed:
+            self._closed = True
             self._todo.clear()
             self._todo.append(None)
             self._tags.clear()
             self._answers.clear()
             self.backlog = 0
             self._changed.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        self._reader.close()
+
+    def _stop(self) -> bool:
+        return self._closed or self._user_stop()
 
     def _serve(self) -> None:
-        while True:
-            with self._changed:
-                while not self._todo:
-                    self._changed.wait()
-                data = self._todo.popleft()
-            if data is None:
-                return
-            answer: Pages | Exception
-            try:
-                answer = self._reader.pages(data, self._stop)
-            except Exception as exc:  # handed to the caller, which decides (never lost here)
-                answer = exc
-            with self._changed:
-                if self._todo and self._todo[-1] is None:
-                    return  # closed meanwhile: nobody waits for it
-                self._answers.append(answer)
-                self.backlog -= len(data)
-                self._changed.notify_all()
+        try:
+            while True:
+                with self._changed:
+                    while not self._todo:
+                        self._changed.wait()
+                    data = self._todo.popleft()
+                if data is None:
+                    return
+                answer: Pages | Exception
+                if self._stop():
+                    answer = SkipFile(
+                        "cancelled", report=False, counter="cancelled", transient=True
+                    )
+                else:
+                    try:
+                        answer = self._reader.pages(data, self._stop)
+                    except Exception as exc:  # handed to the caller, which decides
+                        answer = exc
+                with self._changed:
+                    if self._closed:
+                        return  # nobody waits for it
+                    self._answers.append(answer)
+                    self.backlog -= len(data)
+                    self._changed.notify_all()
+        finally:
+            self._reader.close()

@@ -11,8 +11,10 @@ import io
 import lzma
 import os
 import tarfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ from fpdf import FPDF
 from desktop_audit.models import LocatedHit
 from desktop_audit.scan.sources.containers import Container, blob_container
 from desktop_audit.scan.sources.git import GitSource
+from desktop_audit.scan.sources.git_objects import iter_objects
+from desktop_audit.scan.sources.gitcmd import GitError
 from tests.packed import docx_bytes, zip_bytes
 from tests.scan.sources.conftest import git, make_ctx
 from tests.scan.sources.detection import run
@@ -329,3 +333,43 @@ def test_a_single_compressed_file_in_history_is_read(
     assert {(p, line) for p, line, _c in _where(located, "zip")} == {
         (str(repo / f"backup/{name}/contents"), 2)
     }
+
+
+def test_a_pdf_read_before_the_object_stream_failed_is_still_found(tmp_path: Path) -> None:
+    files = {f"src/m{n}.txt": f"module {n}\n".encode() for n in range(5)}
+    files["docs/notes.pdf"] = _pdf(["Notes", f"token {TOKENS['pdf']}"])
+    _repo_with(tmp_path, files)
+
+    def failing(*args: object, **kwargs: object) -> Iterator[tuple[str, str, bytes]]:
+        yield from iter_objects(*args, **kwargs)  # type: ignore[arg-type]
+        raise GitError("object stream ended early")  # cat-file died at the end
+
+    source = GitSource([tmp_path])
+    source.read_objects = failing  # type: ignore[method-assign,assignment]
+    ctx = make_ctx(tmp_path)
+    located = run(source, ctx, with_profile=False)
+    assert _where(located, "pdf")  # found, though the repository could not be read whole
+    assert any("cannot read repository" in e.message for e in ctx.errors)
+
+
+class _CountingSlowReader(SlowPdfReader):
+    """Counts the children it starts."""
+
+    started = 0
+
+    def _child(self) -> Connection:
+        if self._process is None or not self._process.is_alive():
+            self.started += 1
+        return super()._child()
+
+
+def test_a_cancel_while_waiting_for_pdfs_reads_no_more_of_them(tmp_path: Path) -> None:
+    pdfs = {f"docs/n{n}.pdf": _pdf([f"notes {n}"]) for n in range(6)}
+    _repo_with(tmp_path, pdfs)
+    reader = _CountingSlowReader()  # each child takes a second to start
+    source = GitSource([tmp_path], pdf_reader=reader)
+    ctx = make_ctx(tmp_path)
+    threading.Timer(0.5, ctx.cancel.cancel).start()  # while the first child starts
+    assert [f for f in source.iter_fragments(ctx) if f.origin.inner_path] == []
+    assert reader.started == 1  # the other five PDFs were answered "cancelled", not read
+    assert reader._process is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import string
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from desktop_audit.models import LocatedHit, SourceKind
 from desktop_audit.scan.sources.git import GitSource
 from desktop_audit.scan.sources.git_coverage import SHALLOW
+from desktop_audit.scan.sources.git_objects import iter_objects
 from tests.scan.sources.conftest import commit_file, git, make_ctx, tree_digest
 from tests.scan.sources.detection import run
 
@@ -204,3 +207,28 @@ def test_utf16_blob_in_history_is_read_as_text(tmp_path: Path, codec: str) -> No
     }
     assert found == {(str(repo / "setenv.ps1"), 2, commit)}
     assert ctx.stat("git").counters.get("skipped_binary", 0) == 0
+
+
+def test_history_counts_are_of_the_refs_once_the_objects_are_read(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for n in range(3):
+        commit_file(repo, f"m{n}.txt", f"module {n}\n", f"c{n}")
+
+    def changing(*args: object, **kwargs: object) -> Iterator[tuple[str, str, bytes]]:
+        for n, item in enumerate(iter_objects(*args, **kwargs)):  # type: ignore[arg-type]
+            if n == 1:  # the history was counted meanwhile; now the refs change
+                time.sleep(0.5)
+                for branch in ("b1", "b2", "b3"):
+                    git(repo, "branch", branch)
+                (repo / "m0.txt").write_text("changed\n")
+                git(repo, "stash", "-q")
+            yield item
+
+    source = GitSource([tmp_path])
+    source.read_objects = changing  # type: ignore[method-assign,assignment]
+    ctx = make_ctx(tmp_path)
+    list(source.iter_fragments(ctx))
+    (cov,) = ctx.coverage
+    assert (cov.refs, cov.stashes) == (5, 1)  # main, b1-b3, refs/stash: counted again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from multiprocessing.connection import Connection
@@ -165,3 +166,27 @@ def test_a_closed_pdf_queue_drops_what_it_holds(tmp_path: Path) -> None:
     reader.close()  # the stalled child is killed: the queue's thread ends
     assert len(queue) == 0 and queue.backlog == 0
     assert list(queue.answers(wait=True)) == []  # nothing left to wait for
+
+
+class _SlowToSpawn(PdfReader):
+    """A reader whose children take half a second to be asked for (a loaded machine)."""
+
+    def _child(self) -> Connection:
+        time.sleep(0.5)
+        return super()._child()
+
+
+def test_a_reader_closed_while_its_child_starts_leaves_no_child(tmp_path: Path) -> None:
+    document = _pdf(tmp_path / "a.pdf", [["text"]]).read_bytes()
+    reader = _SlowToSpawn()
+    queue: PdfQueue[int] = PdfQueue(reader)
+    queue.put(document, 1)
+    time.sleep(0.1)  # the queue's thread is starting the child
+    queue.close()  # the scan ends meanwhile
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+        p.name == "pdf-reader" for p in multiprocessing.active_children()
+    ):
+        time.sleep(0.05)
+    assert not [p for p in multiprocessing.active_children() if p.name == "pdf-reader"]
+    assert reader._process is None
