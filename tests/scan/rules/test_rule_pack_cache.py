@@ -15,6 +15,7 @@ from desktop_audit.profile import Profile
 from desktop_audit.scan.rules import loader
 from desktop_audit.scan.rules.cachedir import CACHE_ENV
 from desktop_audit.scan.rules.model import Rule
+from tests.scan.rules.test_rule_loader import GOOD
 
 
 @pytest.fixture
@@ -60,18 +61,7 @@ def test_a_corrupt_cache_is_ignored(cache: Path) -> None:
 
 
 # A rule file of one made-up rule (its values are invented, not credentials).
-ACME = """
-[[rules]]
-id = "acme.token"
-name = "Acme token"
-provider = "acme"
-severity = "high"
-description = "Acme API token"
-regex = '\\b(?P<secret>acme_[A-Za-z0-9]{24})\\b'
-keywords = ["acme_"]
-examples = ["ACME=acme_Qm9vZ2xlR29vZ2xlR29vZ2xl"]
-negative_examples = ["acme_short"]
-"""
+ACME = GOOD
 
 
 @pytest.fixture
