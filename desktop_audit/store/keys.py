@@ -21,6 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from desktop_audit.errors import KeyUnavailableError
+from desktop_audit.scan.rules.cachedir import write_cache_file
 from desktop_audit.secrecy import KEY_BYTES
 
 KEYRING_SERVICE = "desktop-audit"
@@ -113,11 +114,10 @@ def _remember_backend(backend: Any) -> None:
     path = _choice_path()
     if path is None or name not in _DIRECT_BACKENDS:
         return
-    with contextlib.suppress(OSError):
-        if path.is_file() and path.read_text(encoding="ascii").strip() == name:
+    with contextlib.suppress(OSError, ValueError):
+        if path.read_text(encoding="ascii").strip() == name:
             return
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.write_text(name + "\n", encoding="ascii")
+    write_cache_file(path, f"{name}\n".encode("ascii"))
 
 
 def keyring_secret(user: str, what: str) -> bytes:

@@ -1,6 +1,6 @@
 """Where what the rules compile to is cached: hyperscan databases, rule shapes, the checked
-rule pack. (Its own module: a scan that loads the rules from their cache needs nothing else
-of the engines.)"""
+rule pack; and how a cache file is written. (Its own module: a scan that loads the rules from
+their cache needs nothing else of the engines.)"""
 
 from __future__ import annotations
 
@@ -8,6 +8,18 @@ import os
 from pathlib import Path
 
 CACHE_ENV = "DESKTOP_AUDIT_CACHE_DIR"
+
+
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Write ``path`` at once (a temporary file renamed over it) in a private directory;
+    failing only costs the cache (the next start works it out again)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        pass
 
 
 def cache_dir() -> Path | None:

@@ -46,14 +46,13 @@ thread-safe.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from desktop_audit.scan.rules.cachedir import cache_dir
+from desktop_audit.scan.rules.cachedir import cache_dir, write_cache_file
 from desktop_audit.scan.rules.translate import (
     UnsupportedRegexError,
     bounded_prefix,
@@ -359,13 +358,7 @@ def _cached_database(hs: Any, items: dict[int, bytes], flags: dict[int, int]) ->
             except hs.error:
                 return None
             if path is not None:
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_bytes(hs.dumpb(database))
-                    tmp.replace(path)
-                except OSError:
-                    pass
+                write_cache_file(path, hs.dumpb(database))
         _DATABASES[key] = database
         return database
 

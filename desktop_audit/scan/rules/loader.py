@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 import tomllib
@@ -17,7 +16,7 @@ from desktop_audit import __version__
 from desktop_audit.errors import RuleError
 from desktop_audit.models import FindingKind, Severity
 from desktop_audit.resources import resources_dir
-from desktop_audit.scan.rules.cachedir import cache_dir
+from desktop_audit.scan.rules.cachedir import cache_dir, write_cache_file
 from desktop_audit.scan.rules.decoders import DECODERS
 from desktop_audit.scan.rules.model import EXAMPLE_FIELDS, Rule, RuleProblem, RuleSet
 from desktop_audit.scan.rules.validators import VALIDATORS
@@ -343,7 +342,7 @@ def _builtin_rules(
     if cached is not None:
         text = json.dumps({"fields": _CACHED_FIELDS, "files": files})
         if unreadable or _read_or_empty(cached) != text:  # absent, unreadable or edited
-            _write_private(cached, text)
+            write_cache_file(cached, text.encode())
     return rules
 
 
@@ -381,16 +380,6 @@ def _cached_rules(data: Any) -> list[Rule]:
             values.update(_NO_EXAMPLES, source_file=source)
             rules.append(Rule.from_checked(values))
     return rules
-
-
-def _write_private(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError:
-        pass  # no cache: the next start checks the pack again
 
 
 def make_ruleset(rules: Sequence[Rule]) -> RuleSet:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -41,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_audit.scan.rules import translate as translate_module
-from desktop_audit.scan.rules.cachedir import cache_dir
+from desktop_audit.scan.rules.cachedir import cache_dir, write_cache_file
 from desktop_audit.scan.rules.decoders import DECODERS
 from desktop_audit.scan.rules.engines import (
     SEGMENT,
@@ -285,13 +284,7 @@ def _shapes(patterns: Sequence[bytes]) -> dict[bytes, _Shape]:
                 # process would otherwise keep (and its garbage collector walk).
                 translate_module.clear_parse_cache()
                 if path is not None:
-                    try:
-                        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                        tmp.write_text(json.dumps(rows), encoding="ascii")
-                        tmp.replace(path)
-                    except OSError:
-                        pass
+                    write_cache_file(path, json.dumps(rows).encode("ascii"))
         return {p: _SHAPES[p] for p in patterns}
 
 
