@@ -200,8 +200,8 @@ class GitSource:
         except ValueError:
             probe.error("cannot read repository: malformed object listing")
             readable = False
-        # PDFs given before the stream failed are read all the same (after a cancel: only
-        # those already answered)
+        # the PDFs given, read meanwhile: all of them before the repository is settled, also
+        # when the stream failed (after a cancel: only those already answered)
         yield from self._pdf_answers(ctx, wait=not ctx.cancel.cancelled)
         if counts.shared:
             self.sharing.append(repo.path)
@@ -412,8 +412,6 @@ class GitSource:
                 file_format=COMMIT_MESSAGE if kind == "commit" else TAG_MESSAGE,
             )
             yield Fragment(message, origin, unit=unit, unit_end=True)
-        if pdfs:
-            yield from self._pdf_answers(ctx, wait=not ctx.cancel.cancelled)
         yield from self._remembered(repo, ctx, counts)
 
     def _container(

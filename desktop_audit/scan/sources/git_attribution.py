@@ -304,13 +304,17 @@ class _EarlyWalk:
             with contextlib.suppress(OSError):
                 process.kill()
 
+    def _ended(self) -> bool:
+        """Stopped, or the scan cancelled: the walk ends at its next step."""
+        return self._stopped or self._owner._cancel.cancelled
+
     def _run(self) -> None:
         with contextlib.suppress(GitError, OSError, ValueError):
             refs = list_refs(self._git)
-            if self._stopped or self._owner._cancel.cancelled:
+            if self._ended():
                 return
             classes = tip_classes(self._git, refs)
-            if not classes or self._stopped or self._owner._cancel.cancelled:
+            if not classes or self._ended():
                 return
             tips = classes[0]
             self._process = process = _start_log(
@@ -318,11 +322,7 @@ class _EarlyWalk:
             )
             blocks: list[bytes] = []
             for block in iter(lambda: process.stdout.read(1 << 16), b""):
-                if (
-                    self._stopped
-                    or self._owner._cancel.cancelled
-                    or not self._owner._spend(len(block))
-                ):
+                if self._ended() or not self._owner._spend(len(block)):
                     process.kill()
                     return
                 blocks.append(block)

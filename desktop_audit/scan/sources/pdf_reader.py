@@ -25,6 +25,11 @@ T = TypeVar("T")
 Pages = list[tuple[int, bytes]]
 
 
+def _cancelled() -> SkipFile:
+    """Why a PDF was not read: the scan was cancelled or ended (read it again next time)."""
+    return SkipFile("cancelled", report=False, counter="cancelled", transient=True)
+
+
 def _serve(connection: Connection) -> None:
     """The child: read PDFs until the parent closes the pipe."""
     try:
@@ -83,7 +88,7 @@ class PdfReader:
                 waited += _TICK
                 if stop():
                     self.close()
-                    raise SkipFile("cancelled", report=False, counter="cancelled", transient=True)
+                    raise _cancelled()
                 if waited >= self._timeout:
                     self.close()
                     raise SkipFile(
@@ -121,7 +126,7 @@ class PdfReader:
         parent.close()
         process.kill()
         process.join(timeout=2)
-        raise SkipFile("cancelled", report=False, counter="cancelled", transient=True)
+        raise _cancelled()
 
     def close(self) -> None:
         """Stop the child (a stalled one is killed); from any thread, any number of times."""
@@ -216,9 +221,7 @@ class PdfQueue(Generic[T]):
                     return
                 answer: Pages | Exception
                 if self._stop():
-                    answer = SkipFile(
-                        "cancelled", report=False, counter="cancelled", transient=True
-                    )
+                    answer = _cancelled()
                 else:
                     try:
                         answer = self._reader.pages(data, self._stop)
